@@ -1,0 +1,352 @@
+import { err, ok, type Result } from 'neverthrow';
+import type { MoneyMovement } from './balance';
+import { countMove, countNew, openOutputs } from './counters';
+import { type DomainError, guardFailed, invalidTransition } from './errors';
+import { type DomainEvent, outputEvent, requestEvent } from './events';
+import { type Money, money } from './money';
+import {
+  createOutput,
+  type NewOutput,
+  type Output,
+  type OutputTransitionDetail,
+  type OutputTrigger,
+  priceOutputEntity,
+  transitionOutput,
+} from './output';
+import { divideByRate, type OutputPrice, totalToSpend } from './pricing';
+import {
+  createRequest,
+  type NewRequest,
+  type Request,
+  type RequestTrigger,
+  transitionRequest,
+} from './request';
+
+/**
+ * Operations on the request aggregate. Each takes the request (and the outputs it
+ * needs), and returns the new request, the outputs it changed, the events of every
+ * state change and the money movements they imply. Nothing is mutated.
+ */
+export interface Change {
+  readonly request: Request;
+  /** Changed outputs, each in its latest version, in the order they first changed. */
+  readonly outputs: readonly Output[];
+  readonly events: readonly DomainEvent[];
+  readonly movements: readonly MoneyMovement[];
+}
+
+/** Collects a change step by step; local to each operation. */
+class ChangeBuilder {
+  request: Request;
+  readonly outputs = new Map<string, Output>();
+  readonly events: DomainEvent[] = [];
+  readonly movements: MoneyMovement[] = [];
+
+  constructor(request: Request) {
+    this.request = request;
+  }
+
+  moveRequest(trigger: RequestTrigger, now: number): Result<Request, DomainError> {
+    return transitionRequest(this.request, trigger, now).map((next) => {
+      this.request = next;
+      this.events.push(requestEvent(next.state, next.id, now));
+      return next;
+    });
+  }
+
+  moveOutput(
+    output: Output,
+    trigger: OutputTrigger,
+    now: number,
+    detail?: OutputTransitionDetail,
+  ): Result<Output, DomainError> {
+    return transitionOutput(output, trigger, now, detail).map((next) => {
+      this.outputs.set(next.id, next);
+      this.request = {
+        ...this.request,
+        counters: countMove(this.request.counters, output.state, next.state),
+      };
+      this.events.push(outputEvent(next.state, next.id, now));
+      return next;
+    });
+  }
+
+  build(now: number): Change {
+    const touched = this.outputs.size > 0 || this.events.length > 0;
+    return {
+      request: touched && this.request.updatedAt !== now ? { ...this.request, updatedAt: now } : this.request,
+      outputs: [...this.outputs.values()],
+      events: this.events,
+      movements: this.movements,
+    };
+  }
+}
+
+/** Drafts a request (state draft). */
+export const draftRequest = (input: NewRequest): Change => {
+  const request = createRequest(input);
+  return { request, outputs: [], events: [requestEvent('draft', request.id, input.now)], movements: [] };
+};
+
+/** Adds an output (state accepting) to a draft request. */
+export const addOutput = (request: Request, input: NewOutput): Result<Change, DomainError> => {
+  if (request.state !== 'draft')
+    return err(invalidTransition({ entity: 'request', id: request.id, state: request.state }, 'add_output'));
+  const output = createOutput({ ...input, requestId: request.id });
+  return ok({
+    request: { ...request, counters: countNew(request.counters), updatedAt: input.now },
+    outputs: [output],
+    events: [outputEvent('accepting', output.id, input.now)],
+    movements: [],
+  });
+};
+
+/** What an operator, the checks or the provider can do to one output. */
+export type OutputAction = Exclude<OutputTrigger, 'cancel_with_request' | 'start_working'>;
+
+export interface OutputStepContext extends OutputTransitionDetail {
+  /** give_up: the destination port's return cost, in its currency. */
+  readonly returnCost?: Money;
+}
+
+const QUOTE_STAGES = new Set(['quote_requested', 'quoted', 'quote_accepted']);
+
+/** Cascades after an output change: no payable outputs left, or the last output final. */
+const settleRequest = (b: ChangeBuilder, now: number): Result<void, DomainError> => {
+  const c = b.request.counters;
+  if (QUOTE_STAGES.has(b.request.state) && c.total > 0 && c.rejected === c.total)
+    return b.moveRequest('no_payable_outputs', now).map(() => undefined);
+  if (b.request.state === 'working' && openOutputs(c) === 0)
+    return b.moveRequest('finish', now).map(() => undefined);
+  return ok(undefined);
+};
+
+/** The cost of a return in the origin currency: the port's cost at the output's rate, capped at its budget. */
+export const returnCostInOrigin = (price: OutputPrice, returnCost: Money): Money => {
+  const origin = { code: price.budget.currency, exponent: price.budget.scale };
+  const cost = divideByRate(returnCost, price.rate, origin);
+  return cost.amount > price.budget.amount ? price.budget : cost;
+};
+
+/** The money an output's new state moves, when its request has been debited. */
+const movementFor = (
+  request: Request,
+  output: Output,
+  returnCost: Money | undefined,
+): MoneyMovement | undefined => {
+  if (request.state !== 'working' && request.state !== 'finished') return undefined;
+  const price = output.price;
+  if (!price) return undefined;
+  const base = { payerId: request.payerId, requestId: request.id, outputId: output.id };
+  switch (output.state) {
+    case 'rejected':
+    case 'cancelled':
+      return { kind: 'refund', ...base, amount: price.budget };
+    case 'settled':
+      return { kind: 'spend', ...base, amount: price.budget };
+    case 'returned': {
+      const cost = returnCost ? returnCostInOrigin(price, returnCost) : money(0n, originOf(price));
+      return {
+        kind: 'return',
+        ...base,
+        refunded: money(price.budget.amount - cost.amount, originOf(price)),
+        cost,
+      };
+    }
+    default:
+      return undefined;
+  }
+};
+
+const originOf = (price: OutputPrice) => ({ code: price.budget.currency, exponent: price.budget.scale });
+
+/**
+ * One step of one output: acceptance checks passing or failing, payment issued,
+ * settled, failed, retried, given up, or cancelled by the provider. An output accepted
+ * while its request works starts working at once; money moves as SPEC section 4 says;
+ * the request follows (no payable outputs left, or finished).
+ */
+export const stepOutput = (
+  request: Request,
+  output: Output,
+  action: OutputAction,
+  now: number,
+  context: OutputStepContext = {},
+): Result<Change, DomainError> => {
+  if (output.requestId !== request.id)
+    return err(invalidTransition({ entity: 'output', id: output.id, state: output.state }, action));
+  if (action === 'give_up' && context.returnCost === undefined)
+    return err(
+      guardFailed(
+        { entity: 'output', id: output.id, state: output.state },
+        action,
+        'reason_required',
+        'the return cost is needed',
+      ),
+    );
+  const b = new ChangeBuilder(request);
+  return b
+    .moveOutput(output, action, now, context)
+    .andThen((moved) =>
+      moved.state === 'accepted' && b.request.state === 'working'
+        ? b.moveOutput(moved, 'start_working', now)
+        : ok(moved),
+    )
+    .andThen((latest) => {
+      const movement = movementFor(b.request, latest, context.returnCost);
+      if (movement) b.movements.push(movement);
+      return settleRequest(b, now);
+    })
+    .map(() => b.build(now));
+};
+
+/** draft → quote_requested, with the time the quote will be ready. */
+export const requestQuote = (request: Request, now: number, eta: number): Result<Change, DomainError> => {
+  const b = new ChangeBuilder(request);
+  return b.moveRequest('request_quote', now).map(() => {
+    b.request = { ...b.request, eta };
+    return b.build(now);
+  });
+};
+
+export interface QuoteWindows {
+  /** accept_quote_before = quoted at + this (SPEC: 10 minutes). */
+  readonly acceptQuoteMs: number;
+  /** provision_funds_before = quoted at + this (SPEC: 12 hours). */
+  readonly provisionFundsMs: number;
+}
+
+export const DEFAULT_QUOTE_WINDOWS: QuoteWindows = {
+  acceptQuoteMs: 10 * 60_000,
+  provisionFundsMs: 12 * 3_600_000,
+};
+
+/**
+ * quote_requested → quoted: prices every output that is accepting or accepted, sets
+ * total_to_spend and the two deadlines.
+ */
+export const produceQuote = (
+  request: Request,
+  outputs: Iterable<Output>,
+  priceOf: (output: Output) => OutputPrice,
+  now: number,
+  windows: QuoteWindows = DEFAULT_QUOTE_WINDOWS,
+  fromHint = false,
+): Result<Change, DomainError> => {
+  const b = new ChangeBuilder(request);
+  return b.moveRequest('produce_quote', now).map(() => {
+    const prices: OutputPrice[] = [];
+    for (const output of outputs) {
+      if (output.requestId !== request.id) continue;
+      if (output.state !== 'accepting' && output.state !== 'accepted') continue;
+      const price = priceOf(output);
+      prices.push(price);
+      b.outputs.set(output.id, priceOutputEntity(output, price, now));
+    }
+    const origin = prices[0] ? originOf(prices[0]) : undefined;
+    b.request = {
+      ...b.request,
+      totalToSpend: origin ? totalToSpend(origin, prices) : null,
+      acceptQuoteBefore: now + windows.acceptQuoteMs,
+      provisionFundsBefore: now + windows.provisionFundsMs,
+      quotedFromHint: fromHint,
+    };
+    return b.build(now);
+  });
+};
+
+/** quoted → quote_accepted, only before accept_quote_before. */
+export const acceptQuote = (request: Request, now: number): Result<Change, DomainError> => {
+  const b = new ChangeBuilder(request);
+  return b.moveRequest('accept_quote', now).map(() => b.build(now));
+};
+
+/**
+ * quote_accepted → working once the payer's balance covers total_to_spend: debits it,
+ * moves every accepted output to working, and refunds outputs rejected since the quote.
+ */
+export const startWorking = (
+  request: Request,
+  outputs: Iterable<Output>,
+  available: Money,
+  now: number,
+): Result<Change, DomainError> => {
+  const total = request.totalToSpend;
+  const at = { entity: 'request' as const, id: request.id, state: request.state };
+  if (request.state !== 'quote_accepted') return err(invalidTransition(at, 'start_working'));
+  if (!total || available.currency !== total.currency || available.amount < total.amount)
+    return err(
+      guardFailed(
+        at,
+        'start_working',
+        'insufficient_funds',
+        `the payer's balance (${available.amount} ${available.currency} minor units) does not cover total_to_spend`,
+      ),
+    );
+  const b = new ChangeBuilder(request);
+  return b.moveRequest('start_working', now).andThen(() => {
+    b.request = { ...b.request, fundsAvailable: total };
+    b.movements.push({ kind: 'debit', payerId: request.payerId, requestId: request.id, amount: total });
+    for (const output of outputs) {
+      if (output.requestId !== request.id) continue;
+      if (output.state === 'accepted') {
+        const moved = b.moveOutput(output, 'start_working', now);
+        if (moved.isErr()) return err(moved.error);
+      } else if (output.state === 'rejected' && output.price) {
+        b.movements.push({
+          kind: 'refund',
+          payerId: request.payerId,
+          requestId: request.id,
+          outputId: output.id,
+          amount: output.price.budget,
+        });
+      }
+    }
+    return settleRequest(b, now).map(() => b.build(now));
+  });
+};
+
+export type CancelTrigger = 'cancel' | 'expire_quote' | 'funds_deadline' | 'no_payable_outputs';
+
+/**
+ * Cancels a request (by the user, or because a deadline passed): every accepting or
+ * accepted output is cancelled with it; rejected outputs keep their state.
+ */
+export const cancelRequest = (
+  request: Request,
+  outputs: Iterable<Output>,
+  trigger: CancelTrigger,
+  now: number,
+): Result<Change, DomainError> => {
+  const b = new ChangeBuilder(request);
+  return b.moveRequest(trigger, now).andThen(() => {
+    for (const output of outputs) {
+      if (output.requestId !== request.id) continue;
+      if (output.state === 'accepting' || output.state === 'accepted') {
+        const moved = b.moveOutput(output, 'cancel_with_request', now, {
+          reason: b.request.cancellationReason ?? 'cancelled_by_user',
+        });
+        if (moved.isErr()) return err(moved.error);
+      }
+    }
+    return ok(b.build(now));
+  });
+};
+
+export type TimeTrigger = 'produce_quote' | 'expire_quote' | 'funds_deadline';
+
+/** The time-based transition due for a request at `now`, if any (SPEC sections 3 and 6). */
+export const dueTimeTrigger = (request: Request, now: number): TimeTrigger | null => {
+  switch (request.state) {
+    case 'quote_requested':
+      return request.eta !== null && now >= request.eta ? 'produce_quote' : null;
+    case 'quoted':
+      return request.acceptQuoteBefore !== null && now >= request.acceptQuoteBefore ? 'expire_quote' : null;
+    case 'quote_accepted':
+      return request.provisionFundsBefore !== null && now >= request.provisionFundsBefore
+        ? 'funds_deadline'
+        : null;
+    default:
+      return null;
+  }
+};

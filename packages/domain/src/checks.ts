@@ -1,0 +1,41 @@
+import type { Money } from './money';
+import type { RejectionReason } from './output';
+import type { Port } from './port';
+
+export type ComplianceStatus = 'pending' | 'approved' | 'rejected';
+
+export interface CheckInput {
+  readonly payee: { readonly id: string; readonly complianceStatus: ComplianceStatus };
+  readonly instruction: { readonly userId: string; readonly country: string; readonly currency: string };
+  readonly port: Port;
+  /** The amount, or the budget converted at the current rate, in the port's currency. */
+  readonly amount: Money;
+}
+
+export type CheckVerdict =
+  | { readonly kind: 'pass' }
+  | { readonly kind: 'pending' }
+  | { readonly kind: 'fail'; readonly reason: RejectionReason };
+
+/**
+ * The acceptance checks of SPEC section 4. Definite failures win over a pending review:
+ * an output that can never pass is rejected at once.
+ */
+export const acceptanceChecks = (input: CheckInput): CheckVerdict => {
+  const { payee, instruction, port, amount } = input;
+  if (payee.complianceStatus === 'rejected') return { kind: 'fail', reason: 'compliance_rejected' };
+  if (
+    instruction.userId !== payee.id ||
+    instruction.country.toUpperCase() !== port.country ||
+    instruction.currency.toUpperCase() !== port.currency.code
+  )
+    return { kind: 'fail', reason: 'instruction_mismatch' };
+  if (
+    amount.currency !== port.currency.code ||
+    amount.amount < port.minAmount.amount ||
+    amount.amount > port.maxAmount.amount
+  )
+    return { kind: 'fail', reason: 'amount_out_of_range' };
+  if (payee.complianceStatus === 'pending') return { kind: 'pending' };
+  return { kind: 'pass' };
+};

@@ -1,0 +1,38 @@
+import * as isoCurrencies from 'dinero.js/bigint/currencies';
+import { err, ok, type Result } from 'neverthrow';
+import type { DomainError } from './errors';
+
+/** An ISO 4217 currency: its upper-case code and its number of minor-unit decimals. */
+export interface Currency {
+  readonly code: string;
+  readonly exponent: number;
+}
+
+const byCode = new Map<string, Currency>();
+for (const [code, currency] of Object.entries(isoCurrencies)) {
+  if (currency && typeof currency === 'object' && 'exponent' in currency) {
+    byCode.set(code, { code, exponent: Number(currency.exponent) });
+  }
+}
+
+/** Looks up an ISO 4217 currency by code (case-insensitive). */
+export const currencyOf = (code: string): Result<Currency, DomainError> => {
+  const found = byCode.get(code.toUpperCase());
+  return found
+    ? ok(found)
+    : err({
+        type: 'InvalidMoney',
+        code: 'invalid_amount',
+        reason: 'unknown_currency',
+        currency: code,
+        input: code,
+        message: `unknown currency ${JSON.stringify(code)}: not an ISO 4217 code`,
+      });
+};
+
+/** The dinero.js currency object for arithmetic and formatting. */
+export const dineroCurrency = (code: string) => {
+  const c = (isoCurrencies as Record<string, unknown>)[code];
+  if (!c) throw new Error(`unknown currency ${code}`);
+  return c as (typeof isoCurrencies)['USD'];
+};

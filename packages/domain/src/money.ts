@@ -1,0 +1,138 @@
+import { dinero, toDecimal } from 'dinero.js/bigint';
+import { err, ok, type Result } from 'neverthrow';
+import { type Currency, currencyOf, dineroCurrency } from './currency';
+import { formatScaled, parseDecimal, pow10 } from './decimal';
+import type { DomainError, MoneyRefusal } from './errors';
+
+/**
+ * Money as it is kept in entities: a compact value (minor units as a bigint, the
+ * currency code and its scale). dinero.js does conversion and formatting; sums of
+ * one currency are plain bigint additions at the same scale, which are exact.
+ */
+export interface Money {
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly scale: number;
+}
+
+/** The largest amount accepted from outside, in major units: anything above is a typo or an attack. */
+export const MAX_MAJOR_UNITS = 1_000_000_000_000n;
+
+export const money = (amount: bigint, currency: Currency): Money => ({
+  amount,
+  currency: currency.code,
+  scale: currency.exponent,
+});
+
+export const zero = (currency: Currency): Money => money(0n, currency);
+
+const refuse = (reason: MoneyRefusal, currency: string, input: unknown, why: string): DomainError => ({
+  type: 'InvalidMoney',
+  code: 'invalid_amount',
+  reason,
+  currency,
+  input: describe(input),
+  message: `${describe(input)} is not a valid ${currency} amount: ${why}`,
+});
+
+const describe = (input: unknown): string => {
+  if (typeof input === 'string') return JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input);
+  if (typeof input === 'number' || typeof input === 'bigint' || typeof input === 'boolean')
+    return String(input);
+  if (input === null) return 'null';
+  return typeof input;
+};
+
+export interface ParseMoneyOptions {
+  /** Accept zero (a balance); the default refuses it (a payment must be positive). */
+  readonly allowZero?: boolean;
+}
+
+/**
+ * Turns a JSON number or a decimal string into money of a currency. Never throws:
+ * NaN, Infinity, zero or negative (unless allowed), absurdly large values and more
+ * decimals than the currency allows are each refused with their own reason.
+ */
+export const parseMoney = (
+  input: unknown,
+  currencyCode: string,
+  options: ParseMoneyOptions = {},
+): Result<Money, DomainError> =>
+  currencyOf(currencyCode).andThen((currency): Result<Money, DomainError> => {
+    const code = currency.code;
+    let text: string;
+    if (typeof input === 'number') {
+      if (Number.isNaN(input)) return err(refuse('not_a_number', code, input, 'NaN is not a number'));
+      if (!Number.isFinite(input)) return err(refuse('not_finite', code, input, 'it must be finite'));
+      text = String(input);
+    } else if (typeof input === 'string') {
+      text = input.trim();
+      if (/^[+-]?(Infinity|inf)$/i.test(text))
+        return err(refuse('not_finite', code, input, 'it must be finite'));
+    } else {
+      return err(refuse('not_a_number', code, input, 'expected a JSON number or a decimal string'));
+    }
+    if (text.length > 64) return err(refuse('too_large', code, input, 'too many digits'));
+    const parsed = parseDecimal(text);
+    if (!parsed) return err(refuse('not_a_number', code, input, 'expected a decimal number such as 1500.25'));
+    if (parsed.coefficient < 0n) return err(refuse('negative', code, input, 'it must not be negative'));
+    if (parsed.coefficient === 0n && !options.allowZero)
+      return err(refuse('not_positive', code, input, 'it must be greater than zero'));
+    if (parsed.scale > currency.exponent)
+      return err(
+        refuse(
+          'too_many_decimals',
+          code,
+          input,
+          `${code} allows ${currency.exponent} decimal${currency.exponent === 1 ? '' : 's'}, got ${parsed.scale}`,
+        ),
+      );
+    const minor = parsed.coefficient * pow10(currency.exponent - parsed.scale);
+    if (minor > MAX_MAJOR_UNITS * pow10(currency.exponent))
+      return err(refuse('too_large', code, input, `it exceeds ${MAX_MAJOR_UNITS} ${code}`));
+    return ok(money(minor, currency));
+  });
+
+/** Decimal text with exactly the currency's decimals, e.g. "1500.25" or "19133". */
+export const formatMoney = (m: Money): string =>
+  toDecimal(dinero({ amount: m.amount, currency: dineroCurrency(m.currency), scale: BigInt(m.scale) }));
+
+/** Plain decimal text without dinero, for hot paths (same result as formatMoney). */
+export const moneyText = (m: Money): string => formatScaled(m.amount, m.scale);
+
+/** The JSON number for the wire. Exact for every amount below 2^53 minor units. */
+export const moneyToNumber = (m: Money): number => Number(moneyText(m));
+
+export const sameCurrency = (a: Money, b: Money): boolean => a.currency === b.currency && a.scale === b.scale;
+
+const assertSame = (a: Money, b: Money): void => {
+  if (!sameCurrency(a, b)) throw new TypeError(`currency mismatch: ${a.currency} and ${b.currency}`);
+};
+
+export const addMoney = (a: Money, b: Money): Money => {
+  assertSame(a, b);
+  return { amount: a.amount + b.amount, currency: a.currency, scale: a.scale };
+};
+
+export const subtractMoney = (a: Money, b: Money): Money => {
+  assertSame(a, b);
+  return { amount: a.amount - b.amount, currency: a.currency, scale: a.scale };
+};
+
+export const compareMoney = (a: Money, b: Money): -1 | 0 | 1 => {
+  assertSame(a, b);
+  return a.amount < b.amount ? -1 : a.amount > b.amount ? 1 : 0;
+};
+
+export const equalMoney = (a: Money, b: Money): boolean => sameCurrency(a, b) && a.amount === b.amount;
+
+/** Exact sum of amounts of one currency. */
+export const sumMoney = (currency: Currency, items: Iterable<Money>): Money => {
+  let total = 0n;
+  for (const m of items) {
+    if (m.currency !== currency.code)
+      throw new TypeError(`currency mismatch: ${currency.code} and ${m.currency}`);
+    total += m.amount;
+  }
+  return money(total, currency);
+};

@@ -1,0 +1,176 @@
+import { err, ok, type Result } from 'neverthrow';
+import { type DomainError, guardFailed, invalidTransition } from './errors';
+import type { Money } from './money';
+import type { PortCode } from './port';
+import type { OutputPrice, OutputTarget } from './pricing';
+
+export const OUTPUT_STATES = [
+  'accepting',
+  'accepted',
+  'rejected',
+  'working',
+  'settling',
+  'settled',
+  'failed',
+  'returned',
+  'cancelled',
+] as const;
+export type OutputState = (typeof OUTPUT_STATES)[number];
+
+export const FINAL_OUTPUT_STATES: ReadonlySet<OutputState> = new Set([
+  'rejected',
+  'settled',
+  'returned',
+  'cancelled',
+]);
+export const isFinalOutputState = (state: OutputState): boolean => FINAL_OUTPUT_STATES.has(state);
+
+export const OUTPUT_TRIGGERS = [
+  'pass_checks',
+  'fail_checks',
+  'cancel_with_request',
+  'start_working',
+  'issue',
+  'provider_cancel',
+  'settle',
+  'fail',
+  'retry',
+  'give_up',
+] as const;
+export type OutputTrigger = (typeof OUTPUT_TRIGGERS)[number];
+
+/** The output lifecycle, SPEC section 4: the one place that says which moves exist. */
+export const OUTPUT_TRANSITIONS = {
+  accepting: { pass_checks: 'accepted', fail_checks: 'rejected', cancel_with_request: 'cancelled' },
+  accepted: { cancel_with_request: 'cancelled', start_working: 'working' },
+  rejected: {},
+  working: { issue: 'settling', provider_cancel: 'cancelled' },
+  settling: { settle: 'settled', fail: 'failed' },
+  settled: {},
+  failed: { retry: 'working', give_up: 'returned' },
+  returned: {},
+  cancelled: {},
+} as const satisfies Record<OutputState, Partial<Record<OutputTrigger, OutputState>>>;
+
+export const outputTarget = (state: OutputState, trigger: OutputTrigger): OutputState | undefined =>
+  (OUTPUT_TRANSITIONS[state] as Partial<Record<OutputTrigger, OutputState>>)[trigger];
+
+/** Why acceptance checks rejected an output. */
+export type RejectionReason =
+  | 'compliance_rejected'
+  | 'instruction_mismatch'
+  | 'amount_out_of_range'
+  | (string & {});
+
+/** One payment inside a request. Plain readonly data; transitions return a new value. */
+export interface Output {
+  readonly id: string;
+  readonly requestId: string;
+  readonly payeeId: string;
+  readonly withdrawalInstructionId: string;
+  readonly portCode: PortCode;
+  readonly target: OutputTarget;
+  /** Set when the request is quoted. */
+  readonly price: OutputPrice | null;
+  readonly state: OutputState;
+  /** How many times payment was attempted (1 on first working, +1 per retry). */
+  readonly attempts: number;
+  readonly rejectionReason: string | null;
+  readonly failureReason: string | null;
+  readonly cancellationReason: string | null;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface NewOutput {
+  readonly id: string;
+  readonly requestId: string;
+  readonly payeeId: string;
+  readonly withdrawalInstructionId: string;
+  readonly portCode: PortCode;
+  readonly target: OutputTarget;
+  readonly now: number;
+}
+
+export const createOutput = (input: NewOutput): Output => ({
+  id: input.id,
+  requestId: input.requestId,
+  payeeId: input.payeeId,
+  withdrawalInstructionId: input.withdrawalInstructionId,
+  portCode: input.portCode,
+  target: input.target,
+  price: null,
+  state: 'accepting',
+  attempts: 0,
+  rejectionReason: null,
+  failureReason: null,
+  cancellationReason: null,
+  createdAt: input.now,
+  updatedAt: input.now,
+});
+
+/** Details some triggers carry. */
+export interface OutputTransitionDetail {
+  /** fail_checks, fail, provider_cancel, cancel_with_request: why. */
+  readonly reason?: string;
+  /** retry: a new withdrawal instruction. */
+  readonly withdrawalInstructionId?: string;
+}
+
+/**
+ * Moves an output by one trigger at `now`. Pairs outside the table are refused with
+ * `invalid_transition`; `fail_checks` and `fail` need a reason.
+ */
+export const transitionOutput = (
+  output: Output,
+  trigger: OutputTrigger,
+  now: number,
+  detail: OutputTransitionDetail = {},
+): Result<Output, DomainError> => {
+  const at = { entity: 'output' as const, id: output.id, state: output.state };
+  const next = outputTarget(output.state, trigger);
+  if (next === undefined) return err(invalidTransition(at, trigger));
+  const reason = detail.reason;
+  switch (trigger) {
+    case 'fail_checks':
+      if (!reason) return err(guardFailed(at, trigger, 'reason_required', 'a rejection reason is required'));
+      return ok({ ...output, state: next, rejectionReason: reason, updatedAt: now });
+    case 'fail':
+      if (!reason) return err(guardFailed(at, trigger, 'reason_required', 'a failure reason is required'));
+      return ok({ ...output, state: next, failureReason: reason, updatedAt: now });
+    case 'cancel_with_request':
+    case 'provider_cancel':
+      return ok({ ...output, state: next, cancellationReason: reason ?? null, updatedAt: now });
+    case 'start_working':
+      return ok({ ...output, state: next, attempts: output.attempts + 1, updatedAt: now });
+    case 'retry':
+      return ok({
+        ...output,
+        state: next,
+        attempts: output.attempts + 1,
+        failureReason: null,
+        withdrawalInstructionId: detail.withdrawalInstructionId ?? output.withdrawalInstructionId,
+        updatedAt: now,
+      });
+    case 'pass_checks':
+    case 'issue':
+    case 'settle':
+    case 'give_up':
+      return ok({ ...output, state: next, updatedAt: now });
+    default: {
+      const unreachable: never = trigger;
+      return unreachable;
+    }
+  }
+};
+
+/** Sets the binding price of an output (when its request is quoted). */
+export const priceOutputEntity = (output: Output, price: OutputPrice, now: number): Output => ({
+  ...output,
+  price,
+  updatedAt: now,
+});
+
+/** The output's budget once priced (what the payer is charged for it). */
+export const outputBudget = (output: Output): Money | null => output.price?.budget ?? null;

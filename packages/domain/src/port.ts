@@ -1,0 +1,81 @@
+import { err, ok, type Result } from 'neverthrow';
+import { type Currency, currencyOf } from './currency';
+import type { DomainError } from './errors';
+import type { Money } from './money';
+
+/** `ar_ars`: an ISO 3166-1 alpha-2 country and an ISO 4217 currency, lower case. */
+export type PortCode = string & { readonly __brand: 'PortCode' };
+
+export interface ParsedPortCode {
+  readonly code: PortCode;
+  /** Upper-case country, e.g. AR. */
+  readonly country: string;
+  readonly currency: Currency;
+}
+
+const PORT_CODE = /^([a-z]{2})_([a-z]{3})$/;
+
+/** Parses a port code such as `ar_ars`; never throws. */
+export const parsePortCode = (input: unknown): Result<ParsedPortCode, DomainError> => {
+  const shown = typeof input === 'string' ? input.slice(0, 40) : String(typeof input);
+  const refuse = (why: string): DomainError => ({
+    type: 'InvalidPortCode',
+    code: 'invalid_port_code',
+    input: shown,
+    message: `${JSON.stringify(shown)} is not a port code: ${why}`,
+  });
+  if (typeof input !== 'string') return err(refuse('expected a string such as "ar_ars"'));
+  const match = PORT_CODE.exec(input);
+  if (!match) return err(refuse('expected a country and a currency in lower case, such as "ar_ars"'));
+  const [, country = '', currency = ''] = match;
+  return currencyOf(currency).match(
+    (c) => ok({ code: input as PortCode, country: country.toUpperCase(), currency: c }),
+    () => err(refuse(`${currency.toUpperCase()} is not an ISO 4217 currency`)),
+  );
+};
+
+/** Where money leaves or arrives: a country plus a currency, with its limits. */
+export interface Port {
+  readonly code: PortCode;
+  readonly country: string;
+  readonly currency: Currency;
+  /** Smallest and largest amount an output to this port may carry (destination currency). */
+  readonly minAmount: Money;
+  readonly maxAmount: Money;
+  /** How long a quote to this port takes to be produced, in milliseconds (0: at once). */
+  readonly quoteDelayMs: number;
+  /** What a returned payment costs, in the port's currency. */
+  readonly returnCost: Money;
+  readonly active: boolean;
+}
+
+/** The catalog of ports: data handed to the code, never built into it. */
+export interface PortCatalog {
+  readonly ports: readonly Port[];
+}
+
+export const findPort = (catalog: PortCatalog, code: string): Result<Port, DomainError> =>
+  parsePortCode(code).andThen((parsed) => {
+    const port = catalog.ports.find((p) => p.code === parsed.code);
+    return port
+      ? ok(port)
+      : err<Port, DomainError>({
+          type: 'UnknownPort',
+          code: 'unknown_port',
+          portCode: parsed.code,
+          message: `port ${parsed.code} is not in the catalog`,
+        });
+  });
+
+/** A port that exists and is active: the only kind a request or an output may use. */
+export const findActivePort = (catalog: PortCatalog, code: string): Result<Port, DomainError> =>
+  findPort(catalog, code).andThen((port) =>
+    port.active
+      ? ok(port)
+      : err<Port, DomainError>({
+          type: 'InactivePort',
+          code: 'inactive_port',
+          portCode: port.code,
+          message: `port ${port.code} is not active`,
+        }),
+  );
