@@ -1,0 +1,206 @@
+import type {
+  BalanceRepository,
+  OutputRepository,
+  Repositories,
+  RequestRepository,
+  UserRecord,
+  UserRepository,
+  WithdrawalInstructionRecord,
+  WithdrawalInstructionRepository,
+} from '@concierge-ts/application';
+import {
+  type Balance,
+  isFinalRequestState,
+  type Output,
+  type OutputState,
+  type Request,
+} from '@concierge-ts/domain';
+
+/** Requests by id, with the owner's in creation order and the active ones for the clock. */
+export class InMemoryRequestRepository implements RequestRepository {
+  private readonly byId = new Map<string, Request>();
+  private readonly byOwner = new Map<string, string[]>();
+  private readonly active = new Set<string>();
+
+  get(id: string): Request | undefined {
+    return this.byId.get(id);
+  }
+
+  save(request: Request): void {
+    if (!this.byId.has(request.id)) {
+      const list = this.byOwner.get(request.ownerId) ?? [];
+      list.push(request.id);
+      this.byOwner.set(request.ownerId, list);
+    }
+    this.byId.set(request.id, request);
+    if (isFinalRequestState(request.state)) this.active.delete(request.id);
+    else this.active.add(request.id);
+  }
+
+  listByOwner(ownerId: string): readonly Request[] {
+    return (this.byOwner.get(ownerId) ?? []).map((id) => this.byId.get(id) as Request);
+  }
+
+  *listActive(): Iterable<Request> {
+    for (const id of this.active) yield this.byId.get(id) as Request;
+  }
+
+  clear(): void {
+    this.byId.clear();
+    this.byOwner.clear();
+    this.active.clear();
+  }
+}
+
+/**
+ * Outputs kept per request in one array (creation order), so a request's outputs are
+ * read without copying, even at a million; an index finds each by id.
+ */
+export class InMemoryOutputRepository implements OutputRepository {
+  private readonly byRequest = new Map<string, Output[]>();
+  private readonly position = new Map<string, { list: Output[]; index: number }>();
+  private readonly acceptingByPayee = new Map<string, Set<string>>();
+
+  get(id: string): Output | undefined {
+    const at = this.position.get(id);
+    return at?.list[at.index];
+  }
+
+  save(output: Output): void {
+    const at = this.position.get(output.id);
+    if (at) {
+      at.list[at.index] = output;
+    } else {
+      let list = this.byRequest.get(output.requestId);
+      if (!list) {
+        list = [];
+        this.byRequest.set(output.requestId, list);
+      }
+      this.position.set(output.id, { list, index: list.length });
+      list.push(output);
+    }
+    const accepting = this.acceptingByPayee.get(output.payeeId);
+    if (output.state === 'accepting') {
+      if (accepting) accepting.add(output.id);
+      else this.acceptingByPayee.set(output.payeeId, new Set([output.id]));
+    } else if (accepting?.delete(output.id) && accepting.size === 0) {
+      this.acceptingByPayee.delete(output.payeeId);
+    }
+  }
+
+  listByRequest(requestId: string): readonly Output[] {
+    return this.byRequest.get(requestId) ?? [];
+  }
+
+  *listByRequestAndState(requestId: string, state: OutputState): Iterable<Output> {
+    for (const output of this.listByRequest(requestId)) if (output.state === state) yield output;
+  }
+
+  *listAcceptingByPayee(payeeId: string): Iterable<Output> {
+    for (const id of this.acceptingByPayee.get(payeeId) ?? []) {
+      const output = this.get(id);
+      if (output) yield output;
+    }
+  }
+
+  clear(): void {
+    this.byRequest.clear();
+    this.position.clear();
+    this.acceptingByPayee.clear();
+  }
+}
+
+export class InMemoryUserRepository implements UserRepository {
+  private readonly byId = new Map<string, UserRecord>();
+  private readonly byKey = new Map<string, string>();
+  private readonly byMaster = new Map<string, string[]>();
+
+  get(id: string): UserRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  save(user: UserRecord): void {
+    const previous = this.byId.get(user.id);
+    if (previous?.apiKey && previous.apiKey !== user.apiKey) this.byKey.delete(previous.apiKey);
+    if (!previous && user.masterId) {
+      const list = this.byMaster.get(user.masterId) ?? [];
+      list.push(user.id);
+      this.byMaster.set(user.masterId, list);
+    }
+    this.byId.set(user.id, user);
+    if (user.apiKey) this.byKey.set(user.apiKey, user.id);
+  }
+
+  findByApiKey(apiKey: string): UserRecord | undefined {
+    const id = this.byKey.get(apiKey);
+    return id === undefined ? undefined : this.byId.get(id);
+  }
+
+  listByMaster(masterId: string): readonly UserRecord[] {
+    return (this.byMaster.get(masterId) ?? []).map((id) => this.byId.get(id) as UserRecord);
+  }
+
+  clearManaged(): void {
+    for (const [id, user] of this.byId) {
+      if (user.role === 'master') continue;
+      this.byId.delete(id);
+      if (user.apiKey) this.byKey.delete(user.apiKey);
+    }
+    this.byMaster.clear();
+  }
+}
+
+export class InMemoryWithdrawalInstructionRepository implements WithdrawalInstructionRepository {
+  private readonly byId = new Map<string, WithdrawalInstructionRecord>();
+  private readonly byMaster = new Map<string, string[]>();
+
+  get(id: string): WithdrawalInstructionRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  save(instruction: WithdrawalInstructionRecord): void {
+    if (!this.byId.has(instruction.id)) {
+      const list = this.byMaster.get(instruction.masterId) ?? [];
+      list.push(instruction.id);
+      this.byMaster.set(instruction.masterId, list);
+    }
+    this.byId.set(instruction.id, instruction);
+  }
+
+  listByMaster(masterId: string): readonly WithdrawalInstructionRecord[] {
+    return (this.byMaster.get(masterId) ?? []).map((id) => this.byId.get(id) as WithdrawalInstructionRecord);
+  }
+
+  clear(): void {
+    this.byId.clear();
+    this.byMaster.clear();
+  }
+}
+
+export class InMemoryBalanceRepository implements BalanceRepository {
+  private readonly byKey = new Map<string, Balance>();
+
+  get(userId: string, currency: string): Balance | undefined {
+    return this.byKey.get(`${userId}|${currency}`);
+  }
+
+  save(balance: Balance): void {
+    this.byKey.set(`${balance.userId}|${balance.currency}`, balance);
+  }
+
+  listByUser(userId: string): readonly Balance[] {
+    return [...this.byKey.values()].filter((b) => b.userId === userId);
+  }
+
+  clear(): void {
+    this.byKey.clear();
+  }
+}
+
+export const inMemoryRepositories = (): Repositories => ({
+  requests: new InMemoryRequestRepository(),
+  outputs: new InMemoryOutputRepository(),
+  users: new InMemoryUserRepository(),
+  withdrawalInstructions: new InMemoryWithdrawalInstructionRepository(),
+  balances: new InMemoryBalanceRepository(),
+});

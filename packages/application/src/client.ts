@@ -1,0 +1,137 @@
+import type { ComplianceStatus, OutputState, RequestState } from '@concierge-ts/domain';
+import type { ResultAsync } from 'neverthrow';
+import type { ConciergeError } from './errors';
+import type {
+  EstimateView,
+  OutputView,
+  Page,
+  PageQuery,
+  PortView,
+  RequestView,
+  RequestWithOutputs,
+  UserView,
+  WithdrawalInstructionView,
+} from './views';
+
+/** An amount as JSON carries it: a number, or decimal text. Validated against the currency. */
+export type AmountInput = number | string;
+
+export interface CreateRequestInput {
+  readonly portCode: string;
+  /** The payer: a user managed by the caller. */
+  readonly payerId: string;
+  readonly externalId?: string;
+  readonly paymentAuthorizationCode?: string;
+}
+
+export interface UpdateRequestInput {
+  readonly externalId?: string | null;
+  readonly paymentAuthorizationCode?: string | null;
+}
+
+export interface ListRequestsQuery {
+  readonly state?: RequestState;
+  readonly externalId?: string;
+  readonly page?: PageQuery;
+}
+
+/** Exactly one of `amount` (destination currency) or `budget` (origin currency). */
+export interface CreateOutputInput {
+  readonly requestId: string;
+  readonly payeeId: string;
+  readonly withdrawalInstructionId: string;
+  readonly portCode: string;
+  readonly amount?: AmountInput;
+  readonly budget?: AmountInput;
+}
+
+export interface ListOutputsQuery {
+  readonly requestId?: string;
+  readonly state?: OutputState;
+  readonly page?: PageQuery;
+}
+
+export interface EstimateInput {
+  readonly portCode: string;
+  readonly outputs: readonly {
+    readonly portCode: string;
+    readonly amount?: AmountInput;
+    readonly budget?: AmountInput;
+  }[];
+}
+
+export interface CreateUserInput {
+  readonly email: string;
+  readonly name?: string;
+}
+
+export interface UpdateMeInput {
+  readonly webhookUrl?: string | null;
+}
+
+export interface CreateWithdrawalInstructionInput {
+  readonly userId: string;
+  readonly label: string;
+  /** `payment_method`, `country`, `currency`, and account details (cbu, iban, swift, account_number, holder_name, tax_id...). */
+  readonly body: Readonly<Record<string, string>>;
+}
+
+export interface ListWithdrawalInstructionsQuery {
+  readonly userId?: string;
+  readonly page?: PageQuery;
+}
+
+/** Options every call may take. */
+export interface CallOptions {
+  /** Abort the call (and its retries). */
+  readonly signal?: AbortSignal;
+  /** Override the client's retry count for this call. */
+  readonly retries?: number;
+  /** Override the client's timeout for this call, in milliseconds. */
+  readonly timeoutMs?: number;
+}
+
+type R<T> = ResultAsync<T, ConciergeError>;
+
+/**
+ * The gateway to a Concierge service: what an integrator's application calls. The
+ * in-process adapter and the HTTP adapter both implement it, so one can stand in for
+ * the other in tests. Nothing here throws for an expected failure.
+ */
+export interface ConciergeClient {
+  readonly ports: {
+    list(options?: CallOptions): R<readonly PortView[]>;
+  };
+  readonly requests: {
+    create(input: CreateRequestInput, options?: CallOptions): R<RequestView>;
+    get(id: string, options?: CallOptions): R<RequestView>;
+    getWithOutputs(id: string, options?: CallOptions): R<RequestWithOutputs>;
+    list(query?: ListRequestsQuery, options?: CallOptions): R<Page<RequestView>>;
+    update(id: string, input: UpdateRequestInput, options?: CallOptions): R<RequestView>;
+    requestQuote(id: string, input?: { readonly hintToken?: string }, options?: CallOptions): R<RequestView>;
+    acceptQuote(id: string, options?: CallOptions): R<RequestView>;
+    cancel(id: string, options?: CallOptions): R<RequestView>;
+  };
+  readonly outputs: {
+    create(input: CreateOutputInput, options?: CallOptions): R<OutputView>;
+    get(id: string, options?: CallOptions): R<OutputView>;
+    list(query?: ListOutputsQuery, options?: CallOptions): R<Page<OutputView>>;
+  };
+  readonly estimates: {
+    create(input: EstimateInput, options?: CallOptions): R<EstimateView>;
+  };
+  readonly users: {
+    create(input: CreateUserInput, options?: CallOptions): R<UserView>;
+    get(id: string, options?: CallOptions): R<UserView>;
+    list(query?: { readonly page?: PageQuery }, options?: CallOptions): R<Page<UserView>>;
+    me(options?: CallOptions): R<UserView>;
+    updateMe(input: UpdateMeInput, options?: CallOptions): R<UserView>;
+  };
+  readonly withdrawalInstructions: {
+    create(input: CreateWithdrawalInstructionInput, options?: CallOptions): R<WithdrawalInstructionView>;
+    get(id: string, options?: CallOptions): R<WithdrawalInstructionView>;
+    list(query?: ListWithdrawalInstructionsQuery, options?: CallOptions): R<Page<WithdrawalInstructionView>>;
+  };
+}
+
+export type { ComplianceStatus };

@@ -1,0 +1,83 @@
+import type { ComplianceStatus } from '@concierge-ts/domain';
+import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
+import { type ConciergeError, conciergeError } from './errors';
+import type { ControllableClock, StoredEvent, UserRecord } from './ports';
+import type { ConciergeService, OperatorOutputAction } from './service';
+import { type EventView, isoTime, type OutputView, type RequestView, type UserView } from './views';
+
+/**
+ * The sandbox operator (SPEC section 9): what a human at the provider would do, on
+ * demand. In-process here; the sandbox server exposes the same calls under /sandbox.
+ */
+export interface SandboxOperator {
+  setCompliance(userId: string, status: ComplianceStatus): ResultAsync<UserView, ConciergeError>;
+  deposit(
+    userId: string,
+    input: { readonly portCode: string; readonly amount: number | string },
+  ): ResultAsync<UserView, ConciergeError>;
+  produceQuote(requestId: string): ResultAsync<RequestView, ConciergeError>;
+  outputAction(
+    outputId: string,
+    action: OperatorOutputAction,
+    input?: { readonly reason?: string },
+  ): ResultAsync<OutputView, ConciergeError>;
+  advanceClock(seconds: number): ResultAsync<{ readonly now: string }, ConciergeError>;
+  events(): ResultAsync<readonly EventView[], ConciergeError>;
+  reset(): ResultAsync<void, ConciergeError>;
+}
+
+export const eventView = (e: StoredEvent): EventView => ({
+  id: e.id,
+  eventType: e.eventType,
+  resourceType: e.resource === 'request' ? 'concierge_requests' : 'concierge_request_outputs',
+  resourceId: e.resourceId,
+  createdAt: isoTime(e.at),
+  sentAt: null,
+});
+
+/** Longest clock advance in one call: a year. */
+export const MAX_ADVANCE_SECONDS = 366 * 24 * 3600;
+
+/** A clock advance in seconds: a finite number from 0 to a year. */
+export const checkAdvance = (seconds: unknown): Result<number, ConciergeError> =>
+  typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 && seconds <= MAX_ADVANCE_SECONDS
+    ? ok(seconds)
+    : err(
+        conciergeError.unprocessable(
+          'invalid_attribute',
+          `seconds must be a number from 0 to ${MAX_ADVANCE_SECONDS}`,
+          '/seconds',
+        ),
+      );
+
+export const serviceOperator = (
+  service: ConciergeService,
+  clock: ControllableClock,
+  apiKey: string,
+): SandboxOperator => {
+  const as = <T>(run: (caller: UserRecord) => Result<T, ConciergeError>): ResultAsync<T, ConciergeError> => {
+    const result = service.authenticate(apiKey).andThen(run);
+    return result.isOk() ? okAsync(result.value) : errAsync(result.error);
+  };
+  return {
+    setCompliance: (userId, status) => as((c) => service.setCompliance(c, userId, status)),
+    deposit: (userId, input) => as((c) => service.deposit(c, userId, input)),
+    produceQuote: (requestId) => as((c) => service.produceQuoteNow(c, requestId)),
+    outputAction: (outputId, action, input = {}) =>
+      as((c) => service.outputAction(c, outputId, action, input)),
+    advanceClock: (seconds) =>
+      as(() =>
+        checkAdvance(seconds).map((valid) => {
+          clock.advance(valid * 1000);
+          service.tick();
+          return { now: isoTime(clock.now()) };
+        }),
+      ),
+    events: () => as((c) => ok(service.listEvents(c).map(eventView))),
+    reset: () =>
+      as(() => {
+        service.reset();
+        return ok(undefined);
+      }),
+  };
+};

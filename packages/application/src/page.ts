@@ -1,0 +1,64 @@
+import { err, ok, type Result } from 'neverthrow';
+import { type ConciergeError, conciergeError } from './errors';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageQuery } from './views';
+
+/** Checks a page query: `page[number]` ≥ 1, 1 ≤ `page[size]` ≤ 500. */
+export const pageBounds = (
+  query: PageQuery = {},
+): Result<{ number: number; size: number }, ConciergeError> => {
+  const number = query.number ?? 1;
+  const size = query.size ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isSafeInteger(number) || number < 1)
+    return err(
+      conciergeError.badRequest('invalid_page', 'page[number] must be a whole number ≥ 1', 'page[number]'),
+    );
+  if (!Number.isSafeInteger(size) || size < 1 || size > MAX_PAGE_SIZE)
+    return err(
+      conciergeError.badRequest(
+        'invalid_page',
+        `page[size] must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
+        'page[size]',
+      ),
+    );
+  return ok({ number, size });
+};
+
+/** One page of a sequence, transforming only the items on the page. */
+export const pageOf = <T, V>(
+  items: Iterable<T>,
+  query: PageQuery | undefined,
+  view: (item: T) => V,
+): Result<Page<V>, ConciergeError> =>
+  pageBounds(query).map(({ number, size }) => {
+    const start = (number - 1) * size;
+    const out: V[] = [];
+    let index = 0;
+    let more = false;
+    for (const item of items) {
+      if (index >= start + size) {
+        more = true;
+        break;
+      }
+      if (index >= start) out.push(view(item));
+      index += 1;
+    }
+    return { items: out, number, size, next: more ? number + 1 : null };
+  });
+
+/**
+ * Walks every page of a list, for `for await`:
+ * `for await (const output of allPages((page) => client.outputs.list({ requestId, page })))`.
+ * Stops at the first error, which it throws as the `ConciergeError` value.
+ */
+export async function* allPages<T>(
+  fetchPage: (page: PageQuery) => PromiseLike<Result<Page<T>, ConciergeError>>,
+  size = DEFAULT_PAGE_SIZE,
+): AsyncGenerator<T, void, undefined> {
+  let number: number | null = 1;
+  while (number !== null) {
+    const result = await fetchPage({ number, size });
+    if (result.isErr()) throw result.error;
+    yield* result.value.items;
+    number = result.value.next;
+  }
+}

@@ -1,0 +1,180 @@
+import type {
+  Balance,
+  ComplianceStatus,
+  DomainError,
+  DomainEvent,
+  HintBinding,
+  Output,
+  OutputState,
+  Port,
+  PortCatalog,
+  PriceQuote,
+  RejectionReason,
+  Request,
+} from '@concierge-ts/domain';
+import type { Result } from 'neverthrow';
+import type { ConciergeError } from './errors';
+
+/**
+ * What the concierge service needs from the outside world. Adapters implement these;
+ * the service never knows which. Repositories are synchronous: the service runs each
+ * command to completion in one turn of the event loop, which makes it atomic.
+ */
+
+export interface UserRecord {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string | null;
+  /** A master user is an integrator's account; managed users are its payers and payees. */
+  readonly role: 'master' | 'managed';
+  /** For managed users: the master who manages them. */
+  readonly masterId: string | null;
+  readonly complianceStatus: ComplianceStatus;
+  readonly apiKey: string | null;
+  readonly webhookUrl: string | null;
+  readonly createdAt: number;
+}
+
+export interface WithdrawalInstructionRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly masterId: string;
+  readonly label: string;
+  readonly body: Readonly<Record<string, string>>;
+  readonly createdAt: number;
+}
+
+export interface RequestRepository {
+  get(id: string): Request | undefined;
+  save(request: Request): void;
+  /** The owner's requests, oldest first. */
+  listByOwner(ownerId: string): readonly Request[];
+  /** Requests not in a final state (time-based transitions may be due). */
+  listActive(): Iterable<Request>;
+  clear(): void;
+}
+
+export interface OutputRepository {
+  get(id: string): Output | undefined;
+  save(output: Output): void;
+  /** A request's outputs, oldest first. */
+  listByRequest(requestId: string): readonly Output[];
+  /** Outputs of a request in a given state, oldest first. */
+  listByRequestAndState(requestId: string, state: OutputState): Iterable<Output>;
+  /** Outputs (any request) still `accepting` for this payee. */
+  listAcceptingByPayee(payeeId: string): Iterable<Output>;
+  clear(): void;
+}
+
+export interface UserRepository {
+  get(id: string): UserRecord | undefined;
+  save(user: UserRecord): void;
+  findByApiKey(apiKey: string): UserRecord | undefined;
+  /** Users managed by a master, oldest first. */
+  listByMaster(masterId: string): readonly UserRecord[];
+  /** Removes every user that is not a master. */
+  clearManaged(): void;
+}
+
+export interface WithdrawalInstructionRepository {
+  get(id: string): WithdrawalInstructionRecord | undefined;
+  save(instruction: WithdrawalInstructionRecord): void;
+  /** Instructions of a master's users, oldest first. */
+  listByMaster(masterId: string): readonly WithdrawalInstructionRecord[];
+  clear(): void;
+}
+
+export interface BalanceRepository {
+  get(userId: string, currency: string): Balance | undefined;
+  save(balance: Balance): void;
+  listByUser(userId: string): readonly Balance[];
+  clear(): void;
+}
+
+export interface Repositories {
+  readonly requests: RequestRepository;
+  readonly outputs: OutputRepository;
+  readonly users: UserRepository;
+  readonly withdrawalInstructions: WithdrawalInstructionRepository;
+  readonly balances: BalanceRepository;
+}
+
+export interface PortCatalogSource {
+  catalog(): PortCatalog;
+}
+
+/** Mid-market rate and fee from an origin to a destination. */
+export interface PricingSource {
+  quote(origin: Port, destination: Port): Result<PriceQuote, ConciergeError>;
+}
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+/** A clock an operator can move forward (the sandbox's). */
+export interface ControllableClock extends Clock {
+  advance(ms: number): void;
+}
+
+export type IdKind = 'request' | 'output' | 'user' | 'instruction';
+
+export interface IdSource {
+  next(kind: IdKind): string;
+  /** A new secret API key. */
+  apiKey(): string;
+}
+
+/** A domain event with the master user it belongs to. */
+export interface OutboundEvent {
+  readonly event: DomainEvent;
+  readonly ownerId: string;
+}
+
+export interface StoredEvent {
+  /** Unique and increasing. */
+  readonly id: string;
+  readonly eventType: DomainEvent['eventType'];
+  readonly resource: DomainEvent['resource'];
+  readonly resourceId: string;
+  readonly ownerId: string;
+  readonly at: number;
+}
+
+/** Where events go: a log kept for the operator, and whoever subscribed (webhooks). */
+export interface EventSink {
+  publish(events: readonly OutboundEvent[]): void;
+}
+
+export interface EventStore extends EventSink {
+  /** The owner's events, oldest first. */
+  list(ownerId: string): Iterable<StoredEvent>;
+  clear(): void;
+}
+
+export interface HintTokenCodec {
+  encode(binding: HintBinding): string;
+  decode(token: string): Result<HintBinding, DomainError>;
+}
+
+/** What a withdrawal instruction's account makes the sandbox do on its own. */
+export type OutcomeScript = 'settle' | 'fail_once_then_settle' | 'fail_until_returned';
+
+/**
+ * Sandbox behaviour beyond the real service (SPEC section 9, magic values). The real
+ * service's behaviour is `NO_MAGIC`.
+ */
+export interface SandboxPolicy {
+  initialCompliance(email: string): ComplianceStatus;
+  /** A forced rejection for outputs paid to this instruction, if any. */
+  instructionVerdict(instruction: WithdrawalInstructionRecord): RejectionReason | null;
+  /** What happens to a working output paid to this instruction without an operator. */
+  outcomeScript(instruction: WithdrawalInstructionRecord): OutcomeScript | null;
+}
+
+export const NO_MAGIC: SandboxPolicy = {
+  initialCompliance: () => 'approved',
+  instructionVerdict: () => null,
+  outcomeScript: () => null,
+};

@@ -1,0 +1,96 @@
+import type { Balance, Output, Port, Request } from '@concierge-ts/domain';
+import type { UserRecord, WithdrawalInstructionRecord } from './ports';
+import {
+  isoTime,
+  isoTimeOrNull,
+  type OutputView,
+  type PortView,
+  type RequestView,
+  type UserView,
+  type WithdrawalInstructionView,
+} from './views';
+
+/** Entities as the API shows them. */
+
+export const presentPort = (port: Port): PortView => ({
+  code: port.code,
+  country: port.country,
+  currency: port.currency.code,
+  minAmount: port.minAmount,
+  maxAmount: port.maxAmount,
+  quoteDelaySeconds: port.quoteDelayMs / 1000,
+  returnCost: port.returnCost,
+  active: port.active,
+});
+
+export const presentRequest = (r: Request): RequestView => ({
+  id: r.id,
+  state: r.state,
+  portCode: r.portCode,
+  payerId: r.payerId,
+  externalId: r.externalId,
+  paymentAuthorizationCode: r.paymentAuthorizationCode,
+  counters: r.counters,
+  eta: isoTimeOrNull(r.eta),
+  quoteRequestedAt: isoTimeOrNull(r.quoteRequestedAt),
+  quotedAt: isoTimeOrNull(r.quotedAt),
+  acceptQuoteBefore: isoTimeOrNull(r.acceptQuoteBefore),
+  quoteAcceptedAt: isoTimeOrNull(r.quoteAcceptedAt),
+  provisionFundsBefore: isoTimeOrNull(r.provisionFundsBefore),
+  totalToSpend: r.totalToSpend,
+  fundsAvailable: r.fundsAvailable,
+  cancellationReason: r.cancellationReason,
+  receiptUrl: r.state === 'finished' ? `/api/concierge_requests/${r.id}/receipt` : null,
+  creditNoteUrl:
+    r.state === 'finished' && r.counters.settled < r.counters.total
+      ? `/api/concierge_requests/${r.id}/credit_note`
+      : null,
+  createdAt: isoTime(r.createdAt),
+  updatedAt: isoTime(r.updatedAt),
+});
+
+export const presentOutput = (o: Output, originPortCode: string): OutputView => ({
+  id: o.id,
+  requestId: o.requestId,
+  payeeId: o.payeeId,
+  withdrawalInstructionId: o.withdrawalInstructionId,
+  state: o.state,
+  portCode: o.portCode,
+  originPortCode,
+  given: o.target.kind,
+  amount: o.price?.amount ?? (o.target.kind === 'amount' ? o.target.amount : null),
+  budget: o.price?.budget ?? (o.target.kind === 'budget' ? o.target.budget : null),
+  rate: o.price?.rate ?? null,
+  allInRate: o.price?.allInRate ?? null,
+  feeAndCost: o.price?.feeAndCost ?? null,
+  attempts: o.attempts,
+  rejectionReason: o.rejectionReason,
+  failureReason: o.failureReason,
+  cancellationReason: o.cancellationReason,
+  createdAt: isoTime(o.createdAt),
+  updatedAt: isoTime(o.updatedAt),
+});
+
+export const presentUser = (user: UserRecord, balances: readonly Balance[]): UserView => ({
+  id: user.id,
+  email: user.email,
+  name: user.name,
+  complianceStatus: user.complianceStatus,
+  master: user.role === 'master',
+  webhookUrl: user.webhookUrl,
+  balances: Object.fromEntries(
+    balances.map((b) => [
+      b.currency.toLowerCase(),
+      { amount: b.available, currency: b.currency, scale: b.scale },
+    ]),
+  ),
+  createdAt: isoTime(user.createdAt),
+});
+
+export const presentInstruction = (i: WithdrawalInstructionRecord): WithdrawalInstructionView => ({
+  id: i.id,
+  userId: i.userId,
+  label: i.label,
+  body: i.body,
+  createdAt: isoTime(i.createdAt),
+});

@@ -1,0 +1,982 @@
+import {
+  acceptanceChecks,
+  acceptQuote,
+  addOutput,
+  amountInDestination,
+  applyMovement,
+  availableMoney,
+  type Balance,
+  bindHint,
+  type CancelTrigger,
+  type Change,
+  type ComplianceStatus,
+  cancelRequest,
+  DEFAULT_QUOTE_WINDOWS,
+  type DomainError,
+  draftRequest,
+  dueTimeTrigger,
+  emptyBalance,
+  estimate,
+  findActivePort,
+  isFinalRequestState,
+  type Money,
+  matchHint,
+  type Output,
+  type OutputAction,
+  type OutputPrice,
+  type OutputTarget,
+  type Port,
+  type PriceQuote,
+  parseMoney,
+  priceOutput,
+  produceQuote,
+  type QuoteWindows,
+  type Request,
+  requestQuote,
+  startWorking,
+  stepOutput,
+  updateRequest,
+} from '@concierge-ts/domain';
+import { err, ok, type Result } from 'neverthrow';
+import type {
+  CreateOutputInput,
+  CreateRequestInput,
+  CreateUserInput,
+  CreateWithdrawalInstructionInput,
+  EstimateInput,
+  ListOutputsQuery,
+  ListRequestsQuery,
+  ListWithdrawalInstructionsQuery,
+  UpdateMeInput,
+  UpdateRequestInput,
+} from './client';
+import { type ConciergeError, conciergeError, fromDomainError } from './errors';
+import { pageOf } from './page';
+import type {
+  Clock,
+  EventStore,
+  HintTokenCodec,
+  IdSource,
+  OutboundEvent,
+  PortCatalogSource,
+  PricingSource,
+  Repositories,
+  SandboxPolicy,
+  StoredEvent,
+  UserRecord,
+  WithdrawalInstructionRecord,
+} from './ports';
+import { NO_MAGIC } from './ports';
+import { presentInstruction, presentOutput, presentPort, presentRequest, presentUser } from './present';
+import {
+  type EstimateView,
+  isoTime,
+  type OutputView,
+  type Page,
+  type PageQuery,
+  type PortView,
+  type RequestView,
+  type RequestWithOutputs,
+  type UserView,
+  type WithdrawalInstructionView,
+} from './views';
+
+export interface ServiceDeps {
+  readonly repositories: Repositories;
+  readonly catalog: PortCatalogSource;
+  readonly pricing: PricingSource;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly events: EventStore;
+  readonly hints: HintTokenCodec;
+  readonly policy?: SandboxPolicy;
+  readonly windows?: QuoteWindows;
+  /** How many payment attempts a `fail_until_returned` instruction gets before its output is returned. */
+  readonly maxAttempts?: number;
+}
+
+/** The operator's output actions (SPEC section 9) and the domain trigger each one fires. */
+export const OPERATOR_OUTPUT_ACTIONS = {
+  accept: 'pass_checks',
+  reject: 'fail_checks',
+  issue: 'issue',
+  settle: 'settle',
+  fail: 'fail',
+  retry: 'retry',
+  return: 'give_up',
+  cancel: 'provider_cancel',
+} as const satisfies Record<string, OutputAction>;
+export type OperatorOutputAction = keyof typeof OPERATOR_OUTPUT_ACTIONS;
+
+const DEFAULT_REASONS: Partial<Record<OutputAction, string>> = {
+  fail_checks: 'rejected_by_operator',
+  fail: 'refused_by_receiving_bank',
+  provider_cancel: 'cancelled_by_provider',
+};
+
+const MAX_TEXT = 255;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{1,63}$/;
+
+type R<T> = Result<T, ConciergeError>;
+
+const unprocessable = (code: string, detail: string, pointer: string) =>
+  err(conciergeError.unprocessable(code, detail, pointer));
+
+/** Optional short text: undefined, null or a string of at most 255 characters. */
+const optionalText = (value: unknown, pointer: string): R<string | null | undefined> => {
+  if (value === undefined || value === null) return ok(value);
+  if (typeof value !== 'string' || value.length > MAX_TEXT)
+    return unprocessable('invalid_attribute', `expected text of at most ${MAX_TEXT} characters`, pointer);
+  return ok(value);
+};
+
+/**
+ * The concierge service: every command and query of SPEC sections 2 to 7 as a master
+ * user sees them, and the sandbox operator's commands of section 9. Each call first
+ * applies the time-based transitions that are due.
+ */
+export class ConciergeService {
+  private readonly repos: Repositories;
+  private readonly policy: SandboxPolicy;
+  private readonly windows: QuoteWindows;
+  private readonly maxAttempts: number;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.repos = deps.repositories;
+    this.policy = deps.policy ?? NO_MAGIC;
+    this.windows = deps.windows ?? DEFAULT_QUOTE_WINDOWS;
+    this.maxAttempts = deps.maxAttempts ?? 3;
+  }
+
+  // ---------------------------------------------------------------- callers
+
+  /** The master user an API key belongs to: 401 for an unknown key, 403 for a managed user's. */
+  authenticate(apiKey: string | undefined | null): R<UserRecord> {
+    if (!apiKey) return err(conciergeError.authentication('the Authorization header is missing'));
+    const user = this.repos.users.findByApiKey(apiKey);
+    if (!user) return err(conciergeError.authentication());
+    if (user.role !== 'master') return err(conciergeError.permission('only master users may use Concierge'));
+    return ok(user);
+  }
+
+  /** Creates a master user (an integrator's account) with its API key; for seeding. */
+  createMasterUser(input: { email: string; name?: string; apiKey?: string }): UserRecord {
+    const user: UserRecord = {
+      id: this.deps.ids.next('user'),
+      email: input.email,
+      name: input.name ?? null,
+      role: 'master',
+      masterId: null,
+      complianceStatus: 'approved',
+      apiKey: input.apiKey ?? this.deps.ids.apiKey(),
+      webhookUrl: null,
+      createdAt: this.now(),
+    };
+    this.repos.users.save(user);
+    return user;
+  }
+
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  // ---------------------------------------------------------------- ports
+
+  listPorts(): PortView[] {
+    return this.deps.catalog.catalog().ports.map(presentPort);
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  createRequest(caller: UserRecord, input: CreateRequestInput): R<RequestView> {
+    this.tick();
+    const port = this.activePort(input.portCode, '/data/attributes/port_code');
+    if (port.isErr()) return err(port.error);
+    const payer = this.managedUser(caller, input.payerId, '/data/relationships/user');
+    if (payer.isErr()) return err(payer.error);
+    const externalId = optionalText(input.externalId, '/data/attributes/external_id');
+    if (externalId.isErr()) return err(externalId.error);
+    const code = optionalText(input.paymentAuthorizationCode, '/data/attributes/payment_authorization_code');
+    if (code.isErr()) return err(code.error);
+    const change = draftRequest({
+      id: this.deps.ids.next('request'),
+      ownerId: caller.id,
+      payerId: payer.value.id,
+      portCode: port.value.code,
+      externalId: externalId.value ?? null,
+      paymentAuthorizationCode: code.value ?? null,
+      now: this.now(),
+    });
+    return this.apply(change).map((c) => presentRequest(c.request));
+  }
+
+  getRequest(caller: UserRecord, id: string): R<RequestView> {
+    this.tick();
+    return this.ownRequest(caller, id).map(presentRequest);
+  }
+
+  getRequestWithOutputs(caller: UserRecord, id: string): R<RequestWithOutputs> {
+    this.tick();
+    return this.ownRequest(caller, id).map((request) => ({
+      ...presentRequest(request),
+      outputs: this.repos.outputs.listByRequest(request.id).map((o) => presentOutput(o, request.portCode)),
+    }));
+  }
+
+  listRequests(caller: UserRecord, query: ListRequestsQuery = {}): R<Page<RequestView>> {
+    this.tick();
+    const all = this.repos.requests.listByOwner(caller.id);
+    const filtered = all.filter(
+      (r) =>
+        (query.state === undefined || r.state === query.state) &&
+        (query.externalId === undefined || r.externalId === query.externalId),
+    );
+    return pageOf(filtered, query.page, presentRequest);
+  }
+
+  updateRequest(caller: UserRecord, id: string, input: UpdateRequestInput): R<RequestView> {
+    this.tick();
+    const externalId = optionalText(input.externalId, '/data/attributes/external_id');
+    if (externalId.isErr()) return err(externalId.error);
+    const code = optionalText(input.paymentAuthorizationCode, '/data/attributes/payment_authorization_code');
+    if (code.isErr()) return err(code.error);
+    return this.ownRequest(caller, id).andThen((request) =>
+      updateRequest(
+        request,
+        {
+          ...(externalId.value === undefined ? {} : { externalId: externalId.value }),
+          ...(code.value === undefined ? {} : { paymentAuthorizationCode: code.value }),
+        },
+        this.now(),
+      )
+        .mapErr((e) => fromDomainError(e))
+        .map((updated) => {
+          this.repos.requests.save(updated);
+          return presentRequest(updated);
+        }),
+    );
+  }
+
+  requestQuote(caller: UserRecord, id: string, input: { hintToken?: string } = {}): R<RequestView> {
+    this.tick();
+    return this.ownRequest(caller, id).andThen((request): R<RequestView> => {
+      const now = this.now();
+      const outputs = this.repos.outputs.listByRequest(request.id);
+      if (input.hintToken !== undefined) {
+        if (typeof input.hintToken !== 'string' || input.hintToken.length === 0)
+          return unprocessable(
+            'hint_token_malformed',
+            'hint_token must be a non-empty string',
+            '/data/attributes/hint_token',
+          );
+        if (request.state !== 'draft') return this.refuse(requestQuote(request, now, now));
+        const prices = this.deps.hints
+          .decode(input.hintToken)
+          .andThen((binding) => matchHint(binding, request, outputs, now))
+          .mapErr((e) => fromDomainError(e, '/data/attributes/hint_token'));
+        if (prices.isErr()) return err(prices.error);
+        return this.applyDomain(requestQuote(request, now, now))
+          .andThen((c) =>
+            this.applyDomain(
+              produceQuote(
+                c.request,
+                outputs,
+                (o) => prices.value.get(o.id) as OutputPrice,
+                now,
+                this.windows,
+                true,
+              ),
+            ),
+          )
+          .map((c) => presentRequest(c.request));
+      }
+      const eta = now + this.quoteDelay(outputs);
+      return this.applyDomain(requestQuote(request, now, eta)).andThen((c) =>
+        eta <= now ? this.quoteNow(c.request, now) : ok(presentRequest(c.request)),
+      );
+    });
+  }
+
+  acceptQuote(caller: UserRecord, id: string): R<RequestView> {
+    this.tick();
+    return this.ownRequest(caller, id)
+      .andThen((request) => this.applyDomain(acceptQuote(request, this.now())))
+      .map((c) => {
+        this.tryStartWorking(c.request.id);
+        return presentRequest(this.repos.requests.get(c.request.id) ?? c.request);
+      });
+  }
+
+  cancelRequest(caller: UserRecord, id: string): R<RequestView> {
+    this.tick();
+    return this.ownRequest(caller, id)
+      .andThen((request) =>
+        this.applyDomain(
+          cancelRequest(request, this.repos.outputs.listByRequest(request.id), 'cancel', this.now()),
+        ),
+      )
+      .map((c) => presentRequest(c.request));
+  }
+
+  // ---------------------------------------------------------------- outputs
+
+  createOutput(caller: UserRecord, input: CreateOutputInput): R<OutputView> {
+    this.tick();
+    const request = this.ownRequest(caller, input.requestId).mapErr(() =>
+      conciergeError.unprocessable(
+        'unknown_request',
+        `request ${String(input.requestId)} does not exist or is not yours`,
+        '/data/relationships/request',
+      ),
+    );
+    if (request.isErr()) return err(request.error);
+    const origin = this.activePort(request.value.portCode, '/data/relationships/request');
+    if (origin.isErr()) return err(origin.error);
+    const destination = this.activePort(input.portCode, '/data/attributes/port_code');
+    if (destination.isErr()) return err(destination.error);
+    const target = this.target(input, origin.value, destination.value, '/data/attributes');
+    if (target.isErr()) return err(target.error);
+    const payee = this.managedUser(caller, input.payeeId, '/data/relationships/user');
+    if (payee.isErr()) return err(payee.error);
+    const instruction = this.ownInstruction(caller, input.withdrawalInstructionId).mapErr(() =>
+      conciergeError.unprocessable(
+        'unknown_withdrawal_instruction',
+        `withdrawal instruction ${String(input.withdrawalInstructionId)} does not exist or is not yours`,
+        '/data/relationships/withdrawal_instruction',
+      ),
+    );
+    if (instruction.isErr()) return err(instruction.error);
+    const now = this.now();
+    const id = this.deps.ids.next('output');
+    return this.applyDomain(
+      addOutput(request.value, {
+        id,
+        requestId: request.value.id,
+        payeeId: payee.value.id,
+        withdrawalInstructionId: instruction.value.id,
+        portCode: destination.value.code,
+        target: target.value,
+        now,
+      }),
+    ).andThen(() => {
+      const checked = this.runChecks(id);
+      if (checked.isErr()) return err(checked.error);
+      const output = this.repos.outputs.get(id) as Output;
+      return ok(presentOutput(output, request.value.portCode));
+    });
+  }
+
+  getOutput(caller: UserRecord, id: string): R<OutputView> {
+    this.tick();
+    return this.ownOutput(caller, id).map(({ output, request }) => presentOutput(output, request.portCode));
+  }
+
+  listOutputs(caller: UserRecord, query: ListOutputsQuery = {}): R<Page<OutputView>> {
+    this.tick();
+    const requests =
+      query.requestId === undefined
+        ? this.repos.requests.listByOwner(caller.id)
+        : [this.repos.requests.get(query.requestId)].filter(
+            (r): r is Request => r !== undefined && r.ownerId === caller.id,
+          );
+    const outputs = this.repos.outputs;
+    function* all(): Generator<{ output: Output; origin: string }> {
+      for (const request of requests) {
+        const list =
+          query.state === undefined
+            ? outputs.listByRequest(request.id)
+            : outputs.listByRequestAndState(request.id, query.state);
+        for (const output of list) yield { output, origin: request.portCode };
+      }
+    }
+    return pageOf(all(), query.page, ({ output, origin }) => presentOutput(output, origin));
+  }
+
+  // ---------------------------------------------------------------- estimates
+
+  createEstimate(input: EstimateInput): R<EstimateView> {
+    this.tick();
+    const origin = this.activePort(input.portCode, '/data/attributes/port_code');
+    if (origin.isErr()) return err(origin.error);
+    if (!Array.isArray(input.outputs) || input.outputs.length === 0 || input.outputs.length > 1000)
+      return unprocessable(
+        'invalid_attribute',
+        'outputs must list 1 to 1000 outputs',
+        '/data/attributes/outputs',
+      );
+    const lines: Parameters<typeof estimate>[1][number][] = [];
+    for (const [index, line] of input.outputs.entries()) {
+      const at = `/data/attributes/outputs/${index}`;
+      if (typeof line !== 'object' || line === null)
+        return unprocessable(
+          'invalid_attribute',
+          'expected an object with port_code and amount or budget',
+          at,
+        );
+      const destination = this.activePort(line.portCode, `${at}/port_code`);
+      if (destination.isErr()) return err(destination.error);
+      const target = this.target(line, origin.value, destination.value, at);
+      if (target.isErr()) return err(target.error);
+      const quote = this.deps.pricing.quote(origin.value, destination.value);
+      if (quote.isErr()) return err(quote.error);
+      lines.push({
+        portCode: destination.value.code,
+        target: target.value,
+        destination: destination.value.currency,
+        quote: quote.value,
+      });
+    }
+    const now = this.now();
+    const result = estimate(origin.value, lines);
+    const binding = bindHint(result, now);
+    return ok({
+      portCode: result.portCode,
+      totalToSpend: result.totalToSpend,
+      hintToken: this.deps.hints.encode(binding),
+      expiresAt: isoTime(binding.expiresAt),
+      outputs: result.outputs.map((o) => ({
+        portCode: o.portCode,
+        given: o.target.kind,
+        amount: o.price.amount,
+        budget: o.price.budget,
+        rate: o.price.rate,
+        allInRate: o.price.allInRate,
+        feeAndCost: o.price.feeAndCost,
+      })),
+    });
+  }
+
+  // ---------------------------------------------------------------- users
+
+  createUser(caller: UserRecord, input: CreateUserInput): R<UserView> {
+    if (typeof input.email !== 'string' || !EMAIL.test(input.email))
+      return unprocessable(
+        'invalid_attribute',
+        'email must be an address such as ana@example.com',
+        '/data/attributes/email',
+      );
+    const name = optionalText(input.name, '/data/attributes/name');
+    if (name.isErr()) return err(name.error);
+    const user: UserRecord = {
+      id: this.deps.ids.next('user'),
+      email: input.email,
+      name: name.value ?? null,
+      role: 'managed',
+      masterId: caller.id,
+      complianceStatus: this.policy.initialCompliance(input.email),
+      apiKey: null,
+      webhookUrl: null,
+      createdAt: this.now(),
+    };
+    this.repos.users.save(user);
+    return ok(presentUser(user, []));
+  }
+
+  getUser(caller: UserRecord, id: string): R<UserView> {
+    const user = id === caller.id ? ok(caller) : this.managedUser(caller, id);
+    return user.map((u) => presentUser(u, this.repos.balances.listByUser(u.id)));
+  }
+
+  listUsers(caller: UserRecord, query: { page?: PageQuery } = {}): R<Page<UserView>> {
+    return pageOf(this.repos.users.listByMaster(caller.id), query.page, (u) =>
+      presentUser(u, this.repos.balances.listByUser(u.id)),
+    );
+  }
+
+  me(caller: UserRecord): R<UserView> {
+    return ok(
+      presentUser(this.repos.users.get(caller.id) ?? caller, this.repos.balances.listByUser(caller.id)),
+    );
+  }
+
+  updateMe(caller: UserRecord, input: UpdateMeInput): R<UserView> {
+    const url = input.webhookUrl;
+    if (url !== undefined && url !== null) {
+      let parsed: URL | undefined;
+      try {
+        parsed = typeof url === 'string' && url.length <= 2048 ? new URL(url) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+        return unprocessable(
+          'invalid_attribute',
+          'webhook_url must be an http or https URL',
+          '/data/attributes/webhook_url',
+        );
+    }
+    const current = this.repos.users.get(caller.id) ?? caller;
+    const updated: UserRecord = url === undefined ? current : { ...current, webhookUrl: url };
+    this.repos.users.save(updated);
+    return this.me(updated);
+  }
+
+  // ---------------------------------------------------------------- withdrawal instructions
+
+  createWithdrawalInstruction(
+    caller: UserRecord,
+    input: CreateWithdrawalInstructionInput,
+  ): R<WithdrawalInstructionView> {
+    const user = this.managedUser(caller, input.userId, '/data/relationships/user');
+    if (user.isErr()) return err(user.error);
+    if (typeof input.label !== 'string' || input.label.trim() === '' || input.label.length > 100)
+      return unprocessable(
+        'invalid_attribute',
+        'label must be text of 1 to 100 characters',
+        '/data/attributes/label',
+      );
+    const body = input.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      return unprocessable(
+        'invalid_attribute',
+        'body must be an object of text fields',
+        '/data/attributes/body',
+      );
+    const entries = Object.entries(body);
+    if (entries.length > 50)
+      return unprocessable(
+        'invalid_attribute',
+        'body has too many fields (50 at most)',
+        '/data/attributes/body',
+      );
+    for (const [key, value] of entries)
+      if (typeof value !== 'string' || value.length > MAX_TEXT)
+        return unprocessable(
+          'invalid_attribute',
+          `expected text of at most ${MAX_TEXT} characters`,
+          `/data/attributes/body/${key}`,
+        );
+    const required: [string, RegExp, string][] = [
+      ['payment_method', /^.{1,64}$/, 'a payment method such as "bank_transfer"'],
+      ['country', /^[A-Za-z]{2}$/, 'an ISO 3166-1 alpha-2 country such as "CL"'],
+      ['currency', /^[A-Za-z]{3}$/, 'an ISO 4217 currency such as "CLP"'],
+    ];
+    for (const [key, pattern, expected] of required)
+      if (typeof body[key] !== 'string' || !pattern.test(body[key] as string))
+        return unprocessable(
+          'invalid_attribute',
+          `body.${key} must be ${expected}`,
+          `/data/attributes/body/${key}`,
+        );
+    const record: WithdrawalInstructionRecord = {
+      id: this.deps.ids.next('instruction'),
+      userId: user.value.id,
+      masterId: caller.id,
+      label: input.label,
+      body: { ...body },
+      createdAt: this.now(),
+    };
+    this.repos.withdrawalInstructions.save(record);
+    return ok(presentInstruction(record));
+  }
+
+  getWithdrawalInstruction(caller: UserRecord, id: string): R<WithdrawalInstructionView> {
+    return this.ownInstruction(caller, id).map(presentInstruction);
+  }
+
+  listWithdrawalInstructions(
+    caller: UserRecord,
+    query: ListWithdrawalInstructionsQuery = {},
+  ): R<Page<WithdrawalInstructionView>> {
+    const all = this.repos.withdrawalInstructions.listByMaster(caller.id);
+    const filtered = query.userId === undefined ? all : all.filter((i) => i.userId === query.userId);
+    return pageOf(filtered, query.page, presentInstruction);
+  }
+
+  // ---------------------------------------------------------------- operator (SPEC section 9)
+
+  /** Decides a user's compliance review and re-runs the checks of its accepting outputs. */
+  setCompliance(caller: UserRecord, userId: string, status: ComplianceStatus): R<UserView> {
+    this.tick();
+    if (status !== 'approved' && status !== 'rejected' && status !== 'pending')
+      return unprocessable('invalid_attribute', 'status must be approved, rejected or pending', '/status');
+    const user = this.managedUser(caller, userId);
+    if (user.isErr()) return err(user.error);
+    this.repos.users.save({ ...user.value, complianceStatus: status });
+    for (const output of [...this.repos.outputs.listAcceptingByPayee(userId)]) {
+      const checked = this.runChecks(output.id);
+      if (checked.isErr()) return err(checked.error);
+    }
+    return this.getUser(caller, userId);
+  }
+
+  /** Credits a deposit to a user's balance; quote_accepted requests it now covers start working. */
+  deposit(caller: UserRecord, userId: string, input: { portCode: unknown; amount: unknown }): R<UserView> {
+    this.tick();
+    const user = this.managedUser(caller, userId);
+    if (user.isErr()) return err(user.error);
+    const port = this.activePort(input.portCode, '/port_code');
+    if (port.isErr()) return err(port.error);
+    const amount = parseMoney(input.amount, port.value.currency.code).mapErr((e) =>
+      fromDomainError(e, '/amount'),
+    );
+    if (amount.isErr()) return err(amount.error);
+    const balance =
+      this.repos.balances.get(userId, amount.value.currency) ?? emptyBalance(userId, port.value.currency);
+    const credited = applyMovement(balance, { kind: 'deposit', payerId: userId, amount: amount.value });
+    if (credited.isErr()) return err(fromDomainError(credited.error, '/amount'));
+    this.repos.balances.save(credited.value);
+    for (const request of this.repos.requests.listByOwner(caller.id))
+      if (request.payerId === userId && request.state === 'quote_accepted') this.tryStartWorking(request.id);
+    return this.getUser(caller, userId);
+  }
+
+  /** Produces a requested quote now, without waiting for its eta. */
+  produceQuoteNow(caller: UserRecord, requestId: string): R<RequestView> {
+    this.tick();
+    return this.ownRequest(caller, requestId).andThen((request) => this.quoteNow(request, this.now()));
+  }
+
+  /** accept, reject, issue, settle, fail, retry, return or cancel one output. */
+  outputAction(
+    caller: UserRecord,
+    outputId: string,
+    action: OperatorOutputAction,
+    input: { reason?: unknown; withdrawalInstructionId?: unknown } = {},
+  ): R<OutputView> {
+    this.tick();
+    if (!Object.hasOwn(OPERATOR_OUTPUT_ACTIONS, action))
+      return err(
+        conciergeError.notFound(
+          'action',
+          `${String(action)} (expected one of ${Object.keys(OPERATOR_OUTPUT_ACTIONS).join(', ')})`,
+        ),
+      );
+    const reason = optionalText(input.reason, '/reason');
+    if (reason.isErr()) return err(reason.error);
+    const trigger = OPERATOR_OUTPUT_ACTIONS[action];
+    return this.ownOutput(caller, outputId).andThen(({ output, request }) =>
+      this.step(request, output, trigger, reason.value ?? DEFAULT_REASONS[trigger]).map(() =>
+        presentOutput(this.repos.outputs.get(output.id) ?? output, request.portCode),
+      ),
+    );
+  }
+
+  /** The caller's events, oldest first. */
+  listEvents(caller: UserRecord): StoredEvent[] {
+    this.tick();
+    return [...this.deps.events.list(caller.id)];
+  }
+
+  /** Empties everything but the master users. */
+  reset(): void {
+    this.repos.requests.clear();
+    this.repos.outputs.clear();
+    this.repos.withdrawalInstructions.clear();
+    this.repos.balances.clear();
+    this.repos.users.clearManaged();
+    this.deps.events.clear();
+  }
+
+  /** Applies every time-based transition due now: quote at eta, quote expiry, funds deadline. */
+  tick(): void {
+    const now = this.now();
+    for (const request of [...this.repos.requests.listActive()]) {
+      for (;;) {
+        const current = this.repos.requests.get(request.id);
+        if (!current) break;
+        const trigger = dueTimeTrigger(current, now);
+        if (trigger === null) break;
+        const at =
+          trigger === 'produce_quote'
+            ? (current.eta ?? now)
+            : trigger === 'expire_quote'
+              ? (current.acceptQuoteBefore ?? now)
+              : (current.provisionFundsBefore ?? now);
+        const done =
+          trigger === 'produce_quote'
+            ? this.quoteNow(current, at)
+            : this.applyDomain(
+                cancelRequest(
+                  current,
+                  this.repos.outputs.listByRequest(current.id),
+                  trigger as CancelTrigger,
+                  at,
+                ),
+              );
+        if (done.isErr()) break;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private activePort(code: unknown, pointer: string): R<Port> {
+    if (typeof code !== 'string')
+      return unprocessable('invalid_port_code', 'port_code must be a string such as "ar_ars"', pointer);
+    return findActivePort(this.deps.catalog.catalog(), code).mapErr((e) => fromDomainError(e, pointer));
+  }
+
+  /** A user the caller manages (404 otherwise, or 422 at `pointer` when it is a reference). */
+  private managedUser(caller: UserRecord, id: unknown, pointer?: string): R<UserRecord> {
+    const user = typeof id === 'string' ? this.repos.users.get(id) : undefined;
+    if (user && user.role === 'managed' && user.masterId === caller.id) return ok(user);
+    return err(
+      pointer
+        ? conciergeError.unprocessable(
+            'unknown_user',
+            `user ${String(id)} does not exist or is not yours`,
+            pointer,
+          )
+        : conciergeError.notFound('user', String(id)),
+    );
+  }
+
+  private ownRequest(caller: UserRecord, id: unknown): R<Request> {
+    const request = typeof id === 'string' ? this.repos.requests.get(id) : undefined;
+    return request && request.ownerId === caller.id
+      ? ok(request)
+      : err(conciergeError.notFound('concierge_request', String(id)));
+  }
+
+  private ownOutput(caller: UserRecord, id: unknown): R<{ output: Output; request: Request }> {
+    const output = typeof id === 'string' ? this.repos.outputs.get(id) : undefined;
+    const request = output ? this.repos.requests.get(output.requestId) : undefined;
+    return output && request && request.ownerId === caller.id
+      ? ok({ output, request })
+      : err(conciergeError.notFound('concierge_request_output', String(id)));
+  }
+
+  private ownInstruction(caller: UserRecord, id: unknown): R<WithdrawalInstructionRecord> {
+    const instruction = typeof id === 'string' ? this.repos.withdrawalInstructions.get(id) : undefined;
+    return instruction && instruction.masterId === caller.id
+      ? ok(instruction)
+      : err(conciergeError.notFound('withdrawal_instruction', String(id)));
+  }
+
+  /** Exactly one of amount (destination currency) or budget (origin currency). */
+  private target(
+    input: { amount?: unknown; budget?: unknown },
+    origin: Port,
+    destination: Port,
+    at: string,
+  ): R<OutputTarget> {
+    const hasAmount = input.amount !== undefined && input.amount !== null;
+    const hasBudget = input.budget !== undefined && input.budget !== null;
+    if (hasAmount === hasBudget)
+      return unprocessable(
+        'amount_or_budget',
+        hasAmount ? 'give amount or budget, not both' : 'give exactly one of amount or budget',
+        `${at}/amount`,
+      );
+    return hasAmount
+      ? parseMoney(input.amount, destination.currency.code)
+          .map((amount): OutputTarget => ({ kind: 'amount', amount }))
+          .mapErr((e) => fromDomainError(e, `${at}/amount`))
+      : parseMoney(input.budget, origin.currency.code)
+          .map((budget): OutputTarget => ({ kind: 'budget', budget }))
+          .mapErr((e) => fromDomainError(e, `${at}/budget`));
+  }
+
+  /** The longest quote delay among the destinations to be priced (0 when none is delayed). */
+  private quoteDelay(outputs: readonly Output[]): number {
+    const catalog = this.deps.catalog.catalog();
+    const delays = new Map<string, number>();
+    let longest = 0;
+    for (const output of outputs) {
+      if (output.state !== 'accepting' && output.state !== 'accepted') continue;
+      let delay = delays.get(output.portCode);
+      if (delay === undefined) {
+        delay = catalog.ports.find((p) => p.code === output.portCode)?.quoteDelayMs ?? 0;
+        delays.set(output.portCode, delay);
+      }
+      if (delay > longest) longest = delay;
+    }
+    return longest;
+  }
+
+  /** Produces the quote of a quote_requested request at `at`, from the pricing source. */
+  private quoteNow(request: Request, at: number): R<RequestView> {
+    const catalog = this.deps.catalog.catalog();
+    const origin = findActivePort(catalog, request.portCode);
+    if (origin.isErr()) return err(fromDomainError(origin.error));
+    const quotes = new Map<string, { quote: PriceQuote; port: Port }>();
+    const outputs = this.repos.outputs.listByRequest(request.id);
+    for (const output of outputs) {
+      if (quotes.has(output.portCode) || (output.state !== 'accepting' && output.state !== 'accepted'))
+        continue;
+      const port = findActivePort(catalog, output.portCode);
+      if (port.isErr()) return err(fromDomainError(port.error));
+      const quote = this.deps.pricing.quote(origin.value, port.value);
+      if (quote.isErr()) return err(quote.error);
+      quotes.set(output.portCode, { quote: quote.value, port: port.value });
+    }
+    const priceOf = (o: Output): OutputPrice => {
+      const q = quotes.get(o.portCode) as { quote: PriceQuote; port: Port };
+      return priceOutput(o.target, q.quote, origin.value.currency, q.port.currency);
+    };
+    return this.applyDomain(produceQuote(request, outputs, priceOf, at, this.windows)).map((c) =>
+      presentRequest(c.request),
+    );
+  }
+
+  /** Starts work on a quote_accepted request if its payer's balance covers it. */
+  private tryStartWorking(requestId: string): void {
+    const request = this.repos.requests.get(requestId);
+    if (request?.state !== 'quote_accepted' || !request.totalToSpend) return;
+    const currency = { code: request.totalToSpend.currency, exponent: request.totalToSpend.scale };
+    const balance =
+      this.repos.balances.get(request.payerId, currency.code) ?? emptyBalance(request.payerId, currency);
+    const started = startWorking(
+      request,
+      this.repos.outputs.listByRequest(request.id),
+      availableMoney(balance),
+      this.now(),
+    );
+    if (started.isOk()) this.apply(started.value);
+  }
+
+  /** Runs the acceptance checks of an accepting output and applies the verdict. */
+  private runChecks(outputId: string): R<void> {
+    const output = this.repos.outputs.get(outputId);
+    const request = output && this.repos.requests.get(output.requestId);
+    if (!output || !request || output.state !== 'accepting') return ok(undefined);
+    const payee = this.repos.users.get(output.payeeId);
+    const instruction = this.repos.withdrawalInstructions.get(output.withdrawalInstructionId);
+    const catalog = this.deps.catalog.catalog();
+    const origin = findActivePort(catalog, request.portCode);
+    const port = findActivePort(catalog, output.portCode);
+    if (!payee || !instruction || origin.isErr() || port.isErr())
+      return this.step(request, output, 'fail_checks', 'instruction_mismatch');
+    const forced = this.policy.instructionVerdict(instruction);
+    if (forced) return this.step(request, output, 'fail_checks', forced);
+    let amount = output.price?.amount;
+    if (!amount) {
+      const quote = this.deps.pricing.quote(origin.value, port.value);
+      if (quote.isErr()) return err(quote.error);
+      amount = amountInDestination(output.target, quote.value, port.value.currency);
+    }
+    const verdict = acceptanceChecks({
+      payee: { id: payee.id, complianceStatus: payee.complianceStatus },
+      instruction: {
+        userId: instruction.userId,
+        country: instruction.body.country ?? '',
+        currency: instruction.body.currency ?? '',
+      },
+      port: port.value,
+      amount,
+    });
+    switch (verdict.kind) {
+      case 'pending':
+        return ok(undefined);
+      case 'pass':
+        return this.step(request, output, 'pass_checks');
+      case 'fail':
+        return this.step(request, output, 'fail_checks', verdict.reason);
+      default: {
+        const unreachable: never = verdict;
+        return unreachable;
+      }
+    }
+  }
+
+  private returnCost(output: Output, action: OutputAction): Money | undefined {
+    return action === 'give_up'
+      ? this.deps.catalog.catalog().ports.find((p) => p.code === output.portCode)?.returnCost
+      : undefined;
+  }
+
+  private step(request: Request, output: Output, action: OutputAction, reason?: string): R<void> {
+    const returnCost = this.returnCost(output, action);
+    return this.applyDomain(
+      stepOutput(request, output, action, this.now(), {
+        ...(reason === undefined ? {} : { reason }),
+        ...(returnCost === undefined ? {} : { returnCost }),
+      }),
+    ).map(() => undefined);
+  }
+
+  private refuse<T>(result: Result<unknown, DomainError>): R<T> {
+    return result.isErr()
+      ? err(fromDomainError(result.error))
+      : err(conciergeError.server('unexpected success of a refused operation'));
+  }
+
+  private applyDomain(result: Result<Change, DomainError>): R<Change> {
+    return result.mapErr((e) => fromDomainError(e)).andThen((change) => this.apply(change));
+  }
+
+  /**
+   * Stores a change: balances first (checked before anything is written), then the
+   * request, outputs and events; then lets scripted outcomes (sandbox magic values) run.
+   */
+  private apply(change: Change): R<Change> {
+    const committed = this.commit(change);
+    if (committed.isErr()) return err(committed.error);
+    const working = change.outputs.filter((o) => o.state === 'working').map((o) => o.id);
+    if (working.length > 0) this.automate(working);
+    return ok(change);
+  }
+
+  private commit(change: Change): R<void> {
+    const balances = new Map<string, Balance>();
+    for (const movement of change.movements) {
+      const currency =
+        movement.kind === 'return'
+          ? { code: movement.refunded.currency, exponent: movement.refunded.scale }
+          : { code: movement.amount.currency, exponent: movement.amount.scale };
+      const key = `${movement.payerId}|${currency.code}`;
+      const current =
+        balances.get(key) ??
+        this.repos.balances.get(movement.payerId, currency.code) ??
+        emptyBalance(movement.payerId, currency);
+      const next = applyMovement(current, movement);
+      if (next.isErr())
+        return err(conciergeError.server(`balance refused a ${movement.kind}: ${next.error.message}`));
+      balances.set(key, next.value);
+    }
+    for (const balance of balances.values()) this.repos.balances.save(balance);
+    this.repos.requests.save(change.request);
+    for (const output of change.outputs) this.repos.outputs.save(output);
+    if (change.events.length > 0) {
+      const ownerId = change.request.ownerId;
+      const outbound: OutboundEvent[] = change.events.map((event) => ({ event, ownerId }));
+      this.deps.events.publish(outbound);
+    }
+    return ok(undefined);
+  }
+
+  /** Outcomes that sandbox instructions script for working outputs (SPEC section 9). */
+  private automate(outputIds: readonly string[]): void {
+    const queue = [...outputIds];
+    for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+      const steps = this.scriptedSteps(next);
+      for (const action of steps) {
+        const output = this.repos.outputs.get(next);
+        const request = output && this.repos.requests.get(output.requestId);
+        if (!output || !request || isFinalRequestState(request.state)) break;
+        const returnCost = this.returnCost(output, action);
+        const done = stepOutput(request, output, action, this.now(), {
+          reason: 'refused_by_receiving_bank',
+          ...(returnCost === undefined ? {} : { returnCost }),
+        });
+        if (done.isErr() || this.commit(done.value).isErr()) break;
+      }
+      const after = this.repos.outputs.get(next);
+      if (after?.state === 'working' && steps.length > 0) queue.push(next);
+    }
+  }
+
+  private scriptedSteps(outputId: string): OutputAction[] {
+    const output = this.repos.outputs.get(outputId);
+    if (output?.state !== 'working') return [];
+    const instruction = this.repos.withdrawalInstructions.get(output.withdrawalInstructionId);
+    const script = instruction ? this.policy.outcomeScript(instruction) : null;
+    switch (script) {
+      case null:
+        return [];
+      case 'settle':
+        return ['issue', 'settle'];
+      case 'fail_once_then_settle':
+        return output.attempts < 2 ? ['issue', 'fail', 'retry'] : ['issue', 'settle'];
+      case 'fail_until_returned':
+        return output.attempts < this.maxAttempts ? ['issue', 'fail', 'retry'] : ['issue', 'fail', 'give_up'];
+      default: {
+        const unreachable: never = script;
+        return unreachable;
+      }
+    }
+  }
+}
+
+export type { CancelTrigger };

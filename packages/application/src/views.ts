@@ -1,0 +1,150 @@
+import type {
+  CancellationReason,
+  ComplianceStatus,
+  Money,
+  OutputCounters,
+  OutputState,
+  Rate,
+  RequestState,
+} from '@concierge-ts/domain';
+
+/**
+ * Resources as a `ConciergeClient` returns them: the same whether they come from the
+ * in-process service or decoded from the HTTP API. Timestamps are ISO 8601 UTC with
+ * milliseconds; money is exact.
+ */
+
+export interface PortView {
+  readonly code: string;
+  readonly country: string;
+  readonly currency: string;
+  readonly minAmount: Money;
+  readonly maxAmount: Money;
+  readonly quoteDelaySeconds: number;
+  readonly returnCost: Money;
+  readonly active: boolean;
+}
+
+export interface RequestView {
+  readonly id: string;
+  readonly state: RequestState;
+  readonly portCode: string;
+  readonly payerId: string;
+  readonly externalId: string | null;
+  readonly paymentAuthorizationCode: string | null;
+  readonly counters: OutputCounters;
+  readonly eta: string | null;
+  readonly quoteRequestedAt: string | null;
+  readonly quotedAt: string | null;
+  readonly acceptQuoteBefore: string | null;
+  readonly quoteAcceptedAt: string | null;
+  readonly provisionFundsBefore: string | null;
+  readonly totalToSpend: Money | null;
+  readonly fundsAvailable: Money | null;
+  readonly cancellationReason: CancellationReason | null;
+  readonly receiptUrl: string | null;
+  readonly creditNoteUrl: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface RequestWithOutputs extends RequestView {
+  readonly outputs: readonly OutputView[];
+}
+
+export interface OutputView {
+  readonly id: string;
+  readonly requestId: string;
+  readonly payeeId: string;
+  readonly withdrawalInstructionId: string;
+  readonly state: OutputState;
+  readonly portCode: string;
+  /** The request's origin port: the currency of `budget` and `feeAndCost`. */
+  readonly originPortCode: string;
+  /** Which of amount or budget the integrator gave. */
+  readonly given: 'amount' | 'budget';
+  /** Destination currency. */
+  readonly amount: Money | null;
+  /** Origin currency. */
+  readonly budget: Money | null;
+  readonly rate: Rate | null;
+  readonly allInRate: Rate | null;
+  readonly feeAndCost: Money | null;
+  readonly attempts: number;
+  readonly rejectionReason: string | null;
+  readonly failureReason: string | null;
+  readonly cancellationReason: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface EstimateLineView {
+  readonly portCode: string;
+  readonly given: 'amount' | 'budget';
+  readonly amount: Money;
+  readonly budget: Money;
+  readonly rate: Rate;
+  readonly allInRate: Rate;
+  readonly feeAndCost: Money;
+}
+
+export interface EstimateView {
+  readonly portCode: string;
+  readonly totalToSpend: Money;
+  readonly hintToken: string;
+  readonly expiresAt: string;
+  readonly outputs: readonly EstimateLineView[];
+}
+
+export interface UserView {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string | null;
+  readonly complianceStatus: ComplianceStatus;
+  readonly master: boolean;
+  readonly webhookUrl: string | null;
+  /** Available balance per currency code in lower case, e.g. `ars`. */
+  readonly balances: Readonly<Record<string, Money>>;
+  readonly createdAt: string;
+}
+
+export interface WithdrawalInstructionView {
+  readonly id: string;
+  readonly userId: string;
+  readonly label: string;
+  readonly body: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+}
+
+export type ResourceType = 'concierge_requests' | 'concierge_request_outputs';
+
+export interface EventView {
+  readonly id: string;
+  readonly eventType: string;
+  readonly resourceType: ResourceType;
+  readonly resourceId: string;
+  readonly createdAt: string;
+  readonly sentAt: string | null;
+  /** The resource as it was when the event happened (webhooks carry it in `included`). */
+  readonly resource?: RequestView | OutputView;
+}
+
+export interface PageQuery {
+  /** 1-based. */
+  readonly number?: number;
+  readonly size?: number;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly number: number;
+  readonly size: number;
+  /** The next page's number, or null on the last page. */
+  readonly next: number | null;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+export const isoTime = (ms: number): string => new Date(ms).toISOString();
+export const isoTimeOrNull = (ms: number | null): string | null => (ms === null ? null : isoTime(ms));
