@@ -1,0 +1,355 @@
+import type { ConciergeClient, ConciergeError, OutputView, SandboxOperator } from '@concierge-ts/application';
+import { FINAL_OUTPUT_STATES, type OutputState, type RequestState } from '@concierge-ts/domain';
+import fc from 'fast-check';
+import type { ResultAsync } from 'neverthrow';
+import { expect, it } from 'vitest';
+import { createInMemoryConcierge } from './compose';
+
+/**
+ * Model-based test: random commands (drafts, outputs, quotes, accepts, cancels, operator
+ * actions, deposits, compliance decisions, clock advances) drive the in-memory client;
+ * a model much simpler than the service predicts each outcome, including the exact
+ * refusal, and after every command the counters and the money are checked against a
+ * recount of what the client shows.
+ */
+
+type PayeeKind = 'approved' | 'pending' | 'rejected';
+interface ModelOutput {
+  id: string;
+  request: number;
+  payee: PayeeKind;
+  state: OutputState;
+}
+interface ModelRequest {
+  id: string;
+  state: RequestState;
+  acceptBefore: number;
+  fundsBefore: number;
+}
+interface Model {
+  now: number;
+  requests: ModelRequest[];
+  outputs: ModelOutput[];
+  pendingDecided: 'pending' | 'approved' | 'rejected';
+  deposited: bigint;
+}
+interface Real {
+  client: ConciergeClient;
+  operator: SandboxOperator;
+  payerId: string;
+  payees: Record<PayeeKind, { userId: string; instructionId: string }>;
+  returnCost: bigint;
+}
+
+const MIN = 60_000;
+const OPEN: ReadonlySet<OutputState> = new Set(['accepting', 'accepted', 'working', 'settling', 'failed']);
+
+const settle = async <T>(call: ResultAsync<T, ConciergeError>) => call;
+const unwrap = async <T>(call: ResultAsync<T, ConciergeError>): Promise<T> => {
+  const r = await call;
+  if (r.isErr()) throw new Error(JSON.stringify(r.error));
+  return r.value;
+};
+
+const cancelOutputsOf = (m: Model, index: number) => {
+  for (const o of m.outputs)
+    if (o.request === index && (o.state === 'accepting' || o.state === 'accepted')) o.state = 'cancelled';
+};
+
+/** Time-based transitions the model expects by `now`. */
+const applyTime = (m: Model) => {
+  m.requests.forEach((r, index) => {
+    if (r.state === 'quoted' && m.now >= r.acceptBefore) {
+      r.state = 'cancelled';
+      cancelOutputsOf(m, index);
+    } else if (r.state === 'quote_accepted' && m.now >= r.fundsBefore) {
+      r.state = 'cancelled';
+      cancelOutputsOf(m, index);
+    }
+  });
+};
+
+/** After an output change: no payable outputs left, or the last output final. */
+const followRequest = (m: Model, index: number) => {
+  const r = m.requests[index];
+  if (!r) return;
+  const mine = m.outputs.filter((o) => o.request === index);
+  if (
+    ['quote_requested', 'quoted', 'quote_accepted'].includes(r.state) &&
+    mine.length > 0 &&
+    mine.every((o) => o.state === 'rejected')
+  )
+    r.state = 'cancelled';
+  if (r.state === 'working' && mine.every((o) => !OPEN.has(o.state))) r.state = 'finished';
+};
+
+const totalOf = async (real: Real, id: string) =>
+  (await unwrap(real.client.requests.get(id))).totalToSpend?.amount ?? 0n;
+
+const available = async (real: Real) =>
+  (await unwrap(real.client.users.get(real.payerId))).balances.ars?.amount ?? 0n;
+
+/** Starts every quote_accepted request the balance covers, oldest first (as the service does on deposit). */
+const startCovered = async (m: Model, real: Real, balanceBefore: bigint, onlyIndex?: number) => {
+  let balance = balanceBefore;
+  for (const [index, r] of m.requests.entries()) {
+    if (r.state !== 'quote_accepted' || (onlyIndex !== undefined && index !== onlyIndex)) continue;
+    const total = await totalOf(real, r.id);
+    if (balance < total) continue;
+    balance -= total;
+    r.state = 'working';
+    for (const o of m.outputs) if (o.request === index && o.state === 'accepted') o.state = 'working';
+    followRequest(m, index);
+  }
+};
+
+const expectRefused = async <T>(call: ResultAsync<T, ConciergeError>, code: string) => {
+  const r = await settle(call);
+  expect(r.isErr(), `expected ${code}`).toBe(true);
+  if (r.isErr()) expect(r.error.code).toBe(code);
+};
+
+type Cmd = fc.AsyncCommand<Model, Real>;
+const cmd = (name: string, run: (m: Model, r: Real) => Promise<void>): Cmd => ({
+  check: () => true,
+  run: async (m, r) => {
+    applyTime(m);
+    await run(m, r);
+    await checkInvariants(m, r);
+  },
+  toString: () => name,
+});
+
+const draft = () =>
+  cmd('draft', async (m, r) => {
+    const request = await unwrap(r.client.requests.create({ portCode: 'ar_ars', payerId: r.payerId }));
+    m.requests.push({ id: request.id, state: 'draft', acceptBefore: 0, fundsBefore: 0 });
+  });
+
+const addOutput = (ri: number, payee: PayeeKind, target: { amount: number } | { budget: number }) =>
+  cmd(`addOutput(${ri}, ${payee}, ${JSON.stringify(target)})`, async (m, r) => {
+    const req = m.requests[ri % Math.max(1, m.requests.length)];
+    if (!req) return;
+    const p = r.payees[payee];
+    const call = r.client.outputs.create({
+      requestId: req.id,
+      payeeId: p.userId,
+      withdrawalInstructionId: p.instructionId,
+      portCode: 'cl_clp',
+      ...target,
+    });
+    if (req.state !== 'draft') return expectRefused(call, 'invalid_transition');
+    const out = await unwrap(call);
+    const status = payee === 'pending' ? m.pendingDecided : payee;
+    const expected: OutputState =
+      status === 'approved' ? 'accepted' : status === 'rejected' ? 'rejected' : 'accepting';
+    expect(out.state).toBe(expected);
+    m.outputs.push({ id: out.id, request: m.requests.indexOf(req), payee, state: expected });
+  });
+
+const requestQuote = (ri: number) =>
+  cmd(`requestQuote(${ri})`, async (m, r) => {
+    const index = ri % Math.max(1, m.requests.length);
+    const req = m.requests[index];
+    if (!req) return;
+    const call = r.client.requests.requestQuote(req.id);
+    if (req.state !== 'draft') return expectRefused(call, 'invalid_transition');
+    const payable = m.outputs.some((o) => o.request === index && o.state !== 'rejected');
+    if (!payable) return expectRefused(call, 'no_payable_outputs');
+    expect((await unwrap(call)).state).toBe('quoted');
+    req.state = 'quoted';
+    req.acceptBefore = m.now + 10 * MIN;
+    req.fundsBefore = m.now + 720 * MIN;
+  });
+
+const acceptQuote = (ri: number) =>
+  cmd(`acceptQuote(${ri})`, async (m, r) => {
+    const index = ri % Math.max(1, m.requests.length);
+    const req = m.requests[index];
+    if (!req) return;
+    const before = await available(r);
+    const call = r.client.requests.acceptQuote(req.id);
+    if (req.state !== 'quoted') return expectRefused(call, 'invalid_transition');
+    await unwrap(call);
+    req.state = 'quote_accepted';
+    await startCovered(m, r, before, index);
+  });
+
+const cancel = (ri: number) =>
+  cmd(`cancel(${ri})`, async (m, r) => {
+    const index = ri % Math.max(1, m.requests.length);
+    const req = m.requests[index];
+    if (!req) return;
+    const call = r.client.requests.cancel(req.id);
+    if (!['draft', 'quote_requested', 'quoted'].includes(req.state))
+      return expectRefused(call, 'invalid_transition');
+    expect((await unwrap(call)).cancellationReason).toBe('cancelled_by_user');
+    req.state = 'cancelled';
+    cancelOutputsOf(m, index);
+  });
+
+const ACTIONS = ['accept', 'reject', 'issue', 'settle', 'fail', 'retry', 'return', 'cancel'] as const;
+const FROM: Record<(typeof ACTIONS)[number], [OutputState, OutputState]> = {
+  accept: ['accepting', 'accepted'],
+  reject: ['accepting', 'rejected'],
+  issue: ['working', 'settling'],
+  settle: ['settling', 'settled'],
+  fail: ['settling', 'failed'],
+  retry: ['failed', 'working'],
+  return: ['failed', 'returned'],
+  cancel: ['working', 'cancelled'],
+};
+
+const operatorAction = (oi: number, action: (typeof ACTIONS)[number]) =>
+  cmd(`operator.${action}(${oi})`, async (m, r) => {
+    const out = m.outputs[oi % Math.max(1, m.outputs.length)];
+    if (!out) return;
+    const call = r.operator.outputAction(out.id, action);
+    const [from, to] = FROM[action];
+    if (out.state !== from) return expectRefused(call, 'invalid_transition');
+    await unwrap(call);
+    const req = m.requests[out.request];
+    out.state = to === 'accepted' && req?.state === 'working' ? 'working' : to;
+    followRequest(m, out.request);
+  });
+
+const deposit = (amount: number) =>
+  cmd(`deposit(${amount})`, async (m, r) => {
+    const before = await available(r);
+    await unwrap(r.operator.deposit(r.payerId, { portCode: 'ar_ars', amount }));
+    m.deposited += BigInt(amount) * 100n;
+    await startCovered(m, r, before + BigInt(amount) * 100n);
+  });
+
+const decide = (status: 'approved' | 'rejected') =>
+  cmd(`setCompliance(pending, ${status})`, async (m, r) => {
+    await unwrap(r.operator.setCompliance(r.payees.pending.userId, status));
+    m.pendingDecided = status;
+    for (const o of m.outputs) {
+      if (o.payee !== 'pending' || o.state !== 'accepting') continue;
+      const req = m.requests[o.request];
+      o.state = status === 'rejected' ? 'rejected' : req?.state === 'working' ? 'working' : 'accepted';
+      followRequest(m, o.request);
+    }
+  });
+
+const advance = (seconds: number) =>
+  cmd(`advanceClock(${seconds})`, async (m, r) => {
+    await unwrap(r.operator.advanceClock(seconds));
+    m.now += seconds * 1000;
+    applyTime(m);
+  });
+
+/** Counters equal a recount; states match the model; money is conserved. */
+const checkInvariants = async (m: Model, real: Real) => {
+  let inFlight = 0n;
+  let spent = 0n;
+  let returnCosts = 0n;
+  for (const [index, req] of m.requests.entries()) {
+    const shown = await unwrap(real.client.requests.getWithOutputs(req.id));
+    expect(shown.state, `request ${index}`).toBe(req.state);
+    const counts: Record<string, number> = {};
+    for (const o of shown.outputs) counts[o.state] = (counts[o.state] ?? 0) + 1;
+    for (const state of [
+      'accepting',
+      'accepted',
+      'rejected',
+      'working',
+      'settling',
+      'settled',
+      'failed',
+      'returned',
+      'cancelled',
+    ] as const)
+      expect(shown.counters[state], `${state} of request ${index}`).toBe(counts[state] ?? 0);
+    expect(shown.counters.total).toBe(shown.outputs.length);
+    const debited = shown.state === 'working' || shown.state === 'finished';
+    for (const o of shown.outputs as OutputView[]) {
+      const modelled = m.outputs.find((x) => x.id === o.id);
+      expect(o.state, `output ${o.id}`).toBe(modelled?.state);
+      const budget = o.budget?.amount ?? 0n;
+      if (!debited || !o.rate) continue;
+      if (!FINAL_OUTPUT_STATES.has(o.state)) inFlight += budget;
+      if (o.state === 'settled') spent += budget;
+      if (o.state === 'returned') {
+        const cost = (real.returnCost * 10n ** 8n + o.rate.units - 1n) / o.rate.units;
+        returnCosts += cost > budget ? budget : cost;
+      }
+    }
+  }
+  const balance = await available(real);
+  expect(balance + inFlight + spent + returnCosts).toBe(m.deposited);
+};
+
+const commands = [
+  fc.constant(draft()),
+  fc.constant(draft()),
+  ...[1, 2, 3].map(() =>
+    fc
+      .tuple(
+        fc.nat(),
+        fc.constantFrom<PayeeKind>('approved', 'approved', 'pending', 'rejected'),
+        fc.oneof(
+          fc.integer({ min: 1_000, max: 2_000_000 }).map((amount) => ({ amount })),
+          fc.integer({ min: 100_00, max: 1_000_000_00 }).map((c) => ({ budget: c / 100 })),
+        ),
+      )
+      .map(([ri, payee, target]) => addOutput(ri, payee, target)),
+  ),
+  fc.nat().map(requestQuote),
+  fc.nat().map(requestQuote),
+  fc.nat().map(acceptQuote),
+  fc.nat().map(acceptQuote),
+  fc.nat().map(cancel),
+  fc.tuple(fc.nat(), fc.constantFrom(...ACTIONS)).map(([oi, a]) => operatorAction(oi, a)),
+  fc.tuple(fc.nat(), fc.constantFrom(...ACTIONS)).map(([oi, a]) => operatorAction(oi, a)),
+  fc.tuple(fc.nat(), fc.constantFrom(...ACTIONS)).map(([oi, a]) => operatorAction(oi, a)),
+  fc.integer({ min: 1_000, max: 3_000_000 }).map(deposit),
+  fc.constantFrom<'approved' | 'rejected'>('approved', 'rejected').map(decide),
+  fc.constantFrom(30, 300, 599, 600, 3600, 43_200).map(advance),
+];
+
+it('the in-memory client follows a simple model over random command sequences, conserving money', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.commands(commands, { maxCommands: 60, size: 'max' }), async (cmds) => {
+      const sandbox = createInMemoryConcierge({ seed: false });
+      const { client, operator } = sandbox;
+      const payer = await unwrap(client.users.create({ email: 'payer@example.com' }));
+      const payee = async (email: string) => {
+        const user = await unwrap(client.users.create({ email }));
+        const body = {
+          payment_method: 'bank_transfer',
+          country: 'CL',
+          currency: 'CLP',
+          account_number: '11112222',
+        };
+        const instruction = await unwrap(
+          client.withdrawalInstructions.create({ userId: user.id, label: 'cl', body }),
+        );
+        return { userId: user.id, instructionId: instruction.id };
+      };
+      const ports = await unwrap(client.ports.list());
+      const real: Real = {
+        client,
+        operator,
+        payerId: payer.id,
+        payees: {
+          approved: await payee('ok@example.com'),
+          pending: await payee('wait+pending@example.com'),
+          rejected: await payee('no+rejected@example.com'),
+        },
+        returnCost: ports.find((p) => p.code === 'cl_clp')?.returnCost.amount ?? 0n,
+      };
+      await unwrap(operator.deposit(payer.id, { portCode: 'ar_ars', amount: 2_000_000 }));
+      const model: Model = {
+        now: 0,
+        requests: [],
+        outputs: [],
+        pendingDecided: 'pending',
+        deposited: 2_000_000_00n,
+      };
+      await fc.asyncModelRun(() => ({ model, real }), cmds);
+    }),
+    { numRuns: 200 },
+  );
+});

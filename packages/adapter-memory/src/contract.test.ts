@@ -1,0 +1,13 @@
+import { createInMemoryConcierge } from './compose';
+import { describeConciergeClient } from './testing/contract';
+
+describeConciergeClient('in-memory', async () => {
+  const sandbox = createInMemoryConcierge({ seed: false });
+  const other = sandbox.addMaster('other@example.com');
+  return {
+    client: sandbox.client,
+    operator: sandbox.operator,
+    other: { client: other.client, operator: other.operator },
+    dispose: async () => {},
+  };
+});

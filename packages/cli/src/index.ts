@@ -1,0 +1,1 @@
+export { type DemoOptions, type DemoSummary, runDemo } from './demo';
