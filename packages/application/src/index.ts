@@ -7,3 +7,4 @@ export * from './present';
 export * from './service';
 export * from './service-client';
 export * from './views';
+export * from './logger';
