@@ -1,0 +1,11 @@
+export * from './console-logger';
+export { collectIds, intercept } from './intercept';
+export * from './observe';
+export * from './pino-logger';
+export * from './recording-logger';
+export * from './redact';
+export * from './repository-logging';
+export * from './service-logging';
+export * from './silent-logger';
+export * from './sink';
+export * from './with-logging';
