@@ -34,5 +34,8 @@ export const currencyOf = (code: string): Result<Currency, DomainError> => {
 export const dineroCurrency = (code: string) => {
   const c = (isoCurrencies as Record<string, unknown>)[code];
   if (!c) throw new Error(`unknown currency ${code}`);
-  return c as (typeof isoCurrencies)['USD'];
+  const currency = c as (typeof isoCurrencies)['USD'];
+  // Money here is decimal (amount ÷ 10^exponent), as parseMoney reads it; dinero counts MGA and
+  // MRU in fifths (base 5), which made pricing to them throw or misprice and toDecimal throw.
+  return currency.base === 10n ? currency : { ...currency, base: 10n };
 };

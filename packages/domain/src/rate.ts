@@ -30,7 +30,12 @@ export const parseRate = (input: unknown): Result<Rate, DomainError> => {
 
 /** A fee fraction in [0, 1), with at most 8 decimals. */
 export const parseFee = (input: unknown): Result<Rate, DomainError> => {
-  if (input === 0 || input === '0') return ok({ units: 0n });
+  // No fee, however it is spelled ("0", "0.00", 0): parseRate refuses zero as a rate.
+  if (
+    (typeof input === 'number' || typeof input === 'string') &&
+    parseDecimal(String(input))?.coefficient === 0n
+  )
+    return ok({ units: 0n });
   return parseRate(input).andThen((fee) =>
     fee.units < RATE_ONE ? ok(fee) : err(refuse(input, 'a fee must be below 1')),
   );
