@@ -167,7 +167,8 @@ describe('the request aggregate over random sequences of operations', () => {
         for (const r of world.requests) requestStates.add(r.state);
         for (const o of world.outputs.values()) outputStates.add(o.state);
       }),
-      { numRuns: 200 },
+      // A fixed seed: coverage is a property of the generator, checked the same way each run.
+      { numRuns: 500, seed: 20_261_123 },
     );
     expect([...requestStates].sort()).toEqual(
       ['cancelled', 'draft', 'finished', 'quote_accepted', 'quote_requested', 'quoted', 'working'].sort(),
