@@ -1,0 +1,290 @@
+import type {
+  CallOptions,
+  ConciergeClient,
+  ConciergeError,
+  ListOutputsQuery,
+  ListRequestsQuery,
+  ListWithdrawalInstructionsQuery,
+  Page,
+  PageQuery,
+  RequestView,
+} from '@concierge-ts/application';
+import type { RequestState } from '@concierge-ts/domain';
+import type { Result, ResultAsync } from 'neverthrow';
+import type { z } from 'zod';
+import {
+  encodeCreateOutputBody,
+  encodeCreateRequestBody,
+  encodeCreateUserBody,
+  encodeCreateWithdrawalInstructionBody,
+  encodeEstimateBody,
+  encodeRequestQuoteBody,
+  encodeUpdateMeBody,
+  encodeUpdateRequestBody,
+} from './codec/body.codec';
+import { decodeRequestWithOutputs, documents, pageOf } from './codec/document.codec';
+import { decodeWith } from './codec/json-api';
+import { decodeOutputPage } from './codec/output-list.fast';
+import { type Call, HttpTransport, type Reconcile, type TransportOptions } from './http-transport';
+import { findInPages, KnownResources, matchesOutput, matchesRequest } from './reconcile';
+
+export type HttpConciergeClientOptions = TransportOptions;
+
+/** Decodes `{ data: resource }` to the view. */
+const one =
+  <T>(schema: z.ZodType<{ data: T }>) =>
+  (json: unknown): Result<T, ConciergeError> =>
+    decodeWith(schema, json).map((doc) => doc.data);
+
+/** Decodes a list document to a page. */
+const page =
+  <T>(schema: z.ZodType<Parameters<typeof pageOf<T>>[0]>, query?: PageQuery) =>
+  (json: unknown): Result<Page<T>, ConciergeError> =>
+    decodeWith(schema, json).map((doc) => pageOf(doc, query));
+
+const pageParams = (query?: PageQuery) => ({
+  'page[number]': query?.number,
+  'page[size]': query?.size,
+});
+
+const segment = (id: string): string => encodeURIComponent(id);
+
+/**
+ * The `ConciergeClient` port over the real HTTP API (SPEC section 7), with ky: raw
+ * `Authorization` and `Version: 2.0` headers, JSON:API bodies, timeouts, retries with
+ * backoff and Retry-After, a client-side rate limit per key, and reconciliation before
+ * resending anything that is not idempotent. Every method returns a Result; none throws.
+ */
+export const createHttpConciergeClient = (options: HttpConciergeClientOptions): ConciergeClient => {
+  const transport = new HttpTransport(options);
+  const known = new KnownResources();
+
+  const send = <T>(
+    call: Call,
+    decode: (json: unknown) => Result<T, ConciergeError>,
+    callOptions?: CallOptions,
+    reconcile?: Reconcile<T>,
+  ): ResultAsync<T, ConciergeError> => transport.request(call, decode, callOptions, reconcile);
+
+  const get = <T>(
+    path: string,
+    decode: (json: unknown) => Result<T, ConciergeError>,
+    callOptions?: CallOptions,
+    query?: Call['query'],
+  ) =>
+    send(
+      { method: 'GET', path, idempotent: true, ...(query === undefined ? {} : { query }) },
+      decode,
+      callOptions,
+    );
+
+  const decodeRequest = (json: unknown) => one(documents.request)(json).map((r) => known.request(r));
+
+  // `remember`: a reconciliation lists without remembering, or it would know what it looks for.
+  const listRequests = (query: ListRequestsQuery = {}, callOptions?: CallOptions, remember = true) =>
+    get(
+      'api/concierge_requests',
+      (json) =>
+        page(
+          documents.requests,
+          query.page,
+        )(json).map((p) => {
+          if (remember) for (const r of p.items) known.request(r);
+          return p;
+        }),
+      callOptions,
+      {
+        'filter[state]': query.state,
+        'filter[external_id]': query.externalId,
+        ...pageParams(query.page),
+      },
+    );
+
+  const listOutputs = (query: ListOutputsQuery = {}, callOptions?: CallOptions, remember = true) =>
+    get(
+      'api/concierge_request_outputs',
+      (json) =>
+        decodeOutputPage(json, query.page).map((p) => {
+          if (remember) for (const o of p.items) known.output(o);
+          return p;
+        }),
+      callOptions,
+      {
+        'filter[request_id]': query.requestId,
+        'filter[state]': query.state,
+        ...pageParams(query.page),
+      },
+    );
+
+  const getRequest = (id: string, callOptions?: CallOptions) =>
+    get(`api/concierge_requests/${segment(id)}`, decodeRequest, callOptions);
+
+  /**
+   * A request action (request_quote, accept_quote, cancel) is not idempotent: sent twice,
+   * the second is refused with 409 although the first worked. After an ambiguous
+   * failure, the request's state says whether it worked.
+   */
+  const transition = (
+    id: string,
+    action: string,
+    done: (state: RequestState) => boolean,
+    body: unknown,
+    callOptions?: CallOptions,
+  ) =>
+    send(
+      {
+        method: 'POST',
+        path: `api/concierge_requests/${segment(id)}/${action}`,
+        idempotent: false,
+        ...(body === undefined ? {} : { body }),
+      },
+      decodeRequest,
+      callOptions,
+      async () => (await getRequest(id)).map((r): RequestView | null => (done(r.state) ? r : null)),
+    );
+
+  return {
+    ports: {
+      list: (callOptions) =>
+        get(
+          'api/concierge_ports',
+          (json) => decodeWith(documents.ports, json).map((d) => d.data),
+          callOptions,
+        ),
+    },
+    requests: {
+      create: (input, callOptions) =>
+        send(
+          {
+            method: 'POST',
+            path: 'api/concierge_requests',
+            body: encodeCreateRequestBody(input),
+            idempotent: false,
+          },
+          decodeRequest,
+          callOptions,
+          // Only an external id lets a lost draft be found again.
+          input.externalId === undefined
+            ? undefined
+            : () =>
+                findInPages(
+                  (p) => listRequests({ externalId: input.externalId as string, page: p }, undefined, false),
+                  (r) => matchesRequest(r, input) && !known.knowsRequest(r.id),
+                ).then((found) => found.map((r) => (r === null ? null : known.request(r)))),
+        ),
+      get: getRequest,
+      getWithOutputs: (id, callOptions) =>
+        get(
+          `api/concierge_requests/${segment(id)}`,
+          (json) =>
+            decodeRequestWithOutputs(json).map((r) => {
+              known.request(r);
+              for (const o of r.outputs) known.output(o);
+              return r;
+            }),
+          callOptions,
+          { include: 'outputs' },
+        ),
+      list: (query, callOptions) => listRequests(query, callOptions),
+      update: (id, input, callOptions) =>
+        send(
+          {
+            method: 'PATCH',
+            path: `api/concierge_requests/${segment(id)}`,
+            body: encodeUpdateRequestBody(id, input),
+            idempotent: true,
+          },
+          decodeRequest,
+          callOptions,
+        ),
+      requestQuote: (id, input = {}, callOptions) =>
+        transition(id, 'request_quote', (s) => s !== 'draft', encodeRequestQuoteBody(input), callOptions),
+      acceptQuote: (id, callOptions) =>
+        transition(
+          id,
+          'accept_quote',
+          (s) => s === 'quote_accepted' || s === 'working' || s === 'finished',
+          undefined,
+          callOptions,
+        ),
+      cancel: (id, callOptions) => transition(id, 'cancel', (s) => s === 'cancelled', undefined, callOptions),
+    },
+    outputs: {
+      create: (input, callOptions) =>
+        send(
+          {
+            method: 'POST',
+            path: 'api/concierge_request_outputs',
+            body: encodeCreateOutputBody(input),
+            idempotent: false,
+          },
+          (json) => one(documents.output)(json).map((o) => known.output(o)),
+          callOptions,
+          () =>
+            findInPages(
+              (p) => listOutputs({ requestId: input.requestId, page: p }, undefined, false),
+              (o) => matchesOutput(o, input) && !known.knowsOutput(o),
+            ).then((found) => found.map((o) => (o === null ? null : known.output(o)))),
+        ),
+      get: (id, callOptions) =>
+        get(
+          `api/concierge_request_outputs/${segment(id)}`,
+          (json) => one(documents.output)(json).map((o) => known.output(o)),
+          callOptions,
+        ),
+      list: (query, callOptions) => listOutputs(query, callOptions),
+    },
+    estimates: {
+      // Estimates are not persisted: sending one twice is harmless.
+      create: (input, callOptions) =>
+        send(
+          {
+            method: 'POST',
+            path: 'api/concierge_estimates',
+            body: encodeEstimateBody(input),
+            idempotent: true,
+          },
+          one(documents.estimate),
+          callOptions,
+        ),
+    },
+    users: {
+      create: (input, callOptions) =>
+        send(
+          { method: 'POST', path: 'api/users', body: encodeCreateUserBody(input), idempotent: false },
+          one(documents.user),
+          callOptions,
+        ),
+      get: (id, callOptions) => get(`api/users/${segment(id)}`, one(documents.user), callOptions),
+      list: (query = {}, callOptions) =>
+        get('api/users', page(documents.users, query.page), callOptions, pageParams(query.page)),
+      me: (callOptions) => get('api/users/me', one(documents.user), callOptions),
+      updateMe: (input, callOptions) =>
+        send(
+          { method: 'PATCH', path: 'api/users/me', body: encodeUpdateMeBody(input), idempotent: true },
+          one(documents.user),
+          callOptions,
+        ),
+    },
+    withdrawalInstructions: {
+      create: (input, callOptions) =>
+        send(
+          {
+            method: 'POST',
+            path: 'api/withdrawal_instructions',
+            body: encodeCreateWithdrawalInstructionBody(input),
+            idempotent: false,
+          },
+          one(documents.withdrawalInstruction),
+          callOptions,
+        ),
+      get: (id, callOptions) =>
+        get(`api/withdrawal_instructions/${segment(id)}`, one(documents.withdrawalInstruction), callOptions),
+      list: (query: ListWithdrawalInstructionsQuery = {}, callOptions) =>
+        get('api/withdrawal_instructions', page(documents.withdrawalInstructions, query.page), callOptions, {
+          'filter[user_id]': query.userId,
+          ...pageParams(query.page),
+        }),
+    },
+  };
+};

@@ -1,0 +1,133 @@
+import {
+  type ConciergeError,
+  conciergeError,
+  DEFAULT_PAGE_SIZE,
+  type OutputView,
+  type Page,
+  type PageQuery,
+  type RequestWithOutputs,
+} from '@concierge-ts/application';
+import { err, ok, type Result } from 'neverthrow';
+import { z } from 'zod';
+import { estimateResource } from './estimate.codec';
+import { eventResource } from './event.codec';
+import { decodeWith, pageLinks, pageMeta, RESOURCE_TYPES } from './json-api';
+import { encodeOutput, outputResource } from './output.codec';
+import { portResource } from './port.codec';
+import { encodeRequest, requestResource } from './request.codec';
+import { userResource } from './user.codec';
+import { withdrawalInstructionResource } from './withdrawal-instruction.codec';
+
+/** Top-level documents: one resource in `data`, or a page of them with `links.next`. */
+export const single = <S extends z.ZodType>(resource: S) => z.object({ data: resource });
+export const list = <S extends z.ZodType>(resource: S) =>
+  z.object({ data: z.array(resource), links: pageLinks.optional(), meta: pageMeta.optional() });
+
+/** Every document of SPEC section 7, as zod codecs: `.decode(json)` gives views, `.encode(views)` the wire. */
+export const documents = {
+  port: single(portResource),
+  ports: list(portResource),
+  request: single(requestResource),
+  requests: list(requestResource),
+  output: single(outputResource),
+  outputs: list(outputResource),
+  estimate: single(estimateResource),
+  user: single(userResource),
+  users: list(userResource),
+  withdrawalInstruction: single(withdrawalInstructionResource),
+  withdrawalInstructions: list(withdrawalInstructionResource),
+  event: single(eventResource),
+  events: list(eventResource),
+} as const;
+
+type ListWire<T> = {
+  readonly data: readonly T[];
+  readonly links?: z.output<typeof pageLinks> | undefined;
+  readonly meta?: z.output<typeof pageMeta> | undefined;
+};
+
+const nextNumberOf = (next: string, current: number): number => {
+  const value = new URL(next, 'http://concierge.invalid').searchParams.get('page[number]');
+  const n = value === null ? Number.NaN : Number(value);
+  return Number.isSafeInteger(n) && n >= 1 ? n : current + 1;
+};
+
+/** A decoded list as a `Page`: the page's own numbers win over what was asked. */
+export const pageOf = <T>(doc: ListWire<T>, query: PageQuery = {}): Page<T> => {
+  const number = doc.meta?.page?.number ?? query.number ?? 1;
+  const size = doc.meta?.page?.size ?? query.size ?? DEFAULT_PAGE_SIZE;
+  const link = doc.links?.next;
+  const next =
+    typeof link === 'string'
+      ? nextNumberOf(link, number)
+      : link === null
+        ? null
+        : (doc.meta?.page?.next ?? null);
+  return { items: doc.data, number, size, next };
+};
+
+/** `url` with `page[number]` and `page[size]` set: the `links` of a page. */
+export const withPage = (url: string, number: number, size: number): string => {
+  const absolute = /^[a-z][a-z0-9+.-]*:/i.test(url);
+  const parsed = new URL(url, 'http://concierge.invalid');
+  parsed.searchParams.set('page[number]', String(number));
+  parsed.searchParams.set('page[size]', String(size));
+  return absolute ? parsed.toString() : `${parsed.pathname}${parsed.search}`;
+};
+
+/** A page as a list document; `url` is the list's own address (links.self). */
+export const encodePage = <T, W>(page: Page<T>, encode: (item: T) => W, url: string) => ({
+  data: page.items.map(encode),
+  links: {
+    self: withPage(url, page.number, page.size),
+    next: page.next === null ? null : withPage(url, page.next, page.size),
+  },
+  meta: { page: { number: page.number, size: page.size, next: page.next } },
+});
+
+/** `GET /api/concierge_requests/:id?include=outputs`: the outputs travel in `included`. */
+export const encodeRequestWithOutputs = (r: RequestWithOutputs) => {
+  const { outputs, ...request } = r;
+  return {
+    data: encodeRequest(
+      request,
+      outputs.map((o) => o.id),
+    ),
+    included: outputs.map(encodeOutput),
+  };
+};
+
+const withIncluded = z.object({ data: z.unknown(), included: z.array(z.unknown()).optional() });
+
+/**
+ * Decodes a request with its included outputs. An included output without
+ * `origin_port_code` (the provider's own documents) takes the request's port.
+ */
+export const decodeRequestWithOutputs = (json: unknown): Result<RequestWithOutputs, ConciergeError> =>
+  decodeWith(documents.request, json).andThen(({ data: request }) => {
+    const included = withIncluded.safeParse(json);
+    const items = included.success ? (included.data.included ?? []) : [];
+    const outputs: OutputView[] = [];
+    for (const [index, item] of items.entries()) {
+      if (
+        typeof item !== 'object' ||
+        item === null ||
+        (item as { type?: unknown }).type !== RESOURCE_TYPES.output
+      )
+        continue;
+      const attributes = (item as { attributes?: unknown }).attributes;
+      const withOrigin =
+        typeof attributes === 'object' &&
+        attributes !== null &&
+        (attributes as { origin_port_code?: unknown }).origin_port_code === undefined
+          ? { ...item, attributes: { ...attributes, origin_port_code: request.portCode } }
+          : item;
+      const output = decodeWith(outputResource, withOrigin);
+      if (output.isErr())
+        return err(
+          conciergeError.decode(output.error.detail, `/included/${index}${output.error.pointer ?? ''}`),
+        );
+      if (output.value.requestId === request.id) outputs.push(output.value);
+    }
+    return ok({ ...request, outputs });
+  });

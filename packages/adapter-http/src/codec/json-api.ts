@@ -1,0 +1,92 @@
+import { type ConciergeError, conciergeError } from '@concierge-ts/application';
+import { err, ok, type Result } from 'neverthrow';
+import { z } from 'zod';
+
+/** JSON:API media type; plain `application/json` is accepted too (SPEC section 7). */
+export const JSON_API_MEDIA_TYPE = 'application/vnd.api+json';
+
+/** Resource type names on the wire. */
+export const RESOURCE_TYPES = {
+  port: 'concierge_ports',
+  request: 'concierge_requests',
+  output: 'concierge_request_outputs',
+  estimate: 'concierge_estimates',
+  user: 'users',
+  withdrawalInstruction: 'withdrawal_instructions',
+  event: 'events',
+} as const;
+
+/**
+ * An id as it travels: always a string in responses, a string or an integer in requests
+ * (the provider's own guide sends integers). Decoding yields the string.
+ */
+export const wireId = z.codec(z.union([z.string().min(1), z.int()]), z.string(), {
+  decode: (id) => String(id),
+  encode: (id) => id,
+});
+
+/** `{ type, id }` of a given type (relationships in responses tolerate any type name). */
+export const identifier = <T extends string>(type: T) => z.object({ type: z.literal(type), id: wireId });
+export const anyIdentifier = z.object({ type: z.string(), id: wireId });
+export const toOne = <T extends string>(type: T) => z.object({ data: identifier(type) });
+export const looseToOne = z.object({ data: anyIdentifier });
+
+/** JSON:API error object (SPEC section 7: status, code, title, detail, source.pointer). */
+export const errorObject = z.object({
+  status: z.string().optional(),
+  code: z.string().optional(),
+  title: z.string().optional(),
+  detail: z.string().optional(),
+  source: z.object({ pointer: z.string().optional(), parameter: z.string().optional() }).optional(),
+  meta: z.record(z.string(), z.unknown()).optional(),
+});
+export const errorDocument = z.object({ errors: z.array(errorObject).min(1) });
+export type ErrorObjectWire = z.input<typeof errorObject>;
+export type ErrorDocumentWire = z.input<typeof errorDocument>;
+
+/** Pagination as lists carry it: `links.next` (null on the last page) and the page in `meta`. */
+export const pageLinks = z.object({
+  self: z.string().nullable().optional(),
+  next: z.string().nullable().optional(),
+});
+export const pageMeta = z.object({
+  page: z
+    .object({
+      number: z.int().positive().optional(),
+      size: z.int().positive().optional(),
+      next: z.int().positive().nullable().optional(),
+    })
+    .optional(),
+});
+
+/** RFC 6901 pointer from a path: `['data', 'attributes', 'amount']` → `/data/attributes/amount`. */
+export const pointerOf = (path: readonly PropertyKey[]): string =>
+  path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+
+/** A zod failure as a decode error naming the first offending field. */
+export const decodeFailure = (error: z.ZodError): ConciergeError => {
+  const issue = error.issues[0];
+  if (!issue) return conciergeError.decode('the document does not match its schema');
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
+  const pointer = pointerOf(path);
+  return conciergeError.decode(`${pointer || 'the document'}: ${issue.message}`, pointer || '/');
+};
+
+/** Runs a zod schema (a codec or a plain schema) in the decoding direction, as a Result. */
+export const decodeWith = <S extends z.ZodType>(
+  schema: S,
+  json: unknown,
+): Result<z.output<S>, ConciergeError> => {
+  const parsed = schema.safeParse(json);
+  return parsed.success ? ok(parsed.data) : err(decodeFailure(parsed.error));
+};
+
+/** Walks a pointer path into a parsed JSON value (undefined when absent). */
+export const valueAt = (json: unknown, path: readonly PropertyKey[]): unknown => {
+  let at: unknown = json;
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
+};

@@ -1,0 +1,102 @@
+import type { OutputView } from '@concierge-ts/application';
+import { OUTPUT_STATES } from '@concierge-ts/domain';
+import { z } from 'zod';
+import { looseToOne, RESOURCE_TYPES, wireId } from './json-api';
+import { readCurrency, readMoneyOrNull, readRateOrNull, readTime } from './reader';
+import { encodeMoneyOrNull, encodeRateOrNull, wireNumber } from './values';
+
+/**
+ * A request output (SPEC sections 4 and 7). `amount` is in the destination port's
+ * currency; `budget` and `fee_and_cost` in the origin's, named by `origin_port_code`
+ * (an attribute this service adds so that an output can be read on its own).
+ */
+export const outputAttributesWire = z.object({
+  state: z.enum(OUTPUT_STATES),
+  port_code: z.string(),
+  origin_port_code: z.string(),
+  given: z.enum(['amount', 'budget']).optional(),
+  amount: wireNumber.nullable().optional(),
+  budget: wireNumber.nullable().optional(),
+  rate: wireNumber.nullable().optional(),
+  all_in_rate: wireNumber.nullable().optional(),
+  fee_and_cost: wireNumber.nullable().optional(),
+  attempts: z.int().nonnegative().optional(),
+  rejection_reason: z.string().nullable().optional(),
+  failure_reason: z.string().nullable().optional(),
+  cancellation_reason: z.string().nullable().optional(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+export const outputResourceWire = z.object({
+  type: z.literal(RESOURCE_TYPES.output),
+  id: wireId,
+  attributes: outputAttributesWire,
+  relationships: z.object({
+    request: looseToOne,
+    user: looseToOne,
+    withdrawal_instruction: looseToOne,
+  }),
+});
+export type OutputResourceWire = z.output<typeof outputResourceWire>;
+
+export const encodeOutput = (o: OutputView): OutputResourceWire => ({
+  type: RESOURCE_TYPES.output,
+  id: o.id,
+  attributes: {
+    state: o.state,
+    port_code: o.portCode,
+    origin_port_code: o.originPortCode,
+    given: o.given,
+    amount: encodeMoneyOrNull(o.amount),
+    budget: encodeMoneyOrNull(o.budget),
+    rate: encodeRateOrNull(o.rate),
+    all_in_rate: encodeRateOrNull(o.allInRate),
+    fee_and_cost: encodeMoneyOrNull(o.feeAndCost),
+    attempts: o.attempts,
+    rejection_reason: o.rejectionReason,
+    failure_reason: o.failureReason,
+    cancellation_reason: o.cancellationReason,
+    created_at: o.createdAt,
+    updated_at: o.updatedAt,
+  },
+  relationships: {
+    request: { data: { type: RESOURCE_TYPES.request, id: o.requestId } },
+    user: { data: { type: RESOURCE_TYPES.user, id: o.payeeId } },
+    withdrawal_instruction: {
+      data: { type: RESOURCE_TYPES.withdrawalInstruction, id: o.withdrawalInstructionId },
+    },
+  },
+});
+
+export const outputResource = z.codec(outputResourceWire, z.custom<OutputView>(), {
+  decode: (w, payload): OutputView => {
+    const a = w.attributes;
+    const destination = readCurrency(payload, a.port_code, ['attributes', 'port_code']);
+    const origin = readCurrency(payload, a.origin_port_code, ['attributes', 'origin_port_code']);
+    const amount = readMoneyOrNull(payload, a.amount, destination, ['attributes', 'amount']);
+    const budget = readMoneyOrNull(payload, a.budget, origin, ['attributes', 'budget']);
+    return {
+      id: w.id,
+      requestId: w.relationships.request.data.id,
+      payeeId: w.relationships.user.data.id,
+      withdrawalInstructionId: w.relationships.withdrawal_instruction.data.id,
+      state: a.state,
+      portCode: a.port_code,
+      originPortCode: a.origin_port_code,
+      given: a.given ?? (amount === null && budget !== null ? 'budget' : 'amount'),
+      amount,
+      budget,
+      rate: readRateOrNull(payload, a.rate, ['attributes', 'rate']),
+      allInRate: readRateOrNull(payload, a.all_in_rate, ['attributes', 'all_in_rate']),
+      feeAndCost: readMoneyOrNull(payload, a.fee_and_cost, origin, ['attributes', 'fee_and_cost']),
+      attempts: a.attempts ?? 0,
+      rejectionReason: a.rejection_reason ?? null,
+      failureReason: a.failure_reason ?? null,
+      cancellationReason: a.cancellation_reason ?? null,
+      createdAt: readTime(payload, a.created_at, ['attributes', 'created_at']),
+      updatedAt: readTime(payload, a.updated_at, ['attributes', 'updated_at']),
+    };
+  },
+  encode: encodeOutput,
+});

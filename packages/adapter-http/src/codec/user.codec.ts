@@ -1,0 +1,66 @@
+import type { UserView } from '@concierge-ts/application';
+import { currencyOf, type Money } from '@concierge-ts/domain';
+import { z } from 'zod';
+import { RESOURCE_TYPES, wireId } from './json-api';
+import { addIssue, readMoney, readTime } from './reader';
+import { encodeMoney, wireNumber } from './values';
+
+/** A user: the caller (`me`, a master user) or one it manages, with balances per currency. */
+export const userAttributesWire = z.object({
+  email: z.string(),
+  name: z.string().nullable().optional(),
+  compliance_status: z.enum(['pending', 'approved', 'rejected']),
+  master: z.boolean().optional(),
+  webhook_url: z.string().nullable().optional(),
+  /** Per currency code in lower case, e.g. `{ "ars": 1500.25 }`. */
+  balances: z.record(z.string(), wireNumber).optional(),
+  created_at: z.string(),
+});
+
+export const userResourceWire = z.object({
+  type: z.literal(RESOURCE_TYPES.user),
+  id: wireId,
+  attributes: userAttributesWire,
+});
+export type UserResourceWire = z.output<typeof userResourceWire>;
+
+export const encodeUser = (u: UserView): UserResourceWire => ({
+  type: RESOURCE_TYPES.user,
+  id: u.id,
+  attributes: {
+    email: u.email,
+    name: u.name,
+    compliance_status: u.complianceStatus,
+    master: u.master,
+    webhook_url: u.webhookUrl,
+    balances: Object.fromEntries(Object.entries(u.balances).map(([code, m]) => [code, encodeMoney(m)])),
+    created_at: u.createdAt,
+  },
+});
+
+export const userResource = z.codec(userResourceWire, z.custom<UserView>(), {
+  decode: (w, payload): UserView => {
+    const a = w.attributes;
+    const balances: Record<string, Money> = {};
+    for (const [code, value] of Object.entries(a.balances ?? {})) {
+      const path = ['attributes', 'balances', code];
+      const currency = currencyOf(code);
+      if (currency.isErr()) addIssue(payload, path, currency.error.message, code);
+      else {
+        const m = readMoney(payload, value, currency.value, path);
+        if (m) balances[code.toLowerCase()] = m;
+      }
+    }
+    return {
+      id: w.id,
+      email: a.email,
+      name: a.name ?? null,
+      complianceStatus: a.compliance_status,
+      master: a.master ?? false,
+      webhookUrl: a.webhook_url ?? null,
+      balances,
+      createdAt: readTime(payload, a.created_at, ['attributes', 'created_at']),
+    };
+  },
+  encode: encodeUser,
+});

@@ -1,0 +1,180 @@
+import type {
+  EstimateView,
+  OutputView,
+  PortView,
+  RequestView,
+  UserView,
+  WithdrawalInstructionView,
+} from '@concierge-ts/application';
+import {
+  CANCELLATION_REASONS,
+  type CancellationReason,
+  type Money,
+  OUTPUT_STATES,
+  type Rate,
+  REQUEST_STATES,
+} from '@concierge-ts/domain';
+import fc from 'fast-check';
+
+/**
+ * fast-check arbitraries of the views a `ConciergeClient` returns, shaped as the API
+ * sends them (money within what JSON numbers carry exactly, rates with 8 decimals,
+ * timestamps with milliseconds): for codec round trips and wire fuzzing.
+ */
+
+const PORTS: readonly { code: string; currency: string; scale: number }[] = [
+  { code: 'ar_ars', currency: 'ARS', scale: 2 },
+  { code: 'ar_usd', currency: 'USD', scale: 2 },
+  { code: 'cl_clp', currency: 'CLP', scale: 0 },
+  { code: 'mx_mxn', currency: 'MXN', scale: 2 },
+  { code: 'uy_uyu', currency: 'UYU', scale: 2 },
+  { code: 'py_pyg', currency: 'PYG', scale: 0 },
+  { code: 'py_usd', currency: 'USD', scale: 2 },
+  { code: 'us_usd', currency: 'USD', scale: 2 },
+];
+
+export const arbPortCodeOf = () => fc.constantFrom(...PORTS);
+
+export const arbId = (): fc.Arbitrary<string> => fc.integer({ min: 1, max: 10_000_000 }).map(String);
+
+/** Minor units up to 10^14: every such amount survives a JSON number. */
+export const arbMoneyIn = (port: { currency: string; scale: number }, min = 1n): fc.Arbitrary<Money> =>
+  fc
+    .bigInt({ min, max: 100_000_000_000_000n })
+    .map((amount) => ({ amount, currency: port.currency, scale: port.scale }));
+
+export const arbRate = (): fc.Arbitrary<Rate> =>
+  fc.bigInt({ min: 1n, max: 1_000_000_000_000n }).map((units) => ({ units }));
+
+export const arbIsoTime = (): fc.Arbitrary<string> =>
+  fc
+    .integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2035, 0, 1) })
+    .map((ms) => new Date(ms).toISOString());
+
+const arbText = () => fc.string({ maxLength: 24 });
+const nullable = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null });
+
+export const arbOutputView = (): fc.Arbitrary<OutputView> =>
+  fc.record({ destination: arbPortCodeOf(), origin: arbPortCodeOf() }).chain(({ destination, origin }) =>
+    fc.record({
+      id: arbId(),
+      requestId: arbId(),
+      payeeId: arbId(),
+      withdrawalInstructionId: arbId(),
+      state: fc.constantFrom(...OUTPUT_STATES),
+      portCode: fc.constant(destination.code),
+      originPortCode: fc.constant(origin.code),
+      given: fc.constantFrom('amount' as const, 'budget' as const),
+      amount: nullable(arbMoneyIn(destination)),
+      budget: nullable(arbMoneyIn(origin)),
+      rate: nullable(arbRate()),
+      allInRate: nullable(arbRate()),
+      feeAndCost: nullable(arbMoneyIn(origin, 0n)),
+      attempts: fc.nat({ max: 10 }),
+      rejectionReason: nullable(arbText()),
+      failureReason: nullable(arbText()),
+      cancellationReason: nullable(arbText()),
+      createdAt: arbIsoTime(),
+      updatedAt: arbIsoTime(),
+    }),
+  );
+
+const cancellationReasons = [...new Set(Object.values(CANCELLATION_REASONS))] as CancellationReason[];
+
+export const arbRequestView = (): fc.Arbitrary<RequestView> =>
+  arbPortCodeOf().chain((origin) =>
+    fc.record({
+      id: arbId(),
+      state: fc.constantFrom(...REQUEST_STATES),
+      portCode: fc.constant(origin.code),
+      payerId: arbId(),
+      externalId: nullable(arbText()),
+      paymentAuthorizationCode: nullable(arbText()),
+      counters: fc.tuple(...OUTPUT_STATES.map(() => fc.nat({ max: 1000 }))).map((counts) => {
+        const byState = Object.fromEntries(OUTPUT_STATES.map((s, i) => [s, counts[i] ?? 0]));
+        const total = counts.reduce((a, b) => a + b, 0);
+        return { ...byState, total } as RequestView['counters'];
+      }),
+      eta: nullable(arbIsoTime()),
+      quoteRequestedAt: nullable(arbIsoTime()),
+      quotedAt: nullable(arbIsoTime()),
+      acceptQuoteBefore: nullable(arbIsoTime()),
+      quoteAcceptedAt: nullable(arbIsoTime()),
+      provisionFundsBefore: nullable(arbIsoTime()),
+      totalToSpend: nullable(arbMoneyIn(origin)),
+      fundsAvailable: nullable(arbMoneyIn(origin, 0n)),
+      cancellationReason: nullable(fc.constantFrom(...cancellationReasons)),
+      receiptUrl: nullable(arbText()),
+      creditNoteUrl: nullable(arbText()),
+      createdAt: arbIsoTime(),
+      updatedAt: arbIsoTime(),
+    }),
+  );
+
+export const arbPortView = (): fc.Arbitrary<PortView> =>
+  arbPortCodeOf().chain((port) =>
+    fc.record({
+      code: fc.constant(port.code),
+      country: fc.constant(port.code.slice(0, 2).toUpperCase()),
+      currency: fc.constant(port.currency),
+      minAmount: arbMoneyIn(port),
+      maxAmount: arbMoneyIn(port),
+      quoteDelaySeconds: fc.nat({ max: 86_400 }),
+      returnCost: arbMoneyIn(port, 0n),
+      active: fc.boolean(),
+    }),
+  );
+
+export const arbEstimateView = (): fc.Arbitrary<EstimateView> =>
+  arbPortCodeOf().chain((origin) =>
+    fc.record({
+      portCode: fc.constant(origin.code),
+      totalToSpend: arbMoneyIn(origin),
+      hintToken: fc.string({ minLength: 1, maxLength: 40 }),
+      expiresAt: arbIsoTime(),
+      outputs: fc.array(
+        arbPortCodeOf().chain((destination) =>
+          fc.record({
+            portCode: fc.constant(destination.code),
+            given: fc.constantFrom('amount' as const, 'budget' as const),
+            amount: arbMoneyIn(destination),
+            budget: arbMoneyIn(origin),
+            rate: arbRate(),
+            allInRate: arbRate(),
+            feeAndCost: arbMoneyIn(origin, 0n),
+          }),
+        ),
+        { maxLength: 5 },
+      ),
+    }),
+  );
+
+export const arbUserView = (): fc.Arbitrary<UserView> =>
+  fc.record({
+    id: arbId(),
+    email: fc.emailAddress(),
+    name: nullable(arbText()),
+    complianceStatus: fc.constantFrom('pending' as const, 'approved' as const, 'rejected' as const),
+    master: fc.boolean(),
+    webhookUrl: nullable(fc.webUrl()),
+    balances: fc
+      .uniqueArray(arbPortCodeOf(), { selector: (p) => p.currency, maxLength: 4 })
+      .chain((ports) =>
+        fc
+          .tuple(...ports.map((p) => arbMoneyIn(p, 0n)))
+          .map((amounts) => Object.fromEntries(amounts.map((m) => [m.currency.toLowerCase(), m]))),
+      ),
+    createdAt: arbIsoTime(),
+  });
+
+export const arbWithdrawalInstructionView = (): fc.Arbitrary<WithdrawalInstructionView> =>
+  fc.record({
+    id: arbId(),
+    userId: arbId(),
+    label: arbText(),
+    body: fc.dictionary(
+      fc.constantFrom('payment_method', 'country', 'currency', 'account_number', 'holder_name', 'cbu'),
+      arbText(),
+    ),
+    createdAt: arbIsoTime(),
+  });

@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeEventDocument } from './codec/event.codec';
+import { arbOutputView, arbRequestView } from './testing/arbitraries';
+import { verifyWebhook } from './webhook';
+import { webhookSignature } from './webhook-signature';
+
+const KEY = 'sk_sandbox_0123456789abcdef';
+const event = {
+  id: '42',
+  eventType: 'concierge_request_output_settled',
+  resourceType: 'concierge_request_outputs',
+  resourceId: '7',
+  createdAt: '2026-01-05T12:00:00.000Z',
+  sentAt: '2026-01-05T12:00:01.000Z',
+};
+const output = {
+  ...fc.sample(arbOutputView(), { numRuns: 1, seed: 7 })[0]!,
+  id: '7',
+  state: 'settled' as const,
+};
+const body = JSON.stringify(encodeEventDocument(event, { kind: 'output', view: output }));
+const signed = { 'WEBHOOK-AUTH': webhookSignature(KEY), 'content-type': 'application/json' };
+
+describe('verifyWebhook', () => {
+  it('accepts a signed event and reads the resource from included', () => {
+    const received = verifyWebhook(body, signed, KEY)._unsafeUnwrap();
+    expect(received).toMatchObject(event);
+    expect(received.resource).toEqual(output);
+  });
+
+  it('takes bytes, fetch Headers and Node-style lower-case headers alike', () => {
+    const bytes = new TextEncoder().encode(body);
+    expect(verifyWebhook(bytes, new Headers(signed), KEY).isOk()).toBe(true);
+    expect(verifyWebhook(body, { 'webhook-auth': [webhookSignature(KEY)] }, KEY).isOk()).toBe(true);
+  });
+
+  it('refuses a missing or wrong signature, whatever its length', () => {
+    expect(verifyWebhook(body, {}, KEY)._unsafeUnwrapErr().type).toBe('missing_signature');
+    fc.assert(
+      fc.property(fc.string(), (header) => {
+        fc.pre(header.trim().toLowerCase() !== webhookSignature(KEY));
+        expect(verifyWebhook(body, { 'webhook-auth': header }, KEY)._unsafeUnwrapErr().type).toBe(
+          'bad_signature',
+        );
+      }),
+    );
+    expect(verifyWebhook(body, signed, 'another key')._unsafeUnwrapErr().type).toBe('bad_signature');
+  });
+
+  it('refuses a parsed object loudly: the raw body is needed', () => {
+    const refused = verifyWebhook(JSON.parse(body) as never, signed, KEY)._unsafeUnwrapErr();
+    expect(refused.type).toBe('not_raw_body');
+    expect(refused.message).toMatch(/raw request body/);
+  });
+
+  it('refuses malformed events naming the field, and bytes that are not UTF-8', () => {
+    expect(verifyWebhook('{', signed, KEY)._unsafeUnwrapErr().type).toBe('malformed_event');
+    expect(verifyWebhook(new Uint8Array([0xff, 0xfe]), signed, KEY)._unsafeUnwrapErr().type).toBe(
+      'malformed_event',
+    );
+    const noType = JSON.parse(body);
+    delete noType.data.attributes.event_type;
+    expect(verifyWebhook(JSON.stringify(noType), signed, KEY)._unsafeUnwrapErr()).toMatchObject({
+      type: 'malformed_event',
+      pointer: '/data/attributes/event_type',
+    });
+    const badResource = JSON.parse(body);
+    badResource.included[0].attributes.amount = 'plenty';
+    expect(verifyWebhook(JSON.stringify(badResource), signed, KEY)._unsafeUnwrapErr()).toMatchObject({
+      pointer: '/included/0/attributes/amount',
+    });
+  });
+
+  it('accepts event types and resources it does not know, without a resource', () => {
+    const unknown = JSON.stringify({
+      data: {
+        type: 'events',
+        id: 99,
+        attributes: { event_type: 'deposit_credited', created_at: '2026-01-05T12:00:00Z' },
+        relationships: { resource: { data: { type: 'deposits', id: 3 } } },
+      },
+      included: [{ type: 'deposits', id: '3', attributes: { amount: 5 } }],
+    });
+    expect(verifyWebhook(unknown, signed, KEY)._unsafeUnwrap()).toEqual({
+      id: '99',
+      eventType: 'deposit_credited',
+      resourceType: 'deposits',
+      resourceId: '3',
+      createdAt: '2026-01-05T12:00:00.000Z',
+      sentAt: null,
+    });
+  });
+
+  it('reads request events with their request', () => {
+    const request = { ...fc.sample(arbRequestView(), { numRuns: 1, seed: 3 })[0]!, id: '5' };
+    const doc = encodeEventDocument(
+      {
+        ...event,
+        eventType: `concierge_request_${request.state}`,
+        resourceType: 'concierge_requests',
+        resourceId: '5',
+      },
+      { kind: 'request', view: request },
+    );
+    expect(verifyWebhook(JSON.stringify(doc), signed, KEY)._unsafeUnwrap().resource).toEqual(request);
+  });
+});

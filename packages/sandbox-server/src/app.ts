@@ -1,0 +1,117 @@
+import { KeyedRateLimiter } from '@concierge-ts/adapter-http';
+import type { InMemoryConcierge } from '@concierge-ts/adapter-memory';
+import { conciergeError } from '@concierge-ts/application';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { apiRoutes } from './api-routes';
+import { Callers } from './caller';
+import { operatorRoutes } from './operator-routes';
+import { sendError } from './respond';
+import { WebhookDelivery, type WebhookDeliveryOptions } from './webhook-delivery';
+
+export interface SandboxAppOptions {
+  /** Requests per second per API key; 0 turns limiting off (default 5, as the service). */
+  readonly rateLimit?: number;
+  /** Time for the rate limiter (default: performance.now). */
+  readonly now?: () => number;
+  /** Webhook delivery; false turns it off (default on). */
+  readonly webhooks?: WebhookDeliveryOptions | false;
+  /** Largest accepted body in bytes (default 5 MB). */
+  readonly maxBodyBytes?: number;
+  /** Told about requests that failed with a bug (default: console.error). */
+  readonly onBug?: (error: unknown) => void;
+  /**
+   * Apply due time-based transitions (quote at eta, expiries) this often, so their
+   * webhooks go out without anyone polling. Off by default (tests move a manual clock);
+   * `pnpm sandbox` ticks every second on real time.
+   */
+  readonly tickEveryMs?: number;
+}
+
+export type SandboxApp = Hono & {
+  /** The webhook deliverer, or null when webhooks are off. */
+  readonly webhooks: WebhookDelivery | null;
+  /** Lets webhooks reach a master added in-process (`concierge.addMaster`) that never called over HTTP. */
+  registerMaster(master: { readonly id: string; readonly apiKey: string }): void;
+  /** Stops webhook delivery and the ticker. */
+  close(): void;
+};
+
+export const DEFAULT_RATE_LIMIT = 5;
+
+/**
+ * The local sandbox as a Hono app: the API of SPEC section 7 under /api and the operator
+ * API of section 9 under /sandbox, on top of an in-process concierge. Works in-process
+ * through `app.fetch` and over a socket with @hono/node-server.
+ */
+export const createSandboxApp = (
+  concierge: InMemoryConcierge,
+  options: SandboxAppOptions = {},
+): SandboxApp => {
+  const app = new Hono();
+  const callers = new Callers(concierge);
+  const rate = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const limiter = rate > 0 ? new KeyedRateLimiter({ requestsPerSecond: rate }, options.now) : null;
+  const onBug = options.onBug ?? ((error: unknown) => console.error('sandbox: unexpected error', error));
+
+  // A bug still answers JSON:API, and says nothing about internals.
+  app.onError((error, c) => {
+    onBug(error);
+    return sendError(c, conciergeError.server('the sandbox failed to handle this request'));
+  });
+  app.notFound((c) =>
+    sendError(c, {
+      type: 'not_found',
+      status: 404,
+      code: 'not_found',
+      detail: `no route ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}`,
+    }),
+  );
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 5 * 1024 * 1024,
+      onError: (c) =>
+        sendError(c, {
+          type: 'bad_request',
+          status: 413,
+          code: 'body_too_large',
+          detail: 'the request body is too large',
+        }),
+    }),
+  );
+
+  if (limiter)
+    app.use('*', async (c, next) => {
+      const wait = limiter.tryTake(callers.apiKeyOf(c) ?? 'anonymous');
+      if (wait > 0) return sendError(c, conciergeError.rateLimited(wait));
+      await next();
+    });
+
+  app.route('/api', apiRoutes(callers));
+  app.route('/sandbox', operatorRoutes(callers));
+
+  const webhooks =
+    options.webhooks === false ? null : new WebhookDelivery(concierge, callers, options.webhooks);
+  const ticker =
+    options.tickEveryMs !== undefined && options.tickEveryMs > 0
+      ? setInterval(() => {
+          try {
+            concierge.service.tick();
+          } catch (error) {
+            onBug(error);
+          }
+        }, options.tickEveryMs)
+      : undefined;
+  ticker?.unref();
+  return Object.assign(app, {
+    webhooks,
+    registerMaster: (master: { readonly id: string; readonly apiKey: string }) =>
+      callers.remember(master.id, master.apiKey),
+    close: () => {
+      if (ticker) clearInterval(ticker);
+      webhooks?.close();
+    },
+  });
+};

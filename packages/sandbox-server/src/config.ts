@@ -1,0 +1,51 @@
+import { err, ok, type Result } from 'neverthrow';
+import { z } from 'zod';
+
+/** What `pnpm sandbox` reads from the environment (SPEC section 9). */
+export interface SandboxConfig {
+  readonly port: number;
+  /** The seeded master's key; undefined: a random one. */
+  readonly apiKey: string | undefined;
+  /** Requests per second per key; 0 turns limiting off. */
+  readonly rateLimit: number;
+}
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const env = z.object({
+  PORT: wholeNumber(0, 65_535).optional(),
+  CONCIERGE_SANDBOX_API_KEY: z
+    .string()
+    .trim()
+    .min(8, 'expected at least 8 characters')
+    .max(200, 'expected at most 200 characters')
+    .regex(/^[\x21-\x7e]+$/, 'expected printable ASCII without spaces (it travels in a header)')
+    .optional(),
+  CONCIERGE_SANDBOX_RATE_LIMIT: wholeNumber(0, 1_000_000).optional(),
+});
+
+/** Reads the configuration; an invalid value is refused with a message naming its variable. */
+export const readConfig = (source: NodeJS.ProcessEnv): Result<SandboxConfig, string> => {
+  const present = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = env.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    return err(
+      `${name}=${JSON.stringify(present[name] ?? '')} is invalid: ${issue?.message ?? 'unknown problem'}`,
+    );
+  }
+  return ok({
+    port: parsed.data.PORT ?? 4100,
+    apiKey: parsed.data.CONCIERGE_SANDBOX_API_KEY,
+    rateLimit: parsed.data.CONCIERGE_SANDBOX_RATE_LIMIT ?? 5,
+  });
+};

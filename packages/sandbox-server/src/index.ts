@@ -1,0 +1,5 @@
+export * from './app';
+export * from './caller';
+export * from './config';
+export * from './listen';
+export * from './webhook-delivery';

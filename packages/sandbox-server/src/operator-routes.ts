@@ -1,0 +1,103 @@
+import { encodeEvent, encodeOutput, encodeRequest, encodeUser } from '@concierge-ts/adapter-http';
+import type { ConciergeError, OperatorOutputAction, SandboxOperator } from '@concierge-ts/application';
+import type { ComplianceStatus } from '@concierge-ts/domain';
+import { type Context, Hono } from 'hono';
+import { err, ok, type Result } from 'neverthrow';
+import type { Callers } from './caller';
+import { readJsonBody } from './request-body';
+import { answer, sendError } from './respond';
+
+/** Operator bodies are plain JSON objects (SPEC section 9); the service judges their fields. */
+const plainObject = (json: unknown): Result<Record<string, unknown>, ConciergeError> =>
+  json === undefined
+    ? ok({})
+    : typeof json === 'object' && json !== null && !Array.isArray(json)
+      ? ok(json as Record<string, unknown>)
+      : err({
+          type: 'bad_request',
+          status: 400,
+          code: 'invalid_document',
+          detail: 'the body must be a JSON object',
+          pointer: '',
+        });
+
+/** The sandbox operator API of SPEC section 9 under /sandbox, with the same key as the API. */
+export const operatorRoutes = (callers: Callers): Hono => {
+  const sandbox = new Hono();
+
+  /** Runs a handler with the caller's operator and plain JSON body, or answers the refusal. */
+  const operate =
+    (handler: (c: Context, operator: SandboxOperator, body: Record<string, unknown>) => Promise<Response>) =>
+    async (c: Context): Promise<Response> => {
+      const operator = callers.operator(c);
+      if (operator.isErr()) return sendError(c, operator.error);
+      const body = (await readJsonBody(c)).andThen(plainObject);
+      return body.isOk() ? handler(c, operator.value, body.value) : sendError(c, body.error);
+    };
+
+  const id = (c: Context): string => c.req.param('id') ?? '';
+
+  sandbox.post(
+    '/users/:id/compliance',
+    operate((c, operator, body) =>
+      // The service checks the status at run time and names /status when it is wrong.
+      answer(c, operator.setCompliance(id(c), body.status as ComplianceStatus), (u) => ({
+        data: encodeUser(u),
+      })),
+    ),
+  );
+
+  sandbox.post(
+    '/users/:id/deposits',
+    operate((c, operator, body) =>
+      answer(
+        c,
+        operator.deposit(id(c), {
+          portCode: body.port_code as string,
+          amount: body.amount as number | string,
+        }),
+        (u) => ({ data: encodeUser(u) }),
+      ),
+    ),
+  );
+
+  sandbox.post(
+    '/concierge_requests/:id/quote',
+    operate((c, operator) => answer(c, operator.produceQuote(id(c)), (r) => ({ data: encodeRequest(r) }))),
+  );
+
+  sandbox.post(
+    '/concierge_request_outputs/:id/:action',
+    operate((c, operator, body) =>
+      answer(
+        c,
+        operator.outputAction(
+          id(c),
+          (c.req.param('action') ?? '') as OperatorOutputAction,
+          body.reason === undefined ? {} : { reason: body.reason as string },
+        ),
+        (o) => ({ data: encodeOutput(o) }),
+      ),
+    ),
+  );
+
+  sandbox.post(
+    '/clock/advance',
+    operate((c, operator, body) => answer(c, operator.advanceClock(body.seconds as number), (now) => now)),
+  );
+
+  sandbox.get(
+    '/events',
+    operate((c, operator) => answer(c, operator.events(), (events) => ({ data: events.map(encodeEvent) }))),
+  );
+
+  sandbox.post(
+    '/reset',
+    operate(async (c, operator) => {
+      const done = await operator.reset();
+      return done.isOk() ? c.body(null, 204) : sendError(c, done.error);
+    }),
+  );
+
+  return sandbox;
+};
