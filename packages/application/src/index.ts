@@ -1,5 +1,6 @@
 export * from './client';
 export * from './errors';
+export * from './logger';
 export * from './operator';
 export * from './page';
 export * from './ports';
@@ -7,4 +8,3 @@ export * from './present';
 export * from './service';
 export * from './service-client';
 export * from './views';
-export * from './logger';

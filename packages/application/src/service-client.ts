@@ -10,21 +10,30 @@ const lift = <T>(result: Result<T, ConciergeError>): ResultAsync<T, ConciergeErr
 /**
  * The in-process gateway: a `ConciergeClient` that calls the service directly as the
  * master user the API key belongs to, with the same answers and refusals as the API.
- * A call the service did not expect (a thrown bug) becomes a `server` error, never a throw.
+ * A call the service did not expect (a thrown bug) becomes a `server` error, never a throw;
+ * its message stays inside (it may name internals), reported to `onBug`.
  */
-export const serviceClient = (service: ConciergeService, apiKey: string): ConciergeClient => {
+export const serviceClient = (
+  service: ConciergeService,
+  apiKey: string,
+  onBug: (thrown: unknown) => void = (thrown) => console.error('concierge: unexpected error', thrown),
+): ConciergeClient => {
+  const bug = (thrown: unknown) => {
+    onBug(thrown);
+    return errAsync(conciergeError.server('the service failed to handle this call'));
+  };
   const as = <T>(run: (caller: UserRecord) => Result<T, ConciergeError>): ResultAsync<T, ConciergeError> => {
     try {
       return lift(service.authenticate(apiKey).andThen(run));
     } catch (thrown) {
-      return errAsync(conciergeError.server(thrown instanceof Error ? thrown.message : String(thrown)));
+      return bug(thrown);
     }
   };
   const open = <T>(run: () => Result<T, ConciergeError>): ResultAsync<T, ConciergeError> => {
     try {
       return lift(run());
     } catch (thrown) {
-      return errAsync(conciergeError.server(thrown instanceof Error ? thrown.message : String(thrown)));
+      return bug(thrown);
     }
   };
   return {
