@@ -1,0 +1,86 @@
+// SPEC section 2 against the sandbox server, as raw HTTP: what the curl commands of the guide send.
+import assert from 'node:assert/strict';
+import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
+import { createSandboxApp, listenOnLoopback } from '@concierge-ts/sandbox-server';
+
+const key = 'sk_docs_walkthrough';
+const app = createSandboxApp(createInMemoryConcierge({ masterApiKey: key, seed: false }), { rateLimit: 0 });
+const { url, close } = await listenOnLoopback(app);
+
+const call = async (method: string, path: string, body?: unknown) => {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: { Authorization: key, Version: '2.0', 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await response.json()) as { data: { id: string; attributes: Record<string, unknown> } };
+  console.log(`${method} ${path} → ${response.status}`);
+  assert.ok(response.ok, JSON.stringify(json));
+  return json.data;
+};
+
+// The payer, and a payee in Chile with a bank account (ending in 0000: settles by itself).
+const payer = await call('POST', '/api/users', {
+  data: { type: 'users', attributes: { email: 'payer@example.com' } },
+});
+await call('POST', `/sandbox/users/${payer.id}/deposits`, { port_code: 'ar_ars', amount: 2_000_000 });
+const payee = await call('POST', '/api/users', {
+  data: { type: 'users', attributes: { email: 'ana@example.com' } },
+});
+const instruction = await call('POST', '/api/withdrawal_instructions', {
+  data: {
+    type: 'withdrawal_instructions',
+    attributes: {
+      label: 'Ana, Banco de Chile',
+      body: { payment_method: 'bank_transfer', country: 'CL', currency: 'CLP', account_number: '12340000' },
+    },
+    relationships: { user: { data: { id: Number(payee.id), type: 'users' } } },
+  },
+});
+
+// 1. Draft a request from ar_ars for the payer.
+const request = await call('POST', '/api/concierge_requests', {
+  data: {
+    type: 'concierge_requests',
+    attributes: { port_code: 'ar_ars' },
+    relationships: { user: { data: { id: Number(payer.id), type: 'users' } } },
+  },
+});
+assert.equal(request.attributes.state, 'draft');
+
+// 2. Add an output, with integer ids as the provider's guide sends them.
+const output = await call('POST', '/api/concierge_request_outputs', {
+  data: {
+    type: 'concierge_request_outputs',
+    attributes: { port_code: 'cl_clp', amount: 1000 },
+    relationships: {
+      request: { data: { id: Number(request.id), type: 'concierge_requests' } },
+      withdrawal_instruction: { data: { id: Number(instruction.id), type: 'withdrawal_instructions' } },
+      user: { data: { id: Number(payee.id), type: 'users' } },
+    },
+  },
+});
+assert.equal(output.attributes.state, 'accepted');
+
+// 3. An estimate needs no request; 4-6. quote, then accept.
+await call('POST', '/api/concierge_estimates', {
+  data: {
+    type: 'concierge_estimates',
+    attributes: { port_code: 'ar_ars', outputs: [{ port_code: 'cl_clp', amount: 1000 }] },
+  },
+});
+const quoted = await call('POST', `/api/concierge_requests/${request.id}/request_quote`);
+console.log(
+  `   total_to_spend ${quoted.attributes.total_to_spend}, accept before ${quoted.attributes.accept_quote_before}`,
+);
+const accepted = await call('POST', `/api/concierge_requests/${request.id}/accept_quote`);
+
+// 7-9. Funds were there, so it worked; the magic account settled: the request is finished.
+assert.equal(accepted.attributes.state, 'finished');
+const events = (await (await fetch(`${url}/sandbox/events`, { headers: { Authorization: key } })).json()) as {
+  data: { attributes: { event_type: string } }[];
+};
+console.log(`${events.data.length} events, the last: ${events.data.at(-1)?.attributes.event_type}`);
+
+app.close();
+await close();
