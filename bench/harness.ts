@@ -51,6 +51,8 @@ export type Results = ReadonlyMap<string, readonly Outcome[]>;
 export interface Benchmark {
   readonly name: string;
   readonly title: string;
+  /** A benchmark with a size of its own runs once (at the smallest size given), not once per size. */
+  readonly fixedSize?: boolean;
   run(n: number): Promise<Measurement>;
   report(results: Results, sizes: readonly number[]): void;
 }

@@ -1,5 +1,6 @@
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { decodeBenchmark } from './decode';
 import {
   type Benchmark,
   emit,
@@ -10,6 +11,7 @@ import {
   type Outcome,
   runInChild,
 } from './harness';
+import { httpRateBenchmark } from './http-rate';
 import { lifecycleBenchmark } from './lifecycle';
 import { xstateBenchmark } from './xstate';
 
@@ -27,7 +29,12 @@ import { xstateBenchmark } from './xstate';
  * only for reports that read another benchmark's results (the XState comparison reads
  * the lifecycle's).
  */
-const BENCHMARKS: readonly Benchmark[] = [lifecycleBenchmark, xstateBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [
+  lifecycleBenchmark,
+  xstateBenchmark,
+  httpRateBenchmark,
+  decodeBenchmark,
+];
 
 const DEFAULT_SIZES = [10_000, 100_000, 1_000_000];
 
@@ -72,7 +79,8 @@ const main = async (): Promise<void> => {
   for (const bench of selected) {
     const outcomes: Outcome[] = [];
     results.set(bench.name, outcomes);
-    for (const n of [...sizes].sort((a, b) => a - b)) {
+    const ascending = [...sizes].sort((a, b) => a - b);
+    for (const n of bench.fixedSize ? ascending.slice(0, 1) : ascending) {
       // Once a size fails (out of memory, timeout), larger ones would too: the report extrapolates.
       const failed = outcomes.find((o) => !isMeasurement(o));
       if (failed) {
