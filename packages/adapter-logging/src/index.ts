@@ -9,3 +9,4 @@ export * from './service-logging';
 export * from './silent-logger';
 export * from './sink';
 export * from './with-logging';
+export * from './with-secrets';

@@ -1,11 +1,13 @@
-import { KeyedRateLimiter } from '@concierge-ts/adapter-http';
+import { KeyedRateLimiter, webhookSignature } from '@concierge-ts/adapter-http';
+import { silentLogger, withSecrets } from '@concierge-ts/adapter-logging';
 import type { InMemoryConcierge } from '@concierge-ts/adapter-memory';
-import { conciergeError } from '@concierge-ts/application';
+import { conciergeError, type Logger } from '@concierge-ts/application';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { apiRoutes } from './api-routes';
 import { Callers } from './caller';
 import { operatorRoutes } from './operator-routes';
+import { logWebhookAttempt, requestIdOf, requestLogging } from './request-logging';
 import { sendError } from './respond';
 import { WebhookDelivery, type WebhookDeliveryOptions } from './webhook-delivery';
 
@@ -18,8 +20,15 @@ export interface SandboxAppOptions {
   readonly webhooks?: WebhookDeliveryOptions | false;
   /** Largest accepted body in bytes (default 5 MB). */
   readonly maxBodyBytes?: number;
-  /** Told about requests that failed with a bug (default: console.error). */
+  /** Told about requests that failed with a bug (default: the logger at error, or console.error if it is off). */
   readonly onBug?: (error: unknown) => void;
+  /**
+   * Where each request is logged (method, path, status, duration, request id; the bodies
+   * at debug) and each webhook attempt. Default `silentLogger`. Every master API key the
+   * server knows, and its WEBHOOK-AUTH signature, is masked on top of the logger's own
+   * redaction; give the logger `secrets` too (`createPinoLogger({ secrets: [apiKey] })`).
+   */
+  readonly logger?: Logger;
   /**
    * Apply due time-based transitions (quote at eta, expiries) this often, so their
    * webhooks go out without anyone polling. Off by default (tests move a manual clock);
@@ -52,11 +61,29 @@ export const createSandboxApp = (
   const callers = new Callers(concierge);
   const rate = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   const limiter = rate > 0 ? new KeyedRateLimiter({ requestsPerSecond: rate }, options.now) : null;
-  const onBug = options.onBug ?? ((error: unknown) => console.error('sandbox: unexpected error', error));
+  const logger = withSecrets(options.logger ?? silentLogger, knownSecrets(callers));
+  const reportBug = (error: unknown, requestId?: string): void => {
+    if (options.onBug) {
+      options.onBug(error);
+      return;
+    }
+    try {
+      if (logger.isLevelEnabled('error')) {
+        logger.error(
+          { ...(requestId === undefined ? {} : { requestId }), error },
+          'sandbox: unexpected error',
+        );
+        return;
+      }
+    } catch {
+      // A broken logger: fall back to the console.
+    }
+    console.error('sandbox: unexpected error', error);
+  };
 
   // A bug still answers JSON:API, and says nothing about internals.
   app.onError((error, c) => {
-    onBug(error);
+    reportBug(error, requestIdOf(c));
     return sendError(c, conciergeError.server('the sandbox failed to handle this request'));
   });
   app.notFound((c) =>
@@ -67,6 +94,9 @@ export const createSandboxApp = (
       detail: `no route ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}`,
     }),
   );
+
+  // First, so that every answer is logged, refusals by the middlewares below included.
+  app.use('*', requestLogging({ logger, apiKeyOf: (c) => callers.apiKeyOf(c) }));
 
   app.use(
     '*',
@@ -92,15 +122,24 @@ export const createSandboxApp = (
   app.route('/api', apiRoutes(callers));
   app.route('/sandbox', operatorRoutes(callers));
 
+  const webhookOptions = options.webhooks === false ? undefined : options.webhooks;
   const webhooks =
-    options.webhooks === false ? null : new WebhookDelivery(concierge, callers, options.webhooks);
+    options.webhooks === false
+      ? null
+      : new WebhookDelivery(concierge, callers, {
+          ...webhookOptions,
+          onAttempt: (attempt) => {
+            logWebhookAttempt(logger, attempt);
+            webhookOptions?.onAttempt?.(attempt);
+          },
+        });
   const ticker =
     options.tickEveryMs !== undefined && options.tickEveryMs > 0
       ? setInterval(() => {
           try {
             concierge.service.tick();
           } catch (error) {
-            onBug(error);
+            reportBug(error);
           }
         }, options.tickEveryMs)
       : undefined;
@@ -114,4 +153,18 @@ export const createSandboxApp = (
       webhooks?.close();
     },
   });
+};
+
+/** The master API keys the server has seen, and the WEBHOOK-AUTH signature of each. */
+const knownSecrets = (callers: Callers): (() => string[]) => {
+  const signatures = new Map<string, string>();
+  return () =>
+    callers.knownKeys().flatMap((key) => {
+      let signature = signatures.get(key);
+      if (signature === undefined) {
+        signature = webhookSignature(key);
+        signatures.set(key, signature);
+      }
+      return [key, signature];
+    });
 };

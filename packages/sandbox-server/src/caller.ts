@@ -53,6 +53,11 @@ export class Callers {
     return this.keys.get(masterId);
   }
 
+  /** Every master API key seen so far (the seeded master's first): masked in every log line. */
+  knownKeys(): string[] {
+    return [...this.keys.values()];
+  }
+
   /** Lets webhook delivery know a master's key without an HTTP call (in-process masters). */
   remember(masterId: string, apiKey: string): void {
     this.keys.set(masterId, apiKey);

@@ -1,3 +1,4 @@
+import { LOG_LEVELS, type LogLevel, parseLogLevel } from '@concierge-ts/application';
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
 
@@ -8,6 +9,8 @@ export interface SandboxConfig {
   readonly apiKey: string | undefined;
   /** Requests per second per key; 0 turns limiting off. */
   readonly rateLimit: number;
+  /** Level of the log lines on standard output (`CONCIERGE_LOG_LEVEL`, default `info`). */
+  readonly logLevel: LogLevel;
 }
 
 const wholeNumber = (min: number, max: number) =>
@@ -28,6 +31,17 @@ const env = z.object({
     .regex(/^[\x21-\x7e]+$/, 'expected printable ASCII without spaces (it travels in a header)')
     .optional(),
   CONCIERGE_SANDBOX_RATE_LIMIT: wholeNumber(0, 1_000_000).optional(),
+  CONCIERGE_LOG_LEVEL: z
+    .string()
+    .transform((value, ctx) => {
+      const level = parseLogLevel(value);
+      if (level === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected one of ${LOG_LEVELS.join(', ')}` });
+        return z.NEVER;
+      }
+      return level;
+    })
+    .optional(),
 });
 
 /** Reads the configuration; an invalid value is refused with a message naming its variable. */
@@ -47,5 +61,6 @@ export const readConfig = (source: NodeJS.ProcessEnv): Result<SandboxConfig, str
     port: parsed.data.PORT ?? 4100,
     apiKey: parsed.data.CONCIERGE_SANDBOX_API_KEY,
     rateLimit: parsed.data.CONCIERGE_SANDBOX_RATE_LIMIT ?? 5,
+    logLevel: parsed.data.CONCIERGE_LOG_LEVEL ?? 'info',
   });
 };

@@ -306,21 +306,34 @@ describe('the sandbox API over HTTP', () => {
     expect((await call(app, 'POST', '/sandbox/reset', { key })).status).toBe(204);
     expect((await call(app, 'GET', '/api/users', { key })).json.data).toEqual([]);
   });
+
+  it('names the log levels it accepts', () => {
+    expect(readConfig({ CONCIERGE_LOG_LEVEL: 'verbose' })._unsafeUnwrapErr()).toBe(
+      'CONCIERGE_LOG_LEVEL="verbose" is invalid: expected one of trace, debug, info, warn, error, fatal, silent',
+    );
+  });
 });
 
 describe('sandbox configuration from the environment', () => {
   it('defaults to port 4100, a random key and 5 requests per second', () => {
-    expect(readConfig({})._unsafeUnwrap()).toEqual({ port: 4100, apiKey: undefined, rateLimit: 5 });
+    expect(readConfig({})._unsafeUnwrap()).toEqual({
+      port: 4100,
+      apiKey: undefined,
+      rateLimit: 5,
+      logLevel: 'info',
+    });
   });
 
-  it('reads PORT, CONCIERGE_SANDBOX_API_KEY and CONCIERGE_SANDBOX_RATE_LIMIT (0 = off)', () => {
+  it('reads PORT, CONCIERGE_SANDBOX_API_KEY, CONCIERGE_SANDBOX_RATE_LIMIT (0 = off) and CONCIERGE_LOG_LEVEL', () => {
     expect(
       readConfig({
         PORT: '4200',
         CONCIERGE_SANDBOX_API_KEY: 'sk_test_1234',
         CONCIERGE_SANDBOX_RATE_LIMIT: '0',
+        CONCIERGE_LOG_LEVEL: ' Debug ',
       })._unsafeUnwrap(),
-    ).toEqual({ port: 4200, apiKey: 'sk_test_1234', rateLimit: 0 });
+    ).toEqual({ port: 4200, apiKey: 'sk_test_1234', rateLimit: 0, logLevel: 'debug' });
+    expect(readConfig({ CONCIERGE_LOG_LEVEL: 'silent' })._unsafeUnwrap().logLevel).toBe('silent');
   });
 
   it('refuses invalid values naming the variable', () => {
@@ -330,7 +343,15 @@ describe('sandbox configuration from the environment', () => {
       ['CONCIERGE_SANDBOX_RATE_LIMIT', '2.5'],
       ['PORT', '70000'],
       ['CONCIERGE_SANDBOX_API_KEY', 'has space in it'],
+      ['CONCIERGE_LOG_LEVEL', 'verbose'],
+      ['CONCIERGE_LOG_LEVEL', '30'],
     ] as const)
       expect(readConfig({ [name]: value })._unsafeUnwrapErr()).toMatch(new RegExp(`^${name}=`));
+  });
+
+  it('names the log levels it accepts', () => {
+    expect(readConfig({ CONCIERGE_LOG_LEVEL: 'verbose' })._unsafeUnwrapErr()).toBe(
+      'CONCIERGE_LOG_LEVEL="verbose" is invalid: expected one of trace, debug, info, warn, error, fatal, silent',
+    );
   });
 });
