@@ -272,7 +272,8 @@ const checkInvariants = async (m: Model, real: Real) => {
       if (!FINAL_OUTPUT_STATES.has(o.state)) inFlight += budget;
       if (o.state === 'settled') spent += budget;
       if (o.state === 'returned') {
-        const cost = (real.returnCost * 10n ** 8n + o.rate.units - 1n) / o.rate.units;
+        // The port's cost (CLP, no decimals) at the output's rate, in ARS cents, rounded up.
+        const cost = (real.returnCost * 10n ** 8n * 100n + o.rate.units - 1n) / o.rate.units;
         returnCosts += cost > budget ? budget : cost;
       }
     }

@@ -58,33 +58,50 @@ export class InMemoryRequestRepository implements RequestRepository {
  */
 export class InMemoryOutputRepository implements OutputRepository {
   private readonly byRequest = new Map<string, Output[]>();
-  private readonly position = new Map<string, { list: Output[]; index: number }>();
+  /**
+   * The index by id: id → a slot number (outputs numbered in order of first save), and
+   * per slot the output's request list and its place in it. Small integers in a map and
+   * two flat arrays rather than a `{ list, index }` object per output: 24 bytes and one
+   * object fewer per output for the collector to trace, at a million outputs.
+   */
+  private readonly slotOf = new Map<string, number>();
+  private readonly listOf: Output[][] = [];
+  private readonly indexOf: number[] = [];
   private readonly acceptingByPayee = new Map<string, Set<string>>();
 
   get(id: string): Output | undefined {
-    const at = this.position.get(id);
-    return at?.list[at.index];
+    const slot = this.slotOf.get(id);
+    return slot === undefined ? undefined : this.listOf[slot]?.[this.indexOf[slot] as number];
   }
 
   save(output: Output): void {
-    const at = this.position.get(output.id);
-    if (at) {
-      at.list[at.index] = output;
+    const slot = this.slotOf.get(output.id);
+    let wasAccepting = false;
+    if (slot !== undefined) {
+      const list = this.listOf[slot] as Output[];
+      const index = this.indexOf[slot] as number;
+      wasAccepting = (list[index] as Output).state === 'accepting';
+      list[index] = output;
     } else {
       let list = this.byRequest.get(output.requestId);
       if (!list) {
         list = [];
         this.byRequest.set(output.requestId, list);
       }
-      this.position.set(output.id, { list, index: list.length });
+      this.slotOf.set(output.id, this.listOf.length);
+      this.listOf.push(list);
+      this.indexOf.push(list.length);
       list.push(output);
     }
-    const accepting = this.acceptingByPayee.get(output.payeeId);
+    // The payee index changes only on the way into or out of accepting: most saves
+    // (pricing, working, settling...) skip it.
     if (output.state === 'accepting') {
+      const accepting = this.acceptingByPayee.get(output.payeeId);
       if (accepting) accepting.add(output.id);
       else this.acceptingByPayee.set(output.payeeId, new Set([output.id]));
-    } else if (accepting?.delete(output.id) && accepting.size === 0) {
-      this.acceptingByPayee.delete(output.payeeId);
+    } else if (wasAccepting) {
+      const accepting = this.acceptingByPayee.get(output.payeeId);
+      if (accepting?.delete(output.id) && accepting.size === 0) this.acceptingByPayee.delete(output.payeeId);
     }
   }
 
@@ -105,7 +122,9 @@ export class InMemoryOutputRepository implements OutputRepository {
 
   clear(): void {
     this.byRequest.clear();
-    this.position.clear();
+    this.slotOf.clear();
+    this.listOf.length = 0;
+    this.indexOf.length = 0;
     this.acceptingByPayee.clear();
   }
 }

@@ -1,6 +1,7 @@
 import {
   acceptanceChecks,
   acceptQuote,
+  addCheckedOutput,
   addOutput,
   amountInDestination,
   applyMovement,
@@ -9,6 +10,7 @@ import {
   bindHint,
   type CancelTrigger,
   type Change,
+  type CheckVerdict,
   type ComplianceStatus,
   cancelRequest,
   DEFAULT_QUOTE_WINDOWS,
@@ -26,15 +28,16 @@ import {
   type OutputPrice,
   type OutputTarget,
   type Port,
-  type PriceQuote,
+  type PortCatalog,
   parseMoney,
-  priceOutput,
+  pricer,
   produceQuote,
   type QuoteWindows,
   type Request,
   requestQuote,
   startWorking,
   stepOutput,
+  stepOutputs,
   updateRequest,
 } from '@concierge-ts/domain';
 import { err, ok, type Result } from 'neverthrow';
@@ -58,6 +61,7 @@ import type {
   HintTokenCodec,
   IdSource,
   OutboundEvent,
+  OutcomeScript,
   PortCatalogSource,
   PricingSource,
   Repositories,
@@ -348,22 +352,27 @@ export class ConciergeService {
     if (instruction.isErr()) return err(instruction.error);
     const now = this.now();
     const id = this.deps.ids.next('output');
-    return this.applyDomain(
-      addOutput(request.value, {
-        id,
-        requestId: request.value.id,
-        payeeId: payee.value.id,
-        withdrawalInstructionId: instruction.value.id,
-        portCode: destination.value.code,
-        target: target.value,
-        now,
-      }),
-    ).andThen(() => {
-      const checked = this.runChecks(id);
-      if (checked.isErr()) return err(checked.error);
-      const output = this.repos.outputs.get(id) as Output;
-      return ok(presentOutput(output, request.value.portCode));
-    });
+    const draft = {
+      id,
+      requestId: request.value.id,
+      payeeId: payee.value.id,
+      withdrawalInstructionId: instruction.value.id,
+      portCode: destination.value.code,
+      target: target.value,
+      now,
+    };
+    // The checks run as soon as the output exists (SPEC section 9); deciding them first
+    // records accepting and then accepted or rejected in one change: one commit per new
+    // output instead of two. They read nothing the new output changes.
+    const verdict = this.verdictFor(request.value, { ...draft, price: null });
+    if (verdict.isErr()) {
+      // The pricing source failed: the output is kept accepting, as when checks ran after it.
+      const added = this.applyDomain(addOutput(request.value, draft));
+      return added.isErr() ? err(added.error) : err(verdict.error);
+    }
+    return this.applyDomain(addCheckedOutput(request.value, draft, verdict.value)).map((change) =>
+      presentOutput(change.outputs[0] as Output, request.value.portCode),
+    );
   }
 
   getOutput(caller: UserRecord, id: string): R<OutputView> {
@@ -671,7 +680,12 @@ export class ConciergeService {
   /** Applies every time-based transition due now: quote at eta, quote expiry, funds deadline. */
   tick(): void {
     const now = this.now();
-    for (const request of [...this.repos.requests.listActive()]) {
+    // Every call ticks: collect only the requests with something due (usually none)
+    // rather than copying the list of active requests each time.
+    const due: Request[] = [];
+    for (const request of this.repos.requests.listActive())
+      if (dueTimeTrigger(request, now) !== null) due.push(request);
+    for (const request of due) {
       for (;;) {
         const current = this.repos.requests.get(request.id);
         if (!current) break;
@@ -759,14 +773,36 @@ export class ConciergeService {
         hasAmount ? 'give amount or budget, not both' : 'give exactly one of amount or budget',
         `${at}/amount`,
       );
-    return hasAmount
-      ? parseMoney(input.amount, destination.currency.code)
+    const given = hasAmount ? input.amount : input.budget;
+    const currency = hasAmount ? destination.currency.code : origin.currency.code;
+    const memo = hasAmount ? this.amountTargets : this.budgetTargets;
+    const known = typeof given === 'number' ? memo.get(currency)?.get(given) : undefined;
+    if (known) return ok(known);
+    const parsed = hasAmount
+      ? parseMoney(given, currency)
           .map((amount): OutputTarget => ({ kind: 'amount', amount }))
           .mapErr((e) => fromDomainError(e, `${at}/amount`))
-      : parseMoney(input.budget, origin.currency.code)
+      : parseMoney(given, currency)
           .map((budget): OutputTarget => ({ kind: 'budget', budget }))
           .mapErr((e) => fromDomainError(e, `${at}/budget`));
+    if (parsed.isOk() && typeof given === 'number') {
+      let byValue = memo.get(currency);
+      if (!byValue) {
+        byValue = new Map();
+        memo.set(currency, byValue);
+      }
+      if (byValue.size < TARGET_MEMO_SIZE) byValue.set(given, parsed.value);
+    }
+    return parsed;
   }
+
+  /**
+   * Targets parsed from JSON numbers, per currency: outputs with the same amount share
+   * one immutable target (and its money) instead of each keeping its own copy, about
+   * 100 bytes an output at a million; the parse is skipped too. Bounded per currency.
+   */
+  private readonly amountTargets = new Map<string, Map<number, OutputTarget>>();
+  private readonly budgetTargets = new Map<string, Map<number, OutputTarget>>();
 
   /** The longest quote delay among the destinations to be priced (0 when none is delayed). */
   private quoteDelay(outputs: readonly Output[]): number {
@@ -790,21 +826,20 @@ export class ConciergeService {
     const catalog = this.deps.catalog.catalog();
     const origin = findActivePort(catalog, request.portCode);
     if (origin.isErr()) return err(fromDomainError(origin.error));
-    const quotes = new Map<string, { quote: PriceQuote; port: Port }>();
+    // One pricer per destination: all_in_rate is worked out once per port, not per output.
+    const pricers = new Map<string, (target: OutputTarget) => OutputPrice>();
     const outputs = this.repos.outputs.listByRequest(request.id);
     for (const output of outputs) {
-      if (quotes.has(output.portCode) || (output.state !== 'accepting' && output.state !== 'accepted'))
+      if (pricers.has(output.portCode) || (output.state !== 'accepting' && output.state !== 'accepted'))
         continue;
       const port = findActivePort(catalog, output.portCode);
       if (port.isErr()) return err(fromDomainError(port.error));
       const quote = this.deps.pricing.quote(origin.value, port.value);
       if (quote.isErr()) return err(quote.error);
-      quotes.set(output.portCode, { quote: quote.value, port: port.value });
+      pricers.set(output.portCode, pricer(quote.value, origin.value.currency, port.value.currency));
     }
-    const priceOf = (o: Output): OutputPrice => {
-      const q = quotes.get(o.portCode) as { quote: PriceQuote; port: Port };
-      return priceOutput(o.target, q.quote, origin.value.currency, q.port.currency);
-    };
+    const priceOf = (o: Output): OutputPrice =>
+      (pricers.get(o.portCode) as (target: OutputTarget) => OutputPrice)(o.target);
     return this.applyDomain(produceQuote(request, outputs, priceOf, at, this.windows)).map((c) =>
       presentRequest(c.request),
     );
@@ -831,49 +866,69 @@ export class ConciergeService {
     const output = this.repos.outputs.get(outputId);
     const request = output && this.repos.requests.get(output.requestId);
     if (!output || !request || output.state !== 'accepting') return ok(undefined);
+    const verdict = this.verdictFor(request, output);
+    if (verdict.isErr()) return err(verdict.error);
+    switch (verdict.value.kind) {
+      case 'pending':
+        return ok(undefined);
+      case 'pass':
+        return this.step(request, output, 'pass_checks');
+      case 'fail':
+        return this.step(request, output, 'fail_checks', verdict.value.reason);
+      default: {
+        const unreachable: never = verdict.value;
+        return unreachable;
+      }
+    }
+  }
+
+  /** The acceptance checks' verdict (SPEC section 4) for an output of `request`, new or accepting. */
+  private verdictFor(
+    request: Request,
+    output: Pick<Output, 'payeeId' | 'withdrawalInstructionId' | 'portCode' | 'target' | 'price'>,
+  ): R<CheckVerdict> {
     const payee = this.repos.users.get(output.payeeId);
     const instruction = this.repos.withdrawalInstructions.get(output.withdrawalInstructionId);
     const catalog = this.deps.catalog.catalog();
     const origin = findActivePort(catalog, request.portCode);
     const port = findActivePort(catalog, output.portCode);
     if (!payee || !instruction || origin.isErr() || port.isErr())
-      return this.step(request, output, 'fail_checks', 'instruction_mismatch');
+      return ok({ kind: 'fail', reason: 'instruction_mismatch' });
     const forced = this.policy.instructionVerdict(instruction);
-    if (forced) return this.step(request, output, 'fail_checks', forced);
+    if (forced) return ok({ kind: 'fail', reason: forced });
     let amount = output.price?.amount;
     if (!amount) {
       const quote = this.deps.pricing.quote(origin.value, port.value);
       if (quote.isErr()) return err(quote.error);
       amount = amountInDestination(output.target, quote.value, port.value.currency);
     }
-    const verdict = acceptanceChecks({
-      payee: { id: payee.id, complianceStatus: payee.complianceStatus },
-      instruction: {
-        userId: instruction.userId,
-        country: instruction.body.country ?? '',
-        currency: instruction.body.currency ?? '',
-      },
-      port: port.value,
-      amount,
-    });
-    switch (verdict.kind) {
-      case 'pending':
-        return ok(undefined);
-      case 'pass':
-        return this.step(request, output, 'pass_checks');
-      case 'fail':
-        return this.step(request, output, 'fail_checks', verdict.reason);
-      default: {
-        const unreachable: never = verdict;
-        return unreachable;
-      }
-    }
+    return ok(
+      acceptanceChecks({
+        payee: { id: payee.id, complianceStatus: payee.complianceStatus },
+        instruction: {
+          userId: instruction.userId,
+          country: instruction.body.country ?? '',
+          currency: instruction.body.currency ?? '',
+        },
+        port: port.value,
+        amount,
+      }),
+    );
   }
 
+  /** A port of the catalog by code, active or not (undefined if unknown). */
+  private portByCode(code: string): Port | undefined {
+    // Looked up for every output given up; the index is rebuilt when the catalog changes.
+    const catalog = this.deps.catalog.catalog();
+    if (this.portIndex?.catalog !== catalog)
+      this.portIndex = { catalog, byCode: new Map(catalog.ports.map((p) => [p.code as string, p])) };
+    return this.portIndex.byCode.get(code);
+  }
+
+  private portIndex: { catalog: PortCatalog; byCode: Map<string, Port> } | undefined;
+
   private returnCost(output: Output, action: OutputAction): Money | undefined {
-    return action === 'give_up'
-      ? this.deps.catalog.catalog().ports.find((p) => p.code === output.portCode)?.returnCost
-      : undefined;
+    return action === 'give_up' ? this.portByCode(output.portCode)?.returnCost : undefined;
   }
 
   private step(request: Request, output: Output, action: OutputAction, reason?: string): R<void> {
@@ -903,74 +958,134 @@ export class ConciergeService {
   private apply(change: Change): R<Change> {
     const committed = this.commit(change);
     if (committed.isErr()) return err(committed.error);
-    const working = change.outputs.filter((o) => o.state === 'working').map((o) => o.id);
-    if (working.length > 0) this.automate(working);
+    if (change.outputs.some((o) => o.state === 'working')) this.automate(change.outputs);
     return ok(change);
   }
 
   private commit(change: Change): R<void> {
-    const balances = new Map<string, Balance>();
-    for (const movement of change.movements) {
-      const currency =
-        movement.kind === 'return'
-          ? { code: movement.refunded.currency, exponent: movement.refunded.scale }
-          : { code: movement.amount.currency, exponent: movement.amount.scale };
-      const key = `${movement.payerId}|${currency.code}`;
-      const current =
-        balances.get(key) ??
-        this.repos.balances.get(movement.payerId, currency.code) ??
-        emptyBalance(movement.payerId, currency);
-      const next = applyMovement(current, movement);
-      if (next.isErr())
-        return err(conciergeError.server(`balance refused a ${movement.kind}: ${next.error.message}`));
-      balances.set(key, next.value);
+    // Most changes move no money: no balances to read or write then.
+    if (change.movements.length > 0) {
+      const balances = new Map<string, Balance>();
+      for (const movement of change.movements) {
+        const currency =
+          movement.kind === 'return'
+            ? { code: movement.refunded.currency, exponent: movement.refunded.scale }
+            : { code: movement.amount.currency, exponent: movement.amount.scale };
+        const key = `${movement.payerId}|${currency.code}`;
+        const current =
+          balances.get(key) ??
+          this.repos.balances.get(movement.payerId, currency.code) ??
+          emptyBalance(movement.payerId, currency);
+        const next = applyMovement(current, movement);
+        if (next.isErr())
+          return err(conciergeError.server(`balance refused a ${movement.kind}: ${next.error.message}`));
+        balances.set(key, next.value);
+      }
+      for (const balance of balances.values()) this.repos.balances.save(balance);
     }
-    for (const balance of balances.values()) this.repos.balances.save(balance);
     this.repos.requests.save(change.request);
     for (const output of change.outputs) this.repos.outputs.save(output);
     if (change.events.length > 0) {
       const ownerId = change.request.ownerId;
-      const outbound: OutboundEvent[] = change.events.map((event) => ({ event, ownerId }));
-      this.deps.events.publish(outbound);
+      const sink = this.deps.events;
+      // Without wrapping each event with its owner when the store takes them as they are.
+      if (sink.publishFor) sink.publishFor(ownerId, change.events);
+      else sink.publish(change.events.map((event): OutboundEvent => ({ event, ownerId })));
     }
     return ok(undefined);
   }
 
-  /** Outcomes that sandbox instructions script for working outputs (SPEC section 9). */
-  private automate(outputIds: readonly string[]): void {
-    const queue = [...outputIds];
-    for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
-      const steps = this.scriptedSteps(next);
-      for (const action of steps) {
-        const output = this.repos.outputs.get(next);
-        const request = output && this.repos.requests.get(output.requestId);
-        if (!output || !request || isFinalRequestState(request.state)) break;
-        const returnCost = this.returnCost(output, action);
-        const done = stepOutput(request, output, action, this.now(), {
-          reason: 'refused_by_receiving_bank',
-          ...(returnCost === undefined ? {} : { returnCost }),
-        });
-        if (done.isErr() || this.commit(done.value).isErr()) break;
+  /**
+   * Outcomes that sandbox instructions script for working outputs (SPEC section 9).
+   * Outputs of one request with the same steps move together, `AUTOMATE_BATCH` per
+   * commit, step by step (all issued, then all settled): the per-output work of a
+   * million-output request was two commits per output. Each output still goes through
+   * its own lifecycle in order, with one event per state change.
+   */
+  private automate(outputs: readonly Output[]): void {
+    const scripts = new Map<string, OutcomeScript | null>();
+    let queue = outputs;
+    while (queue.length > 0) {
+      // request id → steps (a shared constant array) → its working outputs, in order.
+      const groups = new Map<string, Map<readonly OutputAction[], Output[]>>();
+      for (const queued of queue) {
+        const output = this.repos.outputs.get(queued.id);
+        if (output?.state !== 'working') continue;
+        const steps = this.scriptedSteps(output, scripts);
+        if (steps.length === 0) continue;
+        let byScript = groups.get(output.requestId);
+        if (!byScript) {
+          byScript = new Map();
+          groups.set(output.requestId, byScript);
+        }
+        const list = byScript.get(steps);
+        if (list) list.push(output);
+        else byScript.set(steps, [output]);
       }
-      const after = this.repos.outputs.get(next);
-      if (after?.state === 'working' && steps.length > 0) queue.push(next);
+      const again: Output[] = [];
+      for (const byScript of groups.values())
+        for (const [steps, list] of byScript)
+          for (let start = 0; start < list.length; start += AUTOMATE_BATCH)
+            this.runScript(list.slice(start, start + AUTOMATE_BATCH), steps, again);
+      queue = again;
     }
   }
 
-  private scriptedSteps(outputId: string): OutputAction[] {
-    const output = this.repos.outputs.get(outputId);
-    if (output?.state !== 'working') return [];
-    const instruction = this.repos.withdrawalInstructions.get(output.withdrawalInstructionId);
-    const script = instruction ? this.policy.outcomeScript(instruction) : null;
+  /** Runs the steps over a batch of working outputs of one request; those working again (retried) go to `again`. */
+  private runScript(batch: readonly Output[], steps: readonly OutputAction[], again: Output[]): void {
+    let current = batch;
+    for (const [index, action] of steps.entries()) {
+      const request = this.repos.requests.get((current[0] as Output).requestId);
+      if (!request || isFinalRequestState(request.state)) return;
+      const done = stepOutputs(request, current, action, this.now(), {
+        reason: 'refused_by_receiving_bank',
+        returnCostOf: (o) => this.returnCost(o, action),
+      });
+      if (done.isErr() || this.commit(done.value).isErr()) {
+        // Refused as a whole (not expected): the rest one output at a time, as they would alone.
+        for (const output of current) this.runScriptFor(output.id, steps.slice(index), again);
+        return;
+      }
+      // stepOutputs lists the outputs it moved in the order given, one each.
+      current = done.value.outputs;
+    }
+    for (const output of current) if (output.state === 'working') again.push(output);
+  }
+
+  private runScriptFor(outputId: string, steps: readonly OutputAction[], again: Output[]): void {
+    for (const action of steps) {
+      const output = this.repos.outputs.get(outputId);
+      const request = output && this.repos.requests.get(output.requestId);
+      if (!output || !request || isFinalRequestState(request.state)) break;
+      const returnCost = this.returnCost(output, action);
+      const done = stepOutput(request, output, action, this.now(), {
+        reason: 'refused_by_receiving_bank',
+        ...(returnCost === undefined ? {} : { returnCost }),
+      });
+      if (done.isErr() || this.commit(done.value).isErr()) break;
+    }
+    const after = this.repos.outputs.get(outputId);
+    if (after?.state === 'working') again.push(after);
+  }
+
+  /** The steps scripted for a working output now; `scripts` remembers each instruction's script. */
+  private scriptedSteps(output: Output, scripts: Map<string, OutcomeScript | null>): readonly OutputAction[] {
+    if (output.state !== 'working') return NO_STEPS;
+    let script = scripts.get(output.withdrawalInstructionId);
+    if (script === undefined) {
+      const instruction = this.repos.withdrawalInstructions.get(output.withdrawalInstructionId);
+      script = instruction ? this.policy.outcomeScript(instruction) : null;
+      scripts.set(output.withdrawalInstructionId, script);
+    }
     switch (script) {
       case null:
-        return [];
+        return NO_STEPS;
       case 'settle':
-        return ['issue', 'settle'];
+        return SETTLE_STEPS;
       case 'fail_once_then_settle':
-        return output.attempts < 2 ? ['issue', 'fail', 'retry'] : ['issue', 'settle'];
+        return output.attempts < 2 ? RETRY_STEPS : SETTLE_STEPS;
       case 'fail_until_returned':
-        return output.attempts < this.maxAttempts ? ['issue', 'fail', 'retry'] : ['issue', 'fail', 'give_up'];
+        return output.attempts < this.maxAttempts ? RETRY_STEPS : RETURN_STEPS;
       default: {
         const unreachable: never = script;
         return unreachable;
@@ -978,5 +1093,17 @@ export class ConciergeService {
     }
   }
 }
+
+/** How many distinct numbers per currency `target` remembers. */
+const TARGET_MEMO_SIZE = 4096;
+
+/** Outputs moved per commit by scripted outcomes: few commits, and each batch's garbage dies young. */
+const AUTOMATE_BATCH = 1024;
+
+// Shared constant step lists: `automate` groups outputs by identity of their list.
+const NO_STEPS: readonly OutputAction[] = [];
+const SETTLE_STEPS: readonly OutputAction[] = ['issue', 'settle'];
+const RETRY_STEPS: readonly OutputAction[] = ['issue', 'fail', 'retry'];
+const RETURN_STEPS: readonly OutputAction[] = ['issue', 'fail', 'give_up'];
 
 export type { CancelTrigger };

@@ -146,5 +146,19 @@ export interface Page<T> {
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 
-export const isoTime = (ms: number): string => new Date(ms).toISOString();
+let lastMs = Number.NaN;
+let lastText = '';
+
+/**
+ * ISO 8601 text of epoch milliseconds. The last answer is kept: resources are presented
+ * by the million with the same few timestamps (a sandbox clock moves rarely), and
+ * building a Date and its text each time was a measurable share of creating an output.
+ */
+export const isoTime = (ms: number): string => {
+  if (ms !== lastMs) {
+    lastText = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastText;
+};
 export const isoTimeOrNull = (ms: number | null): string | null => (ms === null ? null : isoTime(ms));

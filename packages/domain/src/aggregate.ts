@@ -1,6 +1,8 @@
 import { err, ok, type Result } from 'neverthrow';
 import type { MoneyMovement } from './balance';
-import { countMove, countNew, openOutputs } from './counters';
+import type { CheckVerdict } from './checks';
+import { countNew, type OutputCounters, openOutputs } from './counters';
+import type { Currency } from './currency';
 import { type DomainError, guardFailed, invalidTransition } from './errors';
 import { type DomainEvent, outputEvent, requestEvent } from './events';
 import { type Money, money } from './money';
@@ -13,7 +15,7 @@ import {
   priceOutputEntity,
   transitionOutput,
 } from './output';
-import { divideByRate, type OutputPrice, totalToSpend } from './pricing';
+import { divideByRate, type OutputPrice } from './pricing';
 import {
   createRequest,
   type NewRequest,
@@ -35,23 +37,70 @@ export interface Change {
   readonly movements: readonly MoneyMovement[];
 }
 
-/** Collects a change step by step; local to each operation. */
+type CounterDraft = { -readonly [K in keyof OutputCounters]: number };
+
+/**
+ * Collects a change step by step; local to each operation, so it may mutate its own
+ * drafts. For speed at a million outputs, moving an output only bumps a private counter
+ * draft and appends to arrays: the new request (counters included) is built once, in
+ * `build`, instead of copying the request and its counters on every output move.
+ */
 class ChangeBuilder {
-  request: Request;
-  readonly outputs = new Map<string, Output>();
+  /** The request as moved so far, without the counter changes kept in `counts`. */
+  private current: Request;
+  private counts: CounterDraft | undefined;
+  /** Changed outputs in the order they changed; an output moved twice in a row keeps one slot. */
+  readonly outputs: Output[] = [];
   readonly events: DomainEvent[] = [];
   readonly movements: MoneyMovement[] = [];
 
   constructor(request: Request) {
-    this.request = request;
+    this.current = request;
+  }
+
+  /** The request with every change so far (counters folded in). */
+  get request(): Request {
+    if (this.counts) {
+      this.current = { ...this.current, counters: this.counts };
+      this.counts = undefined;
+    }
+    return this.current;
+  }
+
+  /** Sets request attributes other than the counters (prices, deadlines, funds). */
+  patch(fields: Partial<Omit<Request, 'counters'>>): void {
+    this.current = { ...this.current, ...fields };
+  }
+
+  /** The request as moved so far but with stale counters: for its state, ids and prices, without a copy. */
+  get unfolded(): Request {
+    return this.current;
+  }
+
+  get counters(): OutputCounters {
+    return this.counts ?? this.current.counters;
   }
 
   moveRequest(trigger: RequestTrigger, now: number): Result<Request, DomainError> {
     return transitionRequest(this.request, trigger, now).map((next) => {
-      this.request = next;
+      this.current = next;
       this.events.push(requestEvent(next.state, next.id, now));
       return next;
     });
+  }
+
+  /** Records a new output (state accepting). */
+  addOutput(output: Output, now: number): void {
+    const c = this.draft();
+    c.accepting += 1;
+    c.total += 1;
+    this.outputs.push(output);
+    this.events.push(outputEvent(output.state, output.id, now));
+  }
+
+  /** Records a changed output that makes no state change (a price). */
+  changeOutput(output: Output): void {
+    this.outputs.push(output);
   }
 
   moveOutput(
@@ -60,25 +109,37 @@ class ChangeBuilder {
     now: number,
     detail?: OutputTransitionDetail,
   ): Result<Output, DomainError> {
-    return transitionOutput(output, trigger, now, detail).map((next) => {
-      this.outputs.set(next.id, next);
-      this.request = {
-        ...this.request,
-        counters: countMove(this.request.counters, output.state, next.state),
-      };
-      this.events.push(outputEvent(next.state, next.id, now));
-      return next;
-    });
+    const moved = transitionOutput(output, trigger, now, detail);
+    if (moved.isErr()) return moved;
+    const next = moved.value;
+    if (next.state !== output.state) {
+      const c = this.draft();
+      c[output.state] -= 1;
+      c[next.state] += 1;
+    }
+    const last = this.outputs.length - 1;
+    if (last >= 0 && (this.outputs[last] as Output).id === next.id) this.outputs[last] = next;
+    else this.outputs.push(next);
+    this.events.push(outputEvent(next.state, next.id, now));
+    return moved;
   }
 
   build(now: number): Change {
-    const touched = this.outputs.size > 0 || this.events.length > 0;
-    return {
-      request: touched && this.request.updatedAt !== now ? { ...this.request, updatedAt: now } : this.request,
-      outputs: [...this.outputs.values()],
-      events: this.events,
-      movements: this.movements,
-    };
+    const base = this.current;
+    const counters = this.counts;
+    const touched = this.outputs.length > 0 || this.events.length > 0;
+    // One copy of the request for the whole operation (counters and updatedAt together).
+    const request = counters
+      ? { ...base, counters, updatedAt: now }
+      : touched && base.updatedAt !== now
+        ? { ...base, updatedAt: now }
+        : base;
+    return { request, outputs: this.outputs, events: this.events, movements: this.movements };
+  }
+
+  private draft(): CounterDraft {
+    if (!this.counts) this.counts = { ...this.current.counters };
+    return this.counts;
   }
 }
 
@@ -101,6 +162,33 @@ export const addOutput = (request: Request, input: NewOutput): Result<Change, Do
   });
 };
 
+/**
+ * Adds an output whose acceptance checks were decided before it existed (SPEC section 9:
+ * the checks run as soon as it is created): accepting, then accepted or rejected in the
+ * same change, one event each, in that order; a pending verdict leaves it accepting.
+ * The same outcome as `addOutput` then `stepOutput` with the verdict, in one change
+ * (one request copy and one save of the output instead of two).
+ */
+export const addCheckedOutput = (
+  request: Request,
+  input: NewOutput,
+  verdict: CheckVerdict,
+): Result<Change, DomainError> => {
+  if (request.state !== 'draft')
+    return err(invalidTransition({ entity: 'request', id: request.id, state: request.state }, 'add_output'));
+  const b = new ChangeBuilder(request);
+  const output = createOutput({ ...input, requestId: request.id });
+  b.addOutput(output, input.now);
+  const checked =
+    verdict.kind === 'pass'
+      ? b.moveOutput(output, 'pass_checks', input.now)
+      : verdict.kind === 'fail'
+        ? b.moveOutput(output, 'fail_checks', input.now, { reason: verdict.reason })
+        : ok(output);
+  // A draft request neither works nor waits for a quote: no movement, no cascade.
+  return checked.map(() => b.build(input.now));
+};
+
 /** What an operator, the checks or the provider can do to one output. */
 export type OutputAction = Exclude<OutputTrigger, 'cancel_with_request' | 'start_working'>;
 
@@ -113,11 +201,11 @@ const QUOTE_STAGES = new Set(['quote_requested', 'quoted', 'quote_accepted']);
 
 /** Cascades after an output change: no payable outputs left, or the last output final. */
 const settleRequest = (b: ChangeBuilder, now: number): Result<void, DomainError> => {
-  const c = b.request.counters;
-  if (QUOTE_STAGES.has(b.request.state) && c.total > 0 && c.rejected === c.total)
+  const c = b.counters;
+  const state = b.unfolded.state;
+  if (QUOTE_STAGES.has(state) && c.total > 0 && c.rejected === c.total)
     return b.moveRequest('no_payable_outputs', now).map(() => undefined);
-  if (b.request.state === 'working' && openOutputs(c) === 0)
-    return b.moveRequest('finish', now).map(() => undefined);
+  if (state === 'working' && openOutputs(c) === 0) return b.moveRequest('finish', now).map(() => undefined);
   return ok(undefined);
 };
 
@@ -172,39 +260,69 @@ export const stepOutput = (
   action: OutputAction,
   now: number,
   context: OutputStepContext = {},
+): Result<Change, DomainError> =>
+  stepOutputs(request, [output], action, now, {
+    ...(context.reason === undefined ? {} : { reason: context.reason }),
+    ...(context.withdrawalInstructionId === undefined
+      ? {}
+      : { withdrawalInstructionId: context.withdrawalInstructionId }),
+    returnCostOf: () => context.returnCost,
+  });
+
+export interface OutputBatchContext extends OutputTransitionDetail {
+  /** give_up: the return cost of an output's destination port, in its currency. */
+  readonly returnCostOf?: (output: Output) => Money | undefined;
+}
+
+/**
+ * The same step for many outputs of one request, in one change: what `stepOutput` does
+ * to each in turn (events in the order of `outputs`, per output in lifecycle order), with
+ * the request's cascade (no payable outputs left, or finished) decided once at the end,
+ * which gives the same final state and events as stepping them one by one. The sandbox's
+ * scripted outcomes use it to move thousands of outputs per commit instead of one.
+ * Refused as a whole if any output cannot take the step. The change lists the outputs in
+ * the order given.
+ */
+export const stepOutputs = (
+  request: Request,
+  outputs: readonly Output[],
+  action: OutputAction,
+  now: number,
+  context: OutputBatchContext = {},
 ): Result<Change, DomainError> => {
-  if (output.requestId !== request.id)
-    return err(invalidTransition({ entity: 'output', id: output.id, state: output.state }, action));
-  if (action === 'give_up' && context.returnCost === undefined)
-    return err(
-      guardFailed(
-        { entity: 'output', id: output.id, state: output.state },
-        action,
-        'reason_required',
-        'the return cost is needed',
-      ),
-    );
   const b = new ChangeBuilder(request);
-  return b
-    .moveOutput(output, action, now, context)
-    .andThen((moved) =>
-      moved.state === 'accepted' && b.request.state === 'working'
-        ? b.moveOutput(moved, 'start_working', now)
-        : ok(moved),
-    )
-    .andThen((latest) => {
-      const movement = movementFor(b.request, latest, context.returnCost);
-      if (movement) b.movements.push(movement);
-      return settleRequest(b, now);
-    })
-    .map(() => b.build(now));
+  for (const output of outputs) {
+    if (output.requestId !== request.id)
+      return err(invalidTransition({ entity: 'output', id: output.id, state: output.state }, action));
+    const returnCost = action === 'give_up' ? context.returnCostOf?.(output) : undefined;
+    if (action === 'give_up' && returnCost === undefined)
+      return err(
+        guardFailed(
+          { entity: 'output', id: output.id, state: output.state },
+          action,
+          'reason_required',
+          'the return cost is needed',
+        ),
+      );
+    const moved = b.moveOutput(output, action, now, context);
+    if (moved.isErr()) return err(moved.error);
+    let latest = moved.value;
+    if (latest.state === 'accepted' && b.unfolded.state === 'working') {
+      const working = b.moveOutput(latest, 'start_working', now);
+      if (working.isErr()) return err(working.error);
+      latest = working.value;
+    }
+    const movement = movementFor(b.unfolded, latest, returnCost);
+    if (movement) b.movements.push(movement);
+  }
+  return settleRequest(b, now).map(() => b.build(now));
 };
 
 /** draft → quote_requested, with the time the quote will be ready. */
 export const requestQuote = (request: Request, now: number, eta: number): Result<Change, DomainError> => {
   const b = new ChangeBuilder(request);
   return b.moveRequest('request_quote', now).map(() => {
-    b.request = { ...b.request, eta };
+    b.patch({ eta });
     return b.build(now);
   });
 };
@@ -235,22 +353,23 @@ export const produceQuote = (
 ): Result<Change, DomainError> => {
   const b = new ChangeBuilder(request);
   return b.moveRequest('produce_quote', now).map(() => {
-    const prices: OutputPrice[] = [];
+    // A running sum instead of a list of N prices: nothing but the priced outputs is kept.
+    let origin: Currency | undefined;
+    let total = 0n;
     for (const output of outputs) {
       if (output.requestId !== request.id) continue;
       if (output.state !== 'accepting' && output.state !== 'accepted') continue;
       const price = priceOf(output);
-      prices.push(price);
-      b.outputs.set(output.id, priceOutputEntity(output, price, now));
+      origin ??= originOf(price);
+      total += price.budget.amount;
+      b.changeOutput(priceOutputEntity(output, price, now));
     }
-    const origin = prices[0] ? originOf(prices[0]) : undefined;
-    b.request = {
-      ...b.request,
-      totalToSpend: origin ? totalToSpend(origin, prices) : null,
+    b.patch({
+      totalToSpend: origin ? money(total, origin) : null,
       acceptQuoteBefore: now + windows.acceptQuoteMs,
       provisionFundsBefore: now + windows.provisionFundsMs,
       quotedFromHint: fromHint,
-    };
+    });
     return b.build(now);
   });
 };
@@ -285,7 +404,7 @@ export const startWorking = (
     );
   const b = new ChangeBuilder(request);
   return b.moveRequest('start_working', now).andThen(() => {
-    b.request = { ...b.request, fundsAvailable: total };
+    b.patch({ fundsAvailable: total });
     b.movements.push({ kind: 'debit', payerId: request.payerId, requestId: request.id, amount: total });
     for (const output of outputs) {
       if (output.requestId !== request.id) continue;
@@ -324,7 +443,7 @@ export const cancelRequest = (
       if (output.requestId !== request.id) continue;
       if (output.state === 'accepting' || output.state === 'accepted') {
         const moved = b.moveOutput(output, 'cancel_with_request', now, {
-          reason: b.request.cancellationReason ?? 'cancelled_by_user',
+          reason: b.unfolded.cancellationReason ?? 'cancelled_by_user',
         });
         if (moved.isErr()) return err(moved.error);
       }

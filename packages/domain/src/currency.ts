@@ -15,19 +15,28 @@ for (const [code, currency] of Object.entries(isoCurrencies)) {
   }
 }
 
+/** Found currencies as results, by the code as asked: callers on hot paths get the same Ok, no allocation. */
+const found = new Map<string, Result<Currency, DomainError>>();
+
 /** Looks up an ISO 4217 currency by code (case-insensitive). */
 export const currencyOf = (code: string): Result<Currency, DomainError> => {
-  const found = byCode.get(code.toUpperCase());
-  return found
-    ? ok(found)
-    : err({
-        type: 'InvalidMoney',
-        code: 'invalid_amount',
-        reason: 'unknown_currency',
-        currency: code,
-        input: code,
-        message: `unknown currency ${JSON.stringify(code)}: not an ISO 4217 code`,
-      });
+  const cached = found.get(code);
+  if (cached) return cached;
+  const currency = byCode.get(code.toUpperCase());
+  if (currency) {
+    // Only known codes are remembered: a bounded set, whatever callers send.
+    const result = ok(currency);
+    found.set(code, result);
+    return result;
+  }
+  return err({
+    type: 'InvalidMoney',
+    code: 'invalid_amount',
+    reason: 'unknown_currency',
+    currency: code,
+    input: code,
+    message: `unknown currency ${JSON.stringify(code)}: not an ISO 4217 code`,
+  });
 };
 
 /** The dinero.js currency object for arithmetic and formatting. */

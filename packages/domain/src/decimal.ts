@@ -47,12 +47,21 @@ export const parseDecimal = (text: string): ScaledDecimal | undefined => {
   return { coefficient: sign === '-' ? -coefficient : coefficient, scale };
 };
 
-export const pow10 = (n: number): bigint => 10n ** BigInt(n);
+/** 10^0 to 10^40, built once: pricing asks for powers of ten for every output it prices. */
+const POWERS_OF_TEN: readonly bigint[] = Array.from({ length: 41 }, (_, n) => 10n ** BigInt(n));
+
+export const pow10 = (n: number): bigint => POWERS_OF_TEN[n] ?? 10n ** BigInt(n);
 
 /** Integer division rounding towards +infinity (both operands positive or zero numerator). */
 export const divideUp = (numerator: bigint, denominator: bigint): bigint => {
   const q = numerator / denominator;
   return q * denominator === numerator || numerator < 0n ? q : q + 1n;
+};
+
+/** Integer division rounding towards negative infinity (positive denominator). */
+export const divideFloor = (numerator: bigint, denominator: bigint): bigint => {
+  const q = numerator / denominator;
+  return numerator < 0n && q * denominator !== numerator ? q - 1n : q;
 };
 
 /** Integer division rounding towards zero (floor for non-negative operands). */

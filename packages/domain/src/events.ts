@@ -1,5 +1,5 @@
-import type { OutputState } from './output';
-import type { RequestState } from './request';
+import { OUTPUT_STATES, type OutputState } from './output';
+import { REQUEST_STATES, type RequestState } from './request';
 
 /** Event types, SPEC section 8: `concierge_request_<state>` and `concierge_request_output_<state>`. */
 export type RequestEventType = `concierge_request_${RequestState}`;
@@ -21,15 +21,26 @@ export type DomainEvent =
       readonly at: number;
     };
 
+/**
+ * The event type of each state, built once: a template string per event would be a new
+ * string to build and hash for each of the millions of events a large request emits.
+ */
+const REQUEST_EVENT_TYPES = Object.fromEntries(
+  REQUEST_STATES.map((state) => [state, `concierge_request_${state}`]),
+) as { readonly [S in RequestState]: `concierge_request_${S}` };
+const OUTPUT_EVENT_TYPES = Object.fromEntries(
+  OUTPUT_STATES.map((state) => [state, `concierge_request_output_${state}`]),
+) as { readonly [S in OutputState]: `concierge_request_output_${S}` };
+
 export const requestEvent = (state: RequestState, resourceId: string, at: number): DomainEvent => ({
-  eventType: `concierge_request_${state}`,
+  eventType: REQUEST_EVENT_TYPES[state],
   resource: 'request',
   resourceId,
   at,
 });
 
 export const outputEvent = (state: OutputState, resourceId: string, at: number): DomainEvent => ({
-  eventType: `concierge_request_output_${state}`,
+  eventType: OUTPUT_EVENT_TYPES[state],
   resource: 'output',
   resourceId,
   at,

@@ -67,9 +67,21 @@ export const findPort = (catalog: PortCatalog, code: string): Result<Port, Domai
         });
   });
 
+/**
+ * Active ports found so far, per catalog: every output created or priced looks up two
+ * ports, and parsing the code (a regular expression) and searching the list each time
+ * was a measurable share of a large request. Catalogs are immutable data, so a hit stays
+ * right; only found active ports are kept, so the memo is bounded by the catalog's size
+ * whatever codes callers send.
+ */
+const activePorts = new WeakMap<PortCatalog, Map<string, Result<Port, DomainError>>>();
+
 /** A port that exists and is active: the only kind a request or an output may use. */
-export const findActivePort = (catalog: PortCatalog, code: string): Result<Port, DomainError> =>
-  findPort(catalog, code).andThen((port) =>
+export const findActivePort = (catalog: PortCatalog, code: string): Result<Port, DomainError> => {
+  let known = activePorts.get(catalog);
+  const hit = known?.get(code);
+  if (hit) return hit;
+  const found = findPort(catalog, code).andThen((port) =>
     port.active
       ? ok(port)
       : err<Port, DomainError>({
@@ -79,3 +91,12 @@ export const findActivePort = (catalog: PortCatalog, code: string): Result<Port,
           message: `port ${port.code} is not active`,
         }),
   );
+  if (found.isOk()) {
+    if (!known) {
+      known = new Map();
+      activePorts.set(catalog, known);
+    }
+    known.set(code, found);
+  }
+  return found;
+};
