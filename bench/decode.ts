@@ -7,7 +7,7 @@ import {
   encodePage,
   fastOutputList,
 } from '@concierge-ts/adapter-http';
-import { createInMemoryConcierge, MAGIC_ACCOUNT_SUFFIXES } from '@concierge-ts/adapter-memory';
+import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
 import { type CreateOutputInput, MAX_PAGE_SIZE, type OutputView, type Page } from '@concierge-ts/application';
 import { deserialise } from 'kitsu-core';
 import {
@@ -25,7 +25,7 @@ import {
   type Results,
   verdict,
 } from './harness';
-import { unwrap } from './lifecycle';
+import { createPayees, fund, ORIGIN, outputInputs, unwrap } from './world';
 
 /**
  * Benchmark 4: decoding a list of 10,000 outputs (one payout batch), from the text the
@@ -39,17 +39,6 @@ const OUTPUTS = Number(process.env['BENCH_DECODE_OUTPUTS'] ?? 10_000);
 const ITERATIONS = Number(process.env['BENCH_DECODE_ITERATIONS'] ?? 15);
 const WARMUP_ITERATIONS = Number(process.env['BENCH_DECODE_WARMUP'] ?? 5);
 
-const ORIGIN = 'ar_ars';
-const DESTINATIONS = [
-  { port: 'cl_clp', country: 'CL', currency: 'CLP', amount: 5_000, budget: 9_000 },
-  { port: 'mx_mxn', country: 'MX', currency: 'MXN', amount: 150.25, budget: 8_500.5 },
-  { port: 'uy_uyu', country: 'UY', currency: 'UYU', amount: 300.5, budget: 11_000.75 },
-  { port: 'py_pyg', country: 'PY', currency: 'PYG', amount: 60_000, budget: 10_000 },
-] as const;
-const PAYEES_PER_PORT = 2;
-const DEPOSIT_PER_OUTPUT_ARS = 20_000;
-const MAX_DEPOSIT_ARS = 500_000_000_000;
-
 /**
  * The server's views of n settled outputs (every amount, rate and fee set), from the
  * in-memory adapter's public client, read back page by page as the API serves them.
@@ -57,45 +46,13 @@ const MAX_DEPOSIT_ARS = 500_000_000_000;
 const serverViews = async (n: number): Promise<{ requestId: string; views: OutputView[] }> => {
   const { client, operator } = createInMemoryConcierge({ seed: false });
   const payer = unwrap('payer', await client.users.create({ email: 'payer@bench.test', name: 'Payer' }));
-  const inputs: CreateOutputInput[] = [];
+  const _inputs: CreateOutputInput[] = [];
   const request = unwrap(
     'draft',
     await client.requests.create({ portCode: ORIGIN, payerId: payer.id, externalId: 'bench-decode' }),
   );
-  for (let copy = 0; copy < PAYEES_PER_PORT; copy += 1)
-    for (const destination of DESTINATIONS) {
-      const index = inputs.length / 2;
-      const payee = unwrap(
-        'payee',
-        await client.users.create({ email: `payee.${index}@bench.test`, name: `Payee ${index}` }),
-      );
-      const instruction = unwrap(
-        'instruction',
-        await client.withdrawalInstructions.create({
-          userId: payee.id,
-          label: `${destination.port} account`,
-          body: {
-            payment_method: 'bank_transfer',
-            country: destination.country,
-            currency: destination.currency,
-            holder_name: `Payee ${index}`,
-            account_number: `${1000 + index}${MAGIC_ACCOUNT_SUFFIXES.settles}`,
-          },
-        }),
-      );
-      const common = {
-        requestId: request.id,
-        payeeId: payee.id,
-        withdrawalInstructionId: instruction.id,
-        portCode: destination.port,
-      };
-      inputs.push({ ...common, amount: destination.amount }, { ...common, budget: destination.budget });
-    }
-  for (let left = n * DEPOSIT_PER_OUTPUT_ARS; left > 0; left -= MAX_DEPOSIT_ARS)
-    unwrap(
-      'deposit',
-      await operator.deposit(payer.id, { portCode: ORIGIN, amount: Math.min(left, MAX_DEPOSIT_ARS) }),
-    );
+  const inputs = outputInputs(request.id, await createPayees(client, 2)).flat();
+  await fund(operator, payer.id, n);
   for (let i = 0; i < n; i += 1)
     unwrap(`output ${i}`, await client.outputs.create(inputs[i % inputs.length] as CreateOutputInput));
   unwrap('request_quote', await client.requests.requestQuote(request.id));

@@ -1,5 +1,5 @@
 import { createHttpConciergeClient, type FetchLike, type RetryInfo } from '@concierge-ts/adapter-http';
-import { createInMemoryConcierge, MAGIC_ACCOUNT_SUFFIXES } from '@concierge-ts/adapter-memory';
+import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
 import type { ConciergeClient, CreateOutputInput, OutputView, Page } from '@concierge-ts/application';
 import { createSandboxApp, listenOnLoopback } from '@concierge-ts/sandbox-server';
 import {
@@ -14,7 +14,7 @@ import {
   type Results,
   verdict,
 } from './harness';
-import { unwrap } from './lifecycle';
+import { createPayees, DESTINATIONS, ORIGIN, outputInputs, unwrap } from './world';
 
 /**
  * Benchmark 3: the client's rate limiter against the sandbox server's, over a real
@@ -33,14 +33,6 @@ const LIMIT = 50;
 /** Calls in flight at once: enough that the limiter, not the round trip, sets the pace. */
 const CONCURRENCY = Number(process.env['BENCH_HTTP_CONCURRENCY'] ?? 4);
 const LIST_PAGE_SIZE = 500;
-
-const ORIGIN = 'ar_ars';
-const DESTINATIONS = [
-  { port: 'cl_clp', country: 'CL', currency: 'CLP', amount: 5_000, budget: 9_000 },
-  { port: 'mx_mxn', country: 'MX', currency: 'MXN', amount: 150.25, budget: 8_500.5 },
-  { port: 'uy_uyu', country: 'UY', currency: 'UYU', amount: 300.5, budget: 11_000.75 },
-  { port: 'py_pyg', country: 'PY', currency: 'PYG', amount: 60_000, budget: 10_000 },
-] as const;
 
 /** What the client saw on the wire: statuses and round-trip times, counted by a wrapping fetch. */
 class Wire {
@@ -78,39 +70,11 @@ const setUp = async (
   client: ConciergeClient,
 ): Promise<{ requestId: string; inputs: CreateOutputInput[] }> => {
   const payer = unwrap('payer', await client.users.create({ email: 'payer@bench.test', name: 'Payer' }));
-  const inputs: CreateOutputInput[] = [];
   const request = unwrap(
     'draft',
     await client.requests.create({ portCode: ORIGIN, payerId: payer.id, externalId: 'bench-http-rate' }),
   );
-  for (const [index, destination] of DESTINATIONS.entries()) {
-    const payee = unwrap(
-      'payee',
-      await client.users.create({ email: `payee.${index}@bench.test`, name: `Payee ${index}` }),
-    );
-    const instruction = unwrap(
-      'instruction',
-      await client.withdrawalInstructions.create({
-        userId: payee.id,
-        label: `${destination.port} account`,
-        body: {
-          payment_method: 'bank_transfer',
-          country: destination.country,
-          currency: destination.currency,
-          holder_name: `Payee ${index}`,
-          account_number: `${1000 + index}${MAGIC_ACCOUNT_SUFFIXES.settles}`,
-        },
-      }),
-    );
-    const common = {
-      requestId: request.id,
-      payeeId: payee.id,
-      withdrawalInstructionId: instruction.id,
-      portCode: destination.port,
-    };
-    inputs.push({ ...common, amount: destination.amount }, { ...common, budget: destination.budget });
-  }
-  return { requestId: request.id, inputs };
+  return { requestId: request.id, inputs: outputInputs(request.id, await createPayees(client)).flat() };
 };
 
 /** Every output of the request, page by page, through the client. */

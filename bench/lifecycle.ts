@@ -1,5 +1,5 @@
-import { createInMemoryConcierge, MAGIC_ACCOUNT_SUFFIXES } from '@concierge-ts/adapter-memory';
-import type { ConciergeClient, ConciergeError, CreateOutputInput } from '@concierge-ts/application';
+import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
+import type { ConciergeClient, CreateOutputInput } from '@concierge-ts/application';
 import {
   type Benchmark,
   collect,
@@ -16,6 +16,7 @@ import {
   type Results,
   verdict,
 } from './harness';
+import { createPayees, DEPOSIT_PER_OUTPUT_ARS, fund, ORIGIN, outputInputs, unwrap } from './world';
 
 /**
  * Benchmark 1: one request with N outputs through its whole lifecycle in the in-memory
@@ -25,93 +26,21 @@ import {
  * so every output settles by itself once its request works (SPEC section 9).
  */
 
-const ORIGIN = 'ar_ars';
-
-/** Non-delayed destinations (quoted at once), with an amount and a budget (ARS) for each. */
-const DESTINATIONS = [
-  { port: 'cl_clp', country: 'CL', currency: 'CLP', amount: 5_000, budget: 9_000 },
-  { port: 'mx_mxn', country: 'MX', currency: 'MXN', amount: 150.25, budget: 8_500.5 },
-  { port: 'uy_uyu', country: 'UY', currency: 'UYU', amount: 300.5, budget: 11_000.75 },
-  { port: 'py_pyg', country: 'PY', currency: 'PYG', amount: 60_000, budget: 10_000 },
-] as const;
-const PAYEES_PER_PORT = 2;
-/** Comfortably above the largest budget of any output above (about 12,000 ARS). */
-const DEPOSIT_PER_OUTPUT_ARS = 20_000;
-/** A deposit is refused above 10^12 major units: credit large sums in slices. */
-const MAX_DEPOSIT_ARS = 500_000_000_000;
-
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 5_000);
-
-/** A neverthrow Result, structurally (neverthrow itself is not a dependency of the bench). */
-interface Matchable<T, E> {
-  match<A, B = A>(ok: (value: T) => A, err: (error: E) => B): A | B;
-}
-
-/** The value of a client call; a refusal is a bug in the benchmark or the service: throw. */
-export const unwrap = <T>(what: string, result: Matchable<T, ConciergeError>): T =>
-  result.match(
-    (value) => value,
-    (error) => {
-      throw new Error(`${what}: ${JSON.stringify(error, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`);
-    },
-  );
 
 /** Builds the sandbox (payer, payees, instructions, deposit, a draft request) for n outputs. */
 const setUp = async (n: number) => {
   const concierge = createInMemoryConcierge({ seed: false });
   const { client, operator } = concierge;
   const payer = unwrap('payer', await client.users.create({ email: 'payer@bench.test', name: 'Payer' }));
-  const payees: { id: string; instructionId: string; destination: (typeof DESTINATIONS)[number] }[] = [];
-  for (let copy = 0; copy < PAYEES_PER_PORT; copy += 1) {
-    for (const destination of DESTINATIONS) {
-      const index = payees.length;
-      const user = unwrap(
-        'payee',
-        await client.users.create({ email: `payee.${index}@bench.test`, name: `Payee ${index}` }),
-      );
-      const instruction = unwrap(
-        'instruction',
-        await client.withdrawalInstructions.create({
-          userId: user.id,
-          label: `${destination.port} account`,
-          body: {
-            payment_method: 'bank_transfer',
-            country: destination.country,
-            currency: destination.currency,
-            holder_name: `Payee ${index}`,
-            account_number: `${1000 + index}${MAGIC_ACCOUNT_SUFFIXES.settles}`,
-          },
-        }),
-      );
-      payees.push({ id: user.id, instructionId: instruction.id, destination });
-    }
-  }
-  for (let left = n * DEPOSIT_PER_OUTPUT_ARS; left > 0; left -= MAX_DEPOSIT_ARS)
-    unwrap(
-      'deposit',
-      await operator.deposit(payer.id, { portCode: ORIGIN, amount: Math.min(left, MAX_DEPOSIT_ARS) }),
-    );
+  const payees = await createPayees(client, 2);
+  await fund(operator, payer.id, n);
   const request = unwrap(
     'draft',
     await client.requests.create({ portCode: ORIGIN, payerId: payer.id, externalId: `bench-${n}` }),
   );
   // Output i goes to payee i % 8 (whose port is i % 4), by amount or by budget in turns.
-  const inputs: CreateOutputInput[][] = payees.map((p) => [
-    {
-      requestId: request.id,
-      payeeId: p.id,
-      withdrawalInstructionId: p.instructionId,
-      portCode: p.destination.port,
-      amount: p.destination.amount,
-    },
-    {
-      requestId: request.id,
-      payeeId: p.id,
-      withdrawalInstructionId: p.instructionId,
-      portCode: p.destination.port,
-      budget: p.destination.budget,
-    },
-  ]);
+  const inputs = outputInputs(request.id, payees);
   return { concierge, client, payerId: payer.id, requestId: request.id, inputs };
 };
 
