@@ -22,6 +22,18 @@ export interface LogSink {
   child(bindings: Record<string, unknown>): LogSink;
 }
 
+type Emit = (level: WritableLevel) => (fields: LogFields, message?: string) => void;
+
+/** The six level methods of the `Logger` port, from one function per level. */
+export const levelMethods = (emit: Emit): Pick<Logger, WritableLevel> => ({
+  trace: emit('trace'),
+  debug: emit('debug'),
+  info: emit('info'),
+  warn: emit('warn'),
+  error: emit('error'),
+  fatal: emit('fatal'),
+});
+
 /** The `Logger` port over a sink: the one path by which every logger of this package redacts. */
 export const redactingLogger = (sink: LogSink, redaction: Redactor | RedactionOptions = {}): Logger => {
   const redactor = isRedactor(redaction) ? redaction : createRedactor(redaction);
@@ -40,12 +52,7 @@ export const redactingLogger = (sink: LogSink, redaction: Redactor | RedactionOp
       return sink.level;
     },
     isLevelEnabled: (level) => sink.isLevelEnabled(level),
-    trace: emit('trace'),
-    debug: emit('debug'),
-    info: emit('info'),
-    warn: emit('warn'),
-    error: emit('error'),
-    fatal: emit('fatal'),
+    ...levelMethods(emit),
     child: (bindings) => redactingLogger(sink.child(redactor.fields(bindings ?? {})), redactor),
   };
 };

@@ -1,6 +1,6 @@
 import type { LogFields, Logger } from '@concierge-ts/application';
 import { createRedactor, type Redactor } from './redact';
-import type { WritableLevel } from './sink';
+import { levelMethods, type WritableLevel } from './sink';
 
 /** Exact values to mask: a fixed list, or a function read at each line (secrets learnt as time goes on). */
 export type SecretSource = readonly string[] | (() => Iterable<string>);
@@ -38,12 +38,7 @@ export const withSecrets = (logger: Logger, secrets: SecretSource): Logger => {
       return logger.level;
     },
     isLevelEnabled: (level) => logger.isLevelEnabled(level),
-    trace: emit('trace'),
-    debug: emit('debug'),
-    info: emit('info'),
-    warn: emit('warn'),
-    error: emit('error'),
-    fatal: emit('fatal'),
+    ...levelMethods(emit),
     child: (bindings) => withSecrets(logger.child(current().fields(bindings ?? {})), secrets),
   };
 };
