@@ -68,14 +68,38 @@ export class InMemoryOutputRepository implements OutputRepository {
   private readonly listOf: Output[][] = [];
   private readonly indexOf: number[] = [];
   private readonly acceptingByPayee = new Map<string, Set<string>>();
+  /**
+   * The slot last read or saved. For speed: a request's outputs are mostly read and saved
+   * in creation order (pricing, start of work, scripted outcomes), so the slot after the
+   * last one is tried first, checked by id, before the map (a hash lookup in a map of a
+   * million ids, and cache misses, about a third of the time of a save at a million).
+   */
+  private lastSlot = -1;
+
+  /** The slot of `id`: the one after the last used, that one, or from the map. */
+  private slotFor(id: string): number | undefined {
+    const next = this.lastSlot + 1;
+    if (next < this.listOf.length && this.outputAt(next).id === id) {
+      this.lastSlot = next;
+      return next;
+    }
+    if (next > 0 && this.outputAt(next - 1).id === id) return next - 1;
+    const slot = this.slotOf.get(id);
+    if (slot !== undefined) this.lastSlot = slot;
+    return slot;
+  }
+
+  private outputAt(slot: number): Output {
+    return (this.listOf[slot] as Output[])[this.indexOf[slot] as number] as Output;
+  }
 
   get(id: string): Output | undefined {
-    const slot = this.slotOf.get(id);
-    return slot === undefined ? undefined : this.listOf[slot]?.[this.indexOf[slot] as number];
+    const slot = this.slotFor(id);
+    return slot === undefined ? undefined : this.outputAt(slot);
   }
 
   save(output: Output): void {
-    const slot = this.slotOf.get(output.id);
+    const slot = this.slotFor(output.id);
     let wasAccepting = false;
     if (slot !== undefined) {
       const list = this.listOf[slot] as Output[];
@@ -88,7 +112,8 @@ export class InMemoryOutputRepository implements OutputRepository {
         list = [];
         this.byRequest.set(output.requestId, list);
       }
-      this.slotOf.set(output.id, this.listOf.length);
+      this.lastSlot = this.listOf.length;
+      this.slotOf.set(output.id, this.lastSlot);
       this.listOf.push(list);
       this.indexOf.push(list.length);
       list.push(output);
@@ -126,6 +151,7 @@ export class InMemoryOutputRepository implements OutputRepository {
     this.listOf.length = 0;
     this.indexOf.length = 0;
     this.acceptingByPayee.clear();
+    this.lastSlot = -1;
   }
 }
 

@@ -110,6 +110,42 @@ export const createOutput = (input: NewOutput): Output => ({
   updatedAt: input.now,
 });
 
+type OutputPatch = Partial<
+  Pick<
+    Output,
+    'attempts' | 'withdrawalInstructionId' | 'rejectionReason' | 'failureReason' | 'cancellationReason'
+  >
+>;
+
+const NO_PATCH: OutputPatch = {};
+
+/**
+ * `{ ...output, state, updatedAt: now, ...patch }` written out field by field, in the
+ * order `createOutput` gives them. For speed: a million outputs move about five times
+ * each, and an explicit literal of one shape is much cheaper for V8 than an object
+ * spread (measured on the lifecycle benchmark); the result is the same plain object.
+ */
+const moved = (output: Output, state: OutputState, now: number, patch: OutputPatch = NO_PATCH): Output => ({
+  id: output.id,
+  requestId: output.requestId,
+  payeeId: output.payeeId,
+  withdrawalInstructionId:
+    patch.withdrawalInstructionId === undefined
+      ? output.withdrawalInstructionId
+      : patch.withdrawalInstructionId,
+  portCode: output.portCode,
+  target: output.target,
+  price: output.price,
+  state,
+  attempts: patch.attempts === undefined ? output.attempts : patch.attempts,
+  rejectionReason: patch.rejectionReason === undefined ? output.rejectionReason : patch.rejectionReason,
+  failureReason: patch.failureReason === undefined ? output.failureReason : patch.failureReason,
+  cancellationReason:
+    patch.cancellationReason === undefined ? output.cancellationReason : patch.cancellationReason,
+  createdAt: output.createdAt,
+  updatedAt: now,
+});
+
 /** Details some triggers carry. */
 export interface OutputTransitionDetail {
   /** fail_checks, fail, provider_cancel, cancel_with_request: why. */
@@ -128,36 +164,37 @@ export const transitionOutput = (
   now: number,
   detail: OutputTransitionDetail = {},
 ): Result<Output, DomainError> => {
-  const at = { entity: 'output' as const, id: output.id, state: output.state };
+  // Built only on refusal: for speed, no object per successful move (a million outputs move five times).
+  const at = () => ({ entity: 'output' as const, id: output.id, state: output.state });
   const next = outputTarget(output.state, trigger);
-  if (next === undefined) return err(invalidTransition(at, trigger));
+  if (next === undefined) return err(invalidTransition(at(), trigger));
   const reason = detail.reason;
   switch (trigger) {
     case 'fail_checks':
-      if (!reason) return err(guardFailed(at, trigger, 'reason_required', 'a rejection reason is required'));
-      return ok({ ...output, state: next, rejectionReason: reason, updatedAt: now });
+      if (!reason)
+        return err(guardFailed(at(), trigger, 'reason_required', 'a rejection reason is required'));
+      return ok(moved(output, next, now, { rejectionReason: reason }));
     case 'fail':
-      if (!reason) return err(guardFailed(at, trigger, 'reason_required', 'a failure reason is required'));
-      return ok({ ...output, state: next, failureReason: reason, updatedAt: now });
+      if (!reason) return err(guardFailed(at(), trigger, 'reason_required', 'a failure reason is required'));
+      return ok(moved(output, next, now, { failureReason: reason }));
     case 'cancel_with_request':
     case 'provider_cancel':
-      return ok({ ...output, state: next, cancellationReason: reason ?? null, updatedAt: now });
+      return ok(moved(output, next, now, { cancellationReason: reason ?? null }));
     case 'start_working':
-      return ok({ ...output, state: next, attempts: output.attempts + 1, updatedAt: now });
+      return ok(moved(output, next, now, { attempts: output.attempts + 1 }));
     case 'retry':
-      return ok({
-        ...output,
-        state: next,
-        attempts: output.attempts + 1,
-        failureReason: null,
-        withdrawalInstructionId: detail.withdrawalInstructionId ?? output.withdrawalInstructionId,
-        updatedAt: now,
-      });
+      return ok(
+        moved(output, next, now, {
+          attempts: output.attempts + 1,
+          failureReason: null,
+          withdrawalInstructionId: detail.withdrawalInstructionId ?? output.withdrawalInstructionId,
+        }),
+      );
     case 'pass_checks':
     case 'issue':
     case 'settle':
     case 'give_up':
-      return ok({ ...output, state: next, updatedAt: now });
+      return ok(moved(output, next, now));
     default: {
       const unreachable: never = trigger;
       return unreachable;
@@ -167,8 +204,20 @@ export const transitionOutput = (
 
 /** Sets the binding price of an output (when its request is quoted). */
 export const priceOutputEntity = (output: Output, price: OutputPrice, now: number): Output => ({
-  ...output,
+  // Written out rather than spread, for speed (see `moved`): every output is priced once.
+  id: output.id,
+  requestId: output.requestId,
+  payeeId: output.payeeId,
+  withdrawalInstructionId: output.withdrawalInstructionId,
+  portCode: output.portCode,
+  target: output.target,
   price,
+  state: output.state,
+  attempts: output.attempts,
+  rejectionReason: output.rejectionReason,
+  failureReason: output.failureReason,
+  cancellationReason: output.cancellationReason,
+  createdAt: output.createdAt,
   updatedAt: now,
 });
 

@@ -31,7 +31,11 @@ it('multiplyByRate equals dinero.js convert + transformScale(down), exactly', ()
       (origin, destination, minor, rateUnits) => {
         const budget = money(minor, origin);
         const ours = multiplyByRate(budget, { units: rateUnits }, destination);
-        const source = dinero({ amount: minor, currency: dineroCurrency(origin.code), scale: BigInt(origin.exponent) });
+        const source = dinero({
+          amount: minor,
+          currency: dineroCurrency(origin.code),
+          scale: BigInt(origin.exponent),
+        });
         const converted = convert(source, dineroCurrency(destination.code), {
           [destination.code]: { amount: rateUnits, scale: BigInt(RATE_SCALE) },
         });
