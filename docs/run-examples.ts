@@ -1,26 +1,61 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
+import { createSandboxApp, listenOnLoopback } from '@concierge-ts/sandbox-server';
 import { syncGuides } from './embed';
 
-// Runs every docs/examples/*.ts with tsx; the docs show these files, so they cannot drift from the code.
+/**
+ * Runs every docs/examples/*.ts with tsx, and every docs/examples/*.sh with bash against
+ * a fresh sandbox server on loopback (seeded as `pnpm sandbox`, key sk_sandbox_demo);
+ * the guides show these files, so they cannot drift from the code.
+ */
 const dir = fileURLToPath(new URL('./examples/', import.meta.url));
 const examples = readdirSync(dir)
-  .filter((f) => f.endsWith('.ts'))
+  .filter((f) => f.endsWith('.ts') || f.endsWith('.sh'))
   .sort();
+
+const run = (command: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  new Promise<{ ok: boolean; output: string }>((resolve) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, timeout: 120_000 });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('close', (code) => resolve({ ok: code === 0, output }));
+  });
+
+const runShell = async (file: string) => {
+  const key = 'sk_sandbox_demo';
+  const app = createSandboxApp(createInMemoryConcierge({ masterApiKey: key }), {
+    rateLimit: 0,
+    webhooks: false,
+  });
+  const server = await listenOnLoopback(app);
+  try {
+    return await run('bash', [file], { BASE: server.url, KEY: key });
+  } finally {
+    app.close();
+    await server.close();
+  }
+};
+
 let failed = 0;
 for (const file of examples) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', `${dir}${file}`], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  const ok = run.status === 0;
-  if (!ok) failed += 1;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} docs/examples/${file}`);
-  if (!ok) console.log(`${run.stdout}\n${run.stderr}`);
+  const path = `${dir}${file}`;
+  const result = file.endsWith('.sh')
+    ? await runShell(path)
+    : await run(process.execPath, ['--import', 'tsx', path]);
+  if (!result.ok) failed += 1;
+  console.log(`${result.ok ? 'ok  ' : 'FAIL'} docs/examples/${file}`);
+  if (!result.ok) console.log(result.output);
 }
 // Every guide's code blocks must equal the files (and tables) they come from.
-for (const check of syncGuides(false)) {
+const guides = syncGuides(false);
+for (const check of guides) {
   const ok = check.problems.length === 0;
   if (!ok) failed += 1;
   console.log(
@@ -28,6 +63,5 @@ for (const check of syncGuides(false)) {
   );
   for (const problem of check.problems) console.log(`     ${problem}`);
 }
-const total = examples.length + syncGuides(false).length;
-console.log(`${total - failed} passed, ${failed} failed`);
+console.log(`${examples.length + guides.length - failed} passed, ${failed} failed`);
 process.exitCode = failed === 0 ? 0 : 1;
