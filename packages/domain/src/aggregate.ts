@@ -130,7 +130,7 @@ class ChangeBuilder {
     const touched = this.outputs.length > 0 || this.events.length > 0;
     // One copy of the request for the whole operation (counters and updatedAt together).
     const request = counters
-      ? { ...base, counters, updatedAt: now }
+      ? withCounters(base, counters, now)
       : touched && base.updatedAt !== now
         ? { ...base, updatedAt: now }
         : base;
@@ -138,10 +138,55 @@ class ChangeBuilder {
   }
 
   private draft(): CounterDraft {
-    if (!this.counts) this.counts = { ...this.current.counters };
+    if (!this.counts) {
+      // Written out rather than spread, for speed: one draft per change, a million
+      // changes when a million outputs are created one by one.
+      const c = this.current.counters;
+      this.counts = {
+        accepting: c.accepting,
+        accepted: c.accepted,
+        rejected: c.rejected,
+        working: c.working,
+        settling: c.settling,
+        settled: c.settled,
+        failed: c.failed,
+        returned: c.returned,
+        cancelled: c.cancelled,
+        total: c.total,
+      };
+    }
     return this.counts;
   }
 }
+
+/**
+ * `{ ...request, counters, updatedAt: now }` written out field by field, in the order
+ * `createRequest` gives them. For speed: each output created one by one copies its
+ * request once, and an explicit literal of one shape is much cheaper for V8 than a
+ * spread of twenty fields (the same plain object comes out).
+ */
+const withCounters = (r: Request, counters: OutputCounters, now: number): Request => ({
+  id: r.id,
+  ownerId: r.ownerId,
+  payerId: r.payerId,
+  portCode: r.portCode,
+  state: r.state,
+  externalId: r.externalId,
+  paymentAuthorizationCode: r.paymentAuthorizationCode,
+  counters,
+  eta: r.eta,
+  quoteRequestedAt: r.quoteRequestedAt,
+  quotedAt: r.quotedAt,
+  acceptQuoteBefore: r.acceptQuoteBefore,
+  quoteAcceptedAt: r.quoteAcceptedAt,
+  provisionFundsBefore: r.provisionFundsBefore,
+  totalToSpend: r.totalToSpend,
+  fundsAvailable: r.fundsAvailable,
+  cancellationReason: r.cancellationReason,
+  quotedFromHint: r.quotedFromHint,
+  createdAt: r.createdAt,
+  updatedAt: now,
+});
 
 /** Drafts a request (state draft). */
 export const draftRequest = (input: NewRequest): Change => {
@@ -177,7 +222,8 @@ export const addCheckedOutput = (
   if (request.state !== 'draft')
     return err(invalidTransition({ entity: 'request', id: request.id, state: request.state }, 'add_output'));
   const b = new ChangeBuilder(request);
-  const output = createOutput({ ...input, requestId: request.id });
+  // No copy of the input when it already names the request (always, from the service): for speed.
+  const output = createOutput(input.requestId === request.id ? input : { ...input, requestId: request.id });
   b.addOutput(output, input.now);
   const checked =
     verdict.kind === 'pass'
