@@ -1,5 +1,10 @@
 import type { ConciergeClient, ConciergeError, OutputView, SandboxOperator } from '@concierge-ts/application';
-import { FINAL_OUTPUT_STATES, type OutputState, type RequestState } from '@concierge-ts/domain';
+import {
+  FINAL_OUTPUT_STATES,
+  OUTPUT_STATES,
+  type OutputState,
+  type RequestState,
+} from '@concierge-ts/domain';
 import fc from 'fast-check';
 import type { ResultAsync } from 'neverthrow';
 import { expect, it } from 'vitest';
@@ -250,17 +255,7 @@ const checkInvariants = async (m: Model, real: Real) => {
     expect(shown.state, `request ${index}`).toBe(req.state);
     const counts: Record<string, number> = {};
     for (const o of shown.outputs) counts[o.state] = (counts[o.state] ?? 0) + 1;
-    for (const state of [
-      'accepting',
-      'accepted',
-      'rejected',
-      'working',
-      'settling',
-      'settled',
-      'failed',
-      'returned',
-      'cancelled',
-    ] as const)
+    for (const state of OUTPUT_STATES)
       expect(shown.counters[state], `${state} of request ${index}`).toBe(counts[state] ?? 0);
     expect(shown.counters.total).toBe(shown.outputs.length);
     const debited = shown.state === 'working' || shown.state === 'finished';
