@@ -22,7 +22,7 @@ import {
   encodeUpdateMeBody,
   encodeUpdateRequestBody,
 } from './codec/body.codec';
-import { decodeRequestWithOutputs, documents, pageOf } from './codec/document.codec';
+import { decodeRequestWithOutputs, documents, pageFromDocument } from './codec/document.codec';
 import { decodeWith } from './codec/json-api';
 import { decodeOutputPage } from './codec/output-list.fast';
 import { type Call, HttpTransport, type Reconcile, type TransportOptions } from './http-transport';
@@ -38,9 +38,9 @@ const one =
 
 /** Decodes a list document to a page. */
 const page =
-  <T>(schema: z.ZodType<Parameters<typeof pageOf<T>>[0]>, query?: PageQuery) =>
+  <T>(schema: z.ZodType<Parameters<typeof pageFromDocument<T>>[0]>, query?: PageQuery) =>
   (json: unknown): Result<Page<T>, ConciergeError> =>
-    decodeWith(schema, json).map((doc) => pageOf(doc, query));
+    decodeWith(schema, json).map((doc) => pageFromDocument(doc, query));
 
 const pageParams = (query?: PageQuery) => ({
   'page[number]': query?.number,

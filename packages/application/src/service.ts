@@ -20,6 +20,7 @@ import {
   emptyBalance,
   estimate,
   findActivePort,
+  invalidTransition,
   isFinalRequestState,
   type Money,
   type MoneyMovement,
@@ -274,7 +275,12 @@ export class ConciergeService {
             'hint_token must be a non-empty string',
             '/data/attributes/hint_token',
           );
-        if (request.state !== 'draft') return this.refuse(requestQuote(request, now, now));
+        if (request.state !== 'draft')
+          return err(
+            fromDomainError(
+              invalidTransition({ entity: 'request', id: request.id, state: request.state }, 'request_quote'),
+            ),
+          );
         const prices = this.deps.hints
           .decode(input.hintToken)
           .andThen((binding) => matchHint(binding, request, outputs, now))
@@ -950,12 +956,6 @@ export class ConciergeService {
         ...(returnCost === undefined ? {} : { returnCost }),
       }),
     ).map(() => undefined);
-  }
-
-  private refuse<T>(result: Result<unknown, DomainError>): R<T> {
-    return result.isErr()
-      ? err(fromDomainError(result.error))
-      : err(conciergeError.server('unexpected success of a refused operation'));
   }
 
   private applyDomain(result: Result<Change, DomainError>): R<Change> {

@@ -14,7 +14,7 @@ import {
   documents,
   encodePage,
   encodeRequestWithOutputs,
-  pageOf,
+  pageFromDocument,
   withPage,
 } from './document.codec';
 import { encodeEstimate } from './estimate.codec';
@@ -214,14 +214,16 @@ describe('pages and included outputs', () => {
     expect(document.links.next).toBe(
       'http://sandbox.test/api/concierge_requests?filter%5Bstate%5D=draft&page%5Bnumber%5D=3&page%5Bsize%5D=2',
     );
-    expect(pageOf(document)).toEqual(page);
-    expect(pageOf({ data: [1], links: { next: null } }, { number: 4, size: 1 })).toEqual({
+    expect(pageFromDocument(document)).toEqual(page);
+    expect(pageFromDocument({ data: [1], links: { next: null } }, { number: 4, size: 1 })).toEqual({
       items: [1],
       number: 4,
       size: 1,
       next: null,
     });
-    expect(pageOf({ data: [1], links: { next: '/api/x?page[number]=9' } })).toMatchObject({ next: 9 });
+    expect(pageFromDocument({ data: [1], links: { next: '/api/x?page[number]=9' } })).toMatchObject({
+      next: 9,
+    });
     expect(withPage('/api/x', 2, 10)).toBe('/api/x?page%5Bnumber%5D=2&page%5Bsize%5D=10');
   });
 

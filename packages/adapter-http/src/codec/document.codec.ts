@@ -53,7 +53,7 @@ const nextNumberOf = (next: string, current: number): number => {
 };
 
 /** A decoded list as a `Page`: the page's own numbers win over what was asked. */
-export const pageOf = <T>(doc: ListWire<T>, query: PageQuery = {}): Page<T> => {
+export const pageFromDocument = <T>(doc: ListWire<T>, query: PageQuery = {}): Page<T> => {
   const number = doc.meta?.page?.number ?? query.number ?? 1;
   const size = doc.meta?.page?.size ?? query.size ?? DEFAULT_PAGE_SIZE;
   const link = doc.links?.next;

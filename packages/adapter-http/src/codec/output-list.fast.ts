@@ -1,7 +1,7 @@
 import type { ConciergeError, OutputView, Page, PageQuery } from '@concierge-ts/application';
 import { OUTPUT_STATES, type OutputState } from '@concierge-ts/domain';
 import { ok, type Result } from 'neverthrow';
-import { documents, pageOf } from './document.codec';
+import { documents, pageFromDocument } from './document.codec';
 import { decodeWith, pageLinks, pageMeta, RESOURCE_TYPES } from './json-api';
 import { decodeMoney, decodeRate, decodeTime, isDomainError, portCurrency } from './values';
 
@@ -127,6 +127,6 @@ export const decodeOutputPage = (
   query?: PageQuery,
 ): Result<Page<OutputView>, ConciergeError> => {
   const fast = fastOutputList(json);
-  if (fast) return ok(pageOf(fast, query));
-  return decodeWith(documents.outputs, json).map((doc) => pageOf(doc, query));
+  if (fast) return ok(pageFromDocument(fast, query));
+  return decodeWith(documents.outputs, json).map((doc) => pageFromDocument(doc, query));
 };
