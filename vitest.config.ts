@@ -1,15 +1,27 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const packages = readdirSync(new URL('./packages', import.meta.url));
 
-// Every workspace package resolves to its TypeScript source, so tests need no build.
-const alias = packages.flatMap((name) => [
-  { find: `@concierge-ts/${name}/testing`, replacement: `${root}packages/${name}/src/testing/index.ts` },
-  { find: `@concierge-ts/${name}`, replacement: `${root}packages/${name}/src/index.ts` },
-]);
+type Manifest = { name: string; exports: Record<string, { default: string }> };
+
+/**
+ * Tests run from source: each package's name and subpaths resolve to the TypeScript file
+ * its `exports` map builds from (`./dist/x/index.js` is built from `./src/x/index.ts`).
+ * The aliases are read from the maps themselves, so a subpath that points at nothing is
+ * a failing import here before it is one in an integrator's app.
+ */
+const alias = packages.flatMap((dir) => {
+  const manifest = JSON.parse(readFileSync(`${root}packages/${dir}/package.json`, 'utf8')) as Manifest;
+  return Object.entries(manifest.exports)
+    .map(([subpath, target]) => ({
+      find: new RegExp(`^${(manifest.name + subpath.slice(1)).replaceAll('/', '\\/')}$`),
+      replacement: `${root}packages/${dir}/${target.default.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts')}`,
+    }))
+    .sort((a, b) => b.find.source.length - a.find.source.length);
+});
 
 export default defineConfig({
   resolve: { alias },

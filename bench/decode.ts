@@ -9,7 +9,9 @@ import {
 } from '@concierge-ts/adapter-http';
 import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
 import { type CreateOutputInput, MAX_PAGE_SIZE, type OutputView, type Page } from '@concierge-ts/application';
-import { deserialise } from 'kitsu-core';
+// kitsu-core's types re-export without file extensions, which NodeNext cannot follow:
+// its namespace is typed here by hand.
+import * as kitsu from 'kitsu-core/deserialise';
 import {
   type Benchmark,
   collect,
@@ -24,8 +26,10 @@ import {
   printTable,
   type Results,
   verdict,
-} from './harness';
-import { createPayees, fund, ORIGIN, outputInputs, unwrap } from './world';
+} from './harness.js';
+import { createPayees, fund, ORIGIN, outputInputs, unwrap } from './world.js';
+
+const { deserialise } = kitsu as unknown as { deserialise: (document: unknown) => unknown };
 
 /**
  * Benchmark 4: decoding a list of 10,000 outputs (one payout batch), from the text the

@@ -13,8 +13,8 @@ import {
   printTable,
   type Results,
   verdict,
-} from './harness';
-import { createPayees, DESTINATIONS, ORIGIN, outputInputs, unwrap } from './world';
+} from './harness.js';
+import { createPayees, DESTINATIONS, ORIGIN, outputInputs, unwrap } from './world.js';
 
 /**
  * Benchmark 3: the client's rate limiter against the sandbox server's, over a real

@@ -1,6 +1,6 @@
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { decodeBenchmark } from './decode';
+import { decodeBenchmark } from './decode.js';
 import {
   type Benchmark,
   emit,
@@ -10,10 +10,10 @@ import {
   isMeasurement,
   type Outcome,
   runInChild,
-} from './harness';
-import { httpRateBenchmark } from './http-rate';
-import { lifecycleBenchmark } from './lifecycle';
-import { xstateBenchmark } from './xstate';
+} from './harness.js';
+import { httpRateBenchmark } from './http-rate.js';
+import { lifecycleBenchmark } from './lifecycle.js';
+import { xstateBenchmark } from './xstate.js';
 
 /**
  * `pnpm bench`: runs every benchmark at every size, each (benchmark, size) in a fresh

@@ -15,8 +15,8 @@ import {
   printTable,
   type Results,
   verdict,
-} from './harness';
-import { createPayees, DEPOSIT_PER_OUTPUT_ARS, fund, ORIGIN, outputInputs, unwrap } from './world';
+} from './harness.js';
+import { createPayees, DEPOSIT_PER_OUTPUT_ARS, fund, ORIGIN, outputInputs, unwrap } from './world.js';
 
 /**
  * Benchmark 1: one request with N outputs through its whole lifecycle in the in-memory

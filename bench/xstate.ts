@@ -19,7 +19,7 @@ import {
   printTable,
   type Results,
   verdict,
-} from './harness';
+} from './harness.js';
 
 /**
  * Benchmark 2: the output lifecycle as an XState v5 machine, built from the domain's

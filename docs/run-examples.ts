@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
 import { createSandboxApp, listenOnLoopback } from '@concierge-ts/sandbox-server';
-import { syncGuides } from './embed';
+import { syncGuides } from './embed.js';
 
 /**
  * Runs every docs/examples/*.ts with tsx, and every docs/examples/*.sh with bash against

@@ -21,12 +21,12 @@ import {
   encodeRequestQuoteBody,
   encodeUpdateMeBody,
   encodeUpdateRequestBody,
-} from './codec/body.codec';
-import { decodeRequestWithOutputs, documents, pageFromDocument } from './codec/document.codec';
-import { decodeWith } from './codec/json-api';
-import { decodeOutputPage } from './codec/output-list.fast';
-import { type Call, HttpTransport, type Reconcile, type TransportOptions } from './http-transport';
-import { findInPages, KnownResources, matchesOutput, matchesRequest } from './reconcile';
+} from './codec/body.codec.js';
+import { decodeRequestWithOutputs, documents, pageFromDocument } from './codec/document.codec.js';
+import { decodeWith } from './codec/json-api.js';
+import { decodeOutputPage } from './codec/output-list.fast.js';
+import { type Call, HttpTransport, type Reconcile, type TransportOptions } from './http-transport.js';
+import { findInPages, KnownResources, matchesOutput, matchesRequest } from './reconcile.js';
 
 export type HttpConciergeClientOptions = TransportOptions;
 

@@ -1,9 +1,9 @@
 import type { OutputView } from '@concierge-ts/application';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ReceivedEvent } from './codec/event.codec';
-import { EventLedger } from './event-ledger';
-import { arbOutputView } from './testing/arbitraries';
+import type { ReceivedEvent } from './codec/event.codec.js';
+import { EventLedger } from './event-ledger.js';
+import { arbOutputView } from './testing/arbitraries.js';
 
 let nextId = 0;
 const requestEvent = (state: string, id = String(++nextId), resourceId = '1'): ReceivedEvent => ({

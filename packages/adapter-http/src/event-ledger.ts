@@ -9,8 +9,8 @@ import {
   type RequestState,
 } from '@concierge-ts/domain';
 import { match } from 'ts-pattern';
-import type { ReceivedEvent } from './codec/event.codec';
-import { RESOURCE_TYPES } from './codec/json-api';
+import type { ReceivedEvent } from './codec/event.codec.js';
+import { RESOURCE_TYPES } from './codec/json-api.js';
 
 /** What a receiver knows about one resource, from the events it has applied. */
 export type TrackedResource =

@@ -1,9 +1,9 @@
 import { type CallOptions, type ConciergeError, conciergeError } from '@concierge-ts/application';
 import ky, { type KyInstance } from 'ky';
 import { err, ok, type Result, ResultAsync } from 'neverthrow';
-import { decodeErrorResponse } from './codec/error.codec';
-import { JSON_API_MEDIA_TYPE } from './codec/json-api';
-import { type RateLimit, TokenBucket } from './rate-limiter';
+import { decodeErrorResponse } from './codec/error.codec.js';
+import { JSON_API_MEDIA_TYPE } from './codec/json-api.js';
+import { type RateLimit, TokenBucket } from './rate-limiter.js';
 import {
   type BackoffOptions,
   backoffDelay,
@@ -13,7 +13,7 @@ import {
   isRetryableStatus,
   neverSent,
   retryAfterMs,
-} from './retry-policy';
+} from './retry-policy.js';
 
 /** A fetch the client can be given: the global one, undici's, or a Hono app's `fetch`. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;

@@ -6,11 +6,11 @@ import {
 } from '@concierge-ts/application';
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
-import { amountToWire } from './codec/body.codec';
-import { documents } from './codec/document.codec';
-import { isEventView } from './codec/event.codec';
-import { decodeWith } from './codec/json-api';
-import { type Call, HttpTransport, type TransportOptions } from './http-transport';
+import { amountToWire } from './codec/body.codec.js';
+import { documents } from './codec/document.codec.js';
+import { isEventView } from './codec/event.codec.js';
+import { decodeWith } from './codec/json-api.js';
+import { type Call, HttpTransport, type TransportOptions } from './http-transport.js';
 
 export type HttpSandboxOperatorOptions = TransportOptions;
 

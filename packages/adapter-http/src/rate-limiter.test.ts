@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedRateLimiter, TokenBucket } from './rate-limiter';
+import { KeyedRateLimiter, TokenBucket } from './rate-limiter.js';
 
 describe('token bucket', () => {
   it('lets a burst through, then one request per interval, and says how long to wait', () => {

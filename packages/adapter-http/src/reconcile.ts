@@ -10,7 +10,7 @@ import type {
 } from '@concierge-ts/application';
 import { equalMoney, type Money, parseMoney } from '@concierge-ts/domain';
 import { err, ok, type Result, type ResultAsync } from 'neverthrow';
-import { portCurrency } from './codec/values';
+import { portCurrency } from './codec/values.js';
 
 /**
  * What this client has already seen, per resource: after an ambiguous failure, an

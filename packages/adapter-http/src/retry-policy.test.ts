@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, neverSent, retryAfterMs } from './retry-policy';
+import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, neverSent, retryAfterMs } from './retry-policy.js';
 
 describe('retry policy', () => {
   it('backs off from 0.5 s, doubling, up to 8 s, with up to 25 % jitter off', () => {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeEventDocument } from './codec/event.codec';
-import { arbOutputView, arbRequestView } from './testing/arbitraries';
-import { verifyWebhook } from './webhook';
-import { webhookSignature } from './webhook-signature';
+import { encodeEventDocument } from './codec/event.codec.js';
+import { arbOutputView, arbRequestView } from './testing/arbitraries.js';
+import { verifyWebhook } from './webhook.js';
+import { webhookSignature } from './webhook-signature.js';
 
 const KEY = 'sk_sandbox_0123456789abcdef';
 const event = {

@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
-import { eventResource, type ReceivedEvent } from './codec/event.codec';
-import { decodeWith, RESOURCE_TYPES } from './codec/json-api';
-import { outputResource } from './codec/output.codec';
-import { requestResource } from './codec/request.codec';
-import { WEBHOOK_AUTH_HEADER, webhookSignature } from './webhook-signature';
+import { eventResource, type ReceivedEvent } from './codec/event.codec.js';
+import { decodeWith, RESOURCE_TYPES } from './codec/json-api.js';
+import { outputResource } from './codec/output.codec.js';
+import { requestResource } from './codec/request.codec.js';
+import { WEBHOOK_AUTH_HEADER, webhookSignature } from './webhook-signature.js';
 
 /** Why a webhook was refused. A receiver answers non-200 to all of them (the sender retries). */
 export type WebhookRefusal =

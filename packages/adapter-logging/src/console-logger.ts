@@ -1,6 +1,6 @@
 import type { Logger, LogLevel } from '@concierge-ts/application';
-import { createRedactor, type RedactionOptions } from './redact';
-import { type LogSink, levelPasses, redactingLogger, type WritableLevel } from './sink';
+import { createRedactor, type RedactionOptions } from './redact.js';
+import { type LogSink, levelPasses, redactingLogger, type WritableLevel } from './sink.js';
 
 export interface ConsoleLoggerOptions extends RedactionOptions {
   /** Default `info`. */

@@ -1,10 +1,10 @@
 import type { Logger, LogLevel } from '@concierge-ts/application';
 import { describe, expect, it, vi } from 'vitest';
-import { createConsoleLogger } from './console-logger';
-import { createPinoLogger } from './pino-logger';
-import { createRecordingLogger } from './recording-logger';
-import { REDACTED, type RedactionOptions } from './redact';
-import { silentLogger } from './silent-logger';
+import { createConsoleLogger } from './console-logger.js';
+import { createPinoLogger } from './pino-logger.js';
+import { createRecordingLogger } from './recording-logger.js';
+import { REDACTED, type RedactionOptions } from './redact.js';
+import { silentLogger } from './silent-logger.js';
 
 interface Captured {
   readonly logger: Logger;

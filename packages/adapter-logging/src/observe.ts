@@ -1,7 +1,7 @@
 import type { Logger } from '@concierge-ts/application';
 import { type Result, ResultAsync } from 'neverthrow';
-import { isObject } from './intercept';
-import type { WritableLevel } from './sink';
+import { isObject } from './intercept.js';
+import type { WritableLevel } from './sink.js';
 
 /** At which level each kind of line is written. */
 export interface ObserveLevels {

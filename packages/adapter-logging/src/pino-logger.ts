@@ -1,7 +1,7 @@
 import type { LogFields, Logger, LogLevel } from '@concierge-ts/application';
 import { pino } from 'pino';
-import { createRedactor, REDACTED, type RedactionOptions } from './redact';
-import { type LogSink, redactingLogger } from './sink';
+import { createRedactor, REDACTED, type RedactionOptions } from './redact.js';
+import { type LogSink, redactingLogger } from './sink.js';
 
 /**
  * Paths pino censors itself. Our `Redactor` has already removed these by the time pino

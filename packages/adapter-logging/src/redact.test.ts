@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { classifyKey, createRedactor, MASKED_KEYS, maskTail, REDACTED, redact, SECRET_KEYS } from './redact';
+import {
+  classifyKey,
+  createRedactor,
+  MASKED_KEYS,
+  maskTail,
+  REDACTED,
+  redact,
+  SECRET_KEYS,
+} from './redact.js';
 
 describe('classifyKey', () => {
   it.each([

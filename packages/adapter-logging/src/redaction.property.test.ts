@@ -20,13 +20,13 @@ import {
 } from '@concierge-ts/application';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createConsoleLogger } from './console-logger';
-import { createPinoLogger } from './pino-logger';
-import { MASKED_KEYS, maskTail, REDACTED, redact, SECRET_KEYS } from './redact';
-import { withRepositoryLogging } from './repository-logging';
-import { withServiceLogging } from './service-logging';
-import { silentLogger } from './silent-logger';
-import { withLogging } from './with-logging';
+import { createConsoleLogger } from './console-logger.js';
+import { createPinoLogger } from './pino-logger.js';
+import { MASKED_KEYS, maskTail, REDACTED, redact, SECRET_KEYS } from './redact.js';
+import { withRepositoryLogging } from './repository-logging.js';
+import { withServiceLogging } from './service-logging.js';
+import { silentLogger } from './silent-logger.js';
+import { withLogging } from './with-logging.js';
 
 // ------------------------------------------------------------------ arbitraries
 

@@ -1,9 +1,9 @@
 import { inMemoryRepositories } from '@concierge-ts/adapter-memory';
 import type { UserRecord } from '@concierge-ts/application';
 import { describe, expect, it } from 'vitest';
-import { createRecordingLogger } from './recording-logger';
-import { REDACTED } from './redact';
-import { withRepositoryLogging } from './repository-logging';
+import { createRecordingLogger } from './recording-logger.js';
+import { REDACTED } from './redact.js';
+import { withRepositoryLogging } from './repository-logging.js';
 
 const user = (id: string, apiKey: string | null): UserRecord => ({
   id,

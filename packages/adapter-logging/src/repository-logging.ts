@@ -1,7 +1,7 @@
 import type { Logger, Repositories } from '@concierge-ts/application';
-import { collectIds, intercept, isObject } from './intercept';
-import { type CallDescription, observeCall } from './observe';
-import { levelsOf, type WithLoggingOptions } from './with-logging';
+import { collectIds, intercept, isObject } from './intercept.js';
+import { type CallDescription, observeCall } from './observe.js';
+import { levelsOf, type WithLoggingOptions } from './with-logging.js';
 
 /**
  * Names of repository arguments, by method (or `repository.method` where one differs).

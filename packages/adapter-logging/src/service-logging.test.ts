@@ -1,9 +1,9 @@
 import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
 import { ConciergeService, serviceClient } from '@concierge-ts/application';
 import { describe, expect, it } from 'vitest';
-import { createRecordingLogger } from './recording-logger';
-import { REDACTED } from './redact';
-import { withServiceLogging } from './service-logging';
+import { createRecordingLogger } from './recording-logger.js';
+import { REDACTED } from './redact.js';
+import { withServiceLogging } from './service-logging.js';
 
 const KEY = 'sk_test_service_logging_abcdef0123';
 

@@ -1,7 +1,7 @@
 import type { ConciergeService, Logger, UserRecord } from '@concierge-ts/application';
-import { collectIds, intercept, isObject } from './intercept';
-import { type CallDescription, type ObserveLevels, observeCall } from './observe';
-import { levelsOf, type WithLoggingOptions } from './with-logging';
+import { collectIds, intercept, isObject } from './intercept.js';
+import { type CallDescription, type ObserveLevels, observeCall } from './observe.js';
+import { levelsOf, type WithLoggingOptions } from './with-logging.js';
 
 interface ServiceCall {
   /** Names of the arguments after the caller; a name ending in `Id` makes it a logged id. */

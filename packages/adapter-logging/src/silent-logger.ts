@@ -1,5 +1,5 @@
 import type { Logger } from '@concierge-ts/application';
-import { type LogSink, redactingLogger } from './sink';
+import { type LogSink, redactingLogger } from './sink.js';
 
 const nowhere: LogSink = {
   level: 'silent',

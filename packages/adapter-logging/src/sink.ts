@@ -1,5 +1,5 @@
 import { LOG_LEVELS, type LogFields, type Logger, type LogLevel } from '@concierge-ts/application';
-import { createRedactor, type RedactionOptions, type Redactor } from './redact';
+import { createRedactor, type RedactionOptions, type Redactor } from './redact.js';
 
 export type WritableLevel = Exclude<LogLevel, 'silent'>;
 

@@ -2,9 +2,9 @@ import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
 import { type ConciergeClient, conciergeError, type Logger } from '@concierge-ts/application';
 import { errAsync, ok, okAsync, ResultAsync } from 'neverthrow';
 import { describe, expect, it } from 'vitest';
-import { createRecordingLogger, type LogEntry } from './recording-logger';
-import { REDACTED } from './redact';
-import { withLogging, withOperatorLogging } from './with-logging';
+import { createRecordingLogger, type LogEntry } from './recording-logger.js';
+import { REDACTED } from './redact.js';
+import { withLogging, withOperatorLogging } from './with-logging.js';
 
 const KEY = 'sk_test_withlogging_0123456789';
 

@@ -1,7 +1,7 @@
 import type { ConciergeClient, Logger, SandboxOperator } from '@concierge-ts/application';
-import { collectIds, intercept, isObject } from './intercept';
-import { type CallDescription, type ObserveLevels, observeCall } from './observe';
-import type { WritableLevel } from './sink';
+import { collectIds, intercept, isObject } from './intercept.js';
+import { type CallDescription, type ObserveLevels, observeCall } from './observe.js';
+import type { WritableLevel } from './sink.js';
 
 export interface WithLoggingOptions {
   /** Level of a call that succeeded. Default `info`. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createRecordingLogger } from './recording-logger';
-import { REDACTED } from './redact';
-import { silentLogger } from './silent-logger';
-import { withSecrets } from './with-secrets';
+import { createRecordingLogger } from './recording-logger.js';
+import { REDACTED } from './redact.js';
+import { silentLogger } from './silent-logger.js';
+import { withSecrets } from './with-secrets.js';
 
 describe('withSecrets', () => {
   it('masks the given values anywhere, then applies the inner logger redaction', () => {

@@ -1,6 +1,6 @@
 import type { LogFields, Logger } from '@concierge-ts/application';
-import { createRedactor, type Redactor } from './redact';
-import { levelMethods, type WritableLevel } from './sink';
+import { createRedactor, type Redactor } from './redact.js';
+import { levelMethods, type WritableLevel } from './sink.js';
 
 /** Exact values to mask: a fixed list, or a function read at each line (secrets learnt as time goes on). */
 export type SecretSource = readonly string[] | (() => Iterable<string>);

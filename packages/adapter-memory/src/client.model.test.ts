@@ -8,7 +8,7 @@ import {
 import fc from 'fast-check';
 import type { ResultAsync } from 'neverthrow';
 import { expect, it } from 'vitest';
-import { createInMemoryConcierge } from './compose';
+import { createInMemoryConcierge } from './compose.js';
 
 /**
  * Model-based test: random commands (drafts, outputs, quotes, accepts, cancels, operator

@@ -17,15 +17,15 @@ import {
 } from '@concierge-ts/application';
 import { DEFAULT_QUOTE_WINDOWS, type PortCatalog, type QuoteWindows } from '@concierge-ts/domain';
 import { container, type DependencyContainer, instanceCachingFactory } from 'tsyringe';
-import { defaultCatalog, staticCatalog } from './catalog';
-import { ManualClock } from './clock';
-import { InMemoryEventStore } from './events';
-import { InMemoryHintTokens } from './hints';
-import { SequentialIds } from './ids';
-import { MAGIC_VALUES } from './magic';
-import { DEFAULT_PRICE_TABLE, type PriceTable, tablePricing } from './pricing';
-import { inMemoryRepositories } from './repositories';
-import { type SeededSandbox, seedSandbox } from './seed';
+import { defaultCatalog, staticCatalog } from './catalog.js';
+import { ManualClock } from './clock.js';
+import { InMemoryEventStore } from './events.js';
+import { InMemoryHintTokens } from './hints.js';
+import { SequentialIds } from './ids.js';
+import { MAGIC_VALUES } from './magic.js';
+import { DEFAULT_PRICE_TABLE, type PriceTable, tablePricing } from './pricing.js';
+import { inMemoryRepositories } from './repositories.js';
+import { type SeededSandbox, seedSandbox } from './seed.js';
 
 export const TOKENS = {
   repositories: Symbol('Repositories'),

@@ -1,5 +1,5 @@
-import { createInMemoryConcierge } from './compose';
-import { describeConciergeClient } from './testing/contract';
+import { createInMemoryConcierge } from './compose.js';
+import { describeConciergeClient } from './testing/contract.js';
 
 describeConciergeClient('in-memory', async () => {
   const sandbox = createInMemoryConcierge({ seed: false });

@@ -1,6 +1,6 @@
 import type { ConciergeService, UserRecord } from '@concierge-ts/application';
-import { DEFAULT_PORT_ROWS } from './catalog';
-import { MAGIC_ACCOUNT_SUFFIXES } from './magic';
+import { DEFAULT_PORT_ROWS } from './catalog.js';
+import { MAGIC_ACCOUNT_SUFFIXES } from './magic.js';
 
 export interface SeededPayee {
   readonly userId: string;

@@ -1,6 +1,6 @@
 import type { ComplianceStatus, OutputState, RequestState } from '@concierge-ts/domain';
 import type { ResultAsync } from 'neverthrow';
-import type { ConciergeError } from './errors';
+import type { ConciergeError } from './errors.js';
 import type {
   EstimateView,
   OutputView,
@@ -11,7 +11,7 @@ import type {
   RequestWithOutputs,
   UserView,
   WithdrawalInstructionView,
-} from './views';
+} from './views.js';
 
 /** An amount as JSON carries it: a number, or decimal text. Validated against the currency. */
 export type AmountInput = number | string;

@@ -1,9 +1,9 @@
 import type { ComplianceStatus } from '@concierge-ts/domain';
 import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
-import { type ConciergeError, conciergeError } from './errors';
-import type { ControllableClock, StoredEvent, UserRecord } from './ports';
-import type { ConciergeService, OperatorOutputAction } from './service';
-import { type EventView, isoTime, type OutputView, type RequestView, type UserView } from './views';
+import { type ConciergeError, conciergeError } from './errors.js';
+import type { ControllableClock, StoredEvent, UserRecord } from './ports.js';
+import type { ConciergeService, OperatorOutputAction } from './service.js';
+import { type EventView, isoTime, type OutputView, type RequestView, type UserView } from './views.js';
 
 /**
  * The sandbox operator (SPEC section 9): what a human at the provider would do, on

@@ -1,6 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
-import { type ConciergeError, conciergeError } from './errors';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageQuery } from './views';
+import { type ConciergeError, conciergeError } from './errors.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageQuery } from './views.js';
 
 /** Checks a page query: `page[number]` ≥ 1, 1 ≤ `page[size]` ≤ 500. */
 export const pageBounds = (

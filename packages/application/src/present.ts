@@ -1,5 +1,5 @@
 import type { Balance, Output, Port, Request } from '@concierge-ts/domain';
-import type { UserRecord, WithdrawalInstructionRecord } from './ports';
+import type { UserRecord, WithdrawalInstructionRecord } from './ports.js';
 import {
   isoTime,
   isoTimeOrNull,
@@ -8,7 +8,7 @@ import {
   type RequestView,
   type UserView,
   type WithdrawalInstructionView,
-} from './views';
+} from './views.js';
 
 /** Entities as the API shows them. */
 

@@ -1,8 +1,8 @@
 import { errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
-import type { ConciergeClient } from './client';
-import { type ConciergeError, conciergeError } from './errors';
-import type { UserRecord } from './ports';
-import type { ConciergeService } from './service';
+import type { ConciergeClient } from './client.js';
+import { type ConciergeError, conciergeError } from './errors.js';
+import type { UserRecord } from './ports.js';
+import type { ConciergeService } from './service.js';
 
 const lift = <T>(result: Result<T, ConciergeError>): ResultAsync<T, ConciergeError> =>
   result.isOk() ? okAsync(result.value) : errAsync(result.error);

@@ -54,9 +54,9 @@ import type {
   ListWithdrawalInstructionsQuery,
   UpdateMeInput,
   UpdateRequestInput,
-} from './client';
-import { type ConciergeError, conciergeError, fromDomainError } from './errors';
-import { pageOf } from './page';
+} from './client.js';
+import { type ConciergeError, conciergeError, fromDomainError } from './errors.js';
+import { pageOf } from './page.js';
 import type {
   Clock,
   EventStore,
@@ -71,9 +71,9 @@ import type {
   StoredEvent,
   UserRecord,
   WithdrawalInstructionRecord,
-} from './ports';
-import { NO_MAGIC } from './ports';
-import { presentInstruction, presentOutput, presentPort, presentRequest, presentUser } from './present';
+} from './ports.js';
+import { NO_MAGIC } from './ports.js';
+import { presentInstruction, presentOutput, presentPort, presentRequest, presentUser } from './present.js';
 import {
   type EstimateView,
   isoTime,
@@ -85,7 +85,7 @@ import {
   type RequestWithOutputs,
   type UserView,
   type WithdrawalInstructionView,
-} from './views';
+} from './views.js';
 
 export interface ServiceDeps {
   readonly repositories: Repositories;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runDemo } from './demo';
+import { runDemo } from './demo.js';
 
 describe('the demo', () => {
   it('finishes the request with the planned outcomes and conserves money', async () => {

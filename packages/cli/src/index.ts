@@ -1,1 +1,1 @@
-export { type DemoOptions, type DemoSummary, runDemo } from './demo';
+export { type DemoOptions, type DemoSummary, runDemo } from './demo.js';

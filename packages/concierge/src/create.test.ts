@@ -2,7 +2,7 @@ import { createRecordingLogger } from '@concierge-ts/adapter-logging';
 import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
 import { createSandboxApp } from '@concierge-ts/sandbox-server';
 import { describe, expect, it } from 'vitest';
-import { type Concierge, createConcierge } from './create';
+import { type Concierge, createConcierge } from './create.js';
 
 /** The same small payout, whatever the mode: the point of one entry point. */
 const payOne = async (concierge: Concierge) => {

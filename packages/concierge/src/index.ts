@@ -1,15 +1,15 @@
-// The public API: start with createConcierge; everything else an integrator needs is re-exported.
+// The public API of concierge-ts, by name: what an integrator's code uses. Everything else
+// stays inside the packages; advanced users have `concierge-ts/domain` (the whole model)
+// and `concierge-ts/testing` (contract suite, arbitraries, a recording logger).
+
+// Webhooks: verify, apply each event once and never backwards, sign test deliveries.
 export {
   type ApplyOutcome,
-  type BackoffOptions,
-  createHttpConciergeClient,
-  createHttpSandboxOperator,
-  DEFAULT_BACKOFF,
-  DEFAULT_RETRIES,
   EventLedger,
-  type HttpConciergeClientOptions,
-  type HttpSandboxOperatorOptions,
-  type RateLimit,
+  type ReceivedEvent,
+  signTestWebhook,
+  type TestWebhook,
+  type TestWebhookEvent,
   type TrackedResource,
   verifyWebhook,
   WEBHOOK_AUTH_HEADER,
@@ -17,16 +17,80 @@ export {
   type WebhookRefusal,
   webhookSignature,
 } from '@concierge-ts/adapter-http';
-export * from '@concierge-ts/adapter-logging';
+// Loggers, with secrets and account numbers redacted.
+export {
+  type ConsoleLoggerOptions,
+  createConsoleLogger,
+  createPinoLogger,
+  type PinoLoggerOptions,
+  type RedactionOptions,
+  silentLogger,
+  withLogging,
+  withSecrets,
+} from '@concierge-ts/adapter-logging';
+// The in-process sandbox behind `mode: 'memory'`, and its magic values.
 export {
   createInMemoryConcierge,
   type InMemoryConcierge,
   type InMemoryConciergeOptions,
   MAGIC_ACCOUNT_SUFFIXES,
-  MAGIC_VALUES,
-  ManualClock,
-  OffsetClock,
 } from '@concierge-ts/adapter-memory';
-export * from '@concierge-ts/application';
-export * from '@concierge-ts/domain';
-export * from './create';
+export type { LogFields, Logger, LogLevel } from '@concierge-ts/application';
+// The client, what it takes and what it answers.
+export {
+  type AmountInput,
+  allPages,
+  type CallOptions,
+  type ComplianceStatus,
+  type ConciergeClient,
+  type ConciergeError,
+  type ConciergeErrorType,
+  type CreateOutputInput,
+  type CreateRequestInput,
+  type CreateUserInput,
+  type CreateWithdrawalInstructionInput,
+  DEFAULT_PAGE_SIZE,
+  type EstimateInput,
+  type EstimateLineView,
+  type EstimateView,
+  type EventView,
+  isConciergeError,
+  type ListOutputsQuery,
+  type ListRequestsQuery,
+  type ListWithdrawalInstructionsQuery,
+  MAX_PAGE_SIZE,
+  type OutputView,
+  type Page,
+  type PageQuery,
+  type PortView,
+  type RequestView,
+  type RequestWithOutputs,
+  type ResourceType,
+  type SandboxOperator,
+  type UpdateMeInput,
+  type UpdateRequestInput,
+  type UserView,
+  type WithdrawalInstructionView,
+} from '@concierge-ts/application';
+// States, reasons and money as the views carry them.
+export {
+  type CancellationReason,
+  type Currency,
+  FINAL_OUTPUT_STATES,
+  FINAL_REQUEST_STATES,
+  formatMoney,
+  type Money,
+  moneyText,
+  OUTPUT_STATES,
+  type OutputCounters,
+  type OutputState,
+  type ParseMoneyOptions,
+  parseMoney,
+  type Rate,
+  REQUEST_STATES,
+  type RejectionReason,
+  type RequestState,
+  rateText,
+} from '@concierge-ts/domain';
+// Start here: one client, in memory or over HTTP.
+export { type Concierge, type ConciergeOptions, createConcierge, parseConciergeOptions } from './create.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cancelRequest } from './aggregate';
-import { isFinalRequestState, updateRequest } from './request';
+import { cancelRequest } from './aggregate.js';
+import { isFinalRequestState, updateRequest } from './request.js';
 import {
   absorbingViolations,
   arbRequestWithOutputs,
@@ -16,7 +16,7 @@ import {
   runScenario,
   snapshot,
   workingViolations,
-} from './testing';
+} from './testing/index.js';
 
 const test = propertyTest(it);
 

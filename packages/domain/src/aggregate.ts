@@ -1,11 +1,11 @@
 import { err, ok, type Result } from 'neverthrow';
-import type { MoneyMovement } from './balance';
-import type { CheckVerdict } from './checks';
-import { countNew, type OutputCounters, openOutputs } from './counters';
-import type { Currency } from './currency';
-import { type DomainError, guardFailed, invalidTransition } from './errors';
-import { type DomainEvent, outputEvent, requestEvent } from './events';
-import { type Money, money } from './money';
+import type { MoneyMovement } from './balance.js';
+import type { CheckVerdict } from './checks.js';
+import { countNew, type OutputCounters, openOutputs } from './counters.js';
+import type { Currency } from './currency.js';
+import { type DomainError, guardFailed, invalidTransition } from './errors.js';
+import { type DomainEvent, outputEvent, requestEvent } from './events.js';
+import { type Money, money } from './money.js';
 import {
   createOutput,
   type NewOutput,
@@ -14,15 +14,15 @@ import {
   type OutputTrigger,
   priceOutputEntity,
   transitionOutput,
-} from './output';
-import { divideByRate, type OutputPrice } from './pricing';
+} from './output.js';
+import { divideByRate, type OutputPrice } from './pricing.js';
 import {
   createRequest,
   type NewRequest,
   type Request,
   type RequestTrigger,
   transitionRequest,
-} from './request';
+} from './request.js';
 
 /**
  * Operations on the request aggregate. Each takes the request (and the outputs it

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { startWorking } from './aggregate';
-import { applyMovement, type Balance, emptyBalance, isConserved, type MoneyMovement } from './balance';
-import type { Currency } from './currency';
-import { money } from './money';
+import { startWorking } from './aggregate.js';
+import { applyMovement, type Balance, emptyBalance, isConserved, type MoneyMovement } from './balance.js';
+import type { Currency } from './currency.js';
+import { money } from './money.js';
 import {
   arbCurrency,
   arbScenario,
@@ -11,7 +11,7 @@ import {
   outputsOf,
   propertyTest,
   runScenario,
-} from './testing';
+} from './testing/index.js';
 
 const test = propertyTest(it);
 

@@ -1,7 +1,7 @@
 import { err, ok, type Result } from 'neverthrow';
-import type { Currency } from './currency';
-import type { DomainError } from './errors';
-import { type Money, money } from './money';
+import type { Currency } from './currency.js';
+import type { DomainError } from './errors.js';
+import { type Money, money } from './money.js';
 
 /**
  * A payer's money in one currency, SPEC section 4. Every movement keeps

@@ -1,8 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { acceptanceChecks, type CheckInput } from './checks';
-import { money } from './money';
-import { arbCheckInput, arbComplianceStatus, arbCountryCode, arbCurrency, propertyTest } from './testing';
+import { acceptanceChecks, type CheckInput } from './checks.js';
+import { money } from './money.js';
+import {
+  arbCheckInput,
+  arbComplianceStatus,
+  arbCountryCode,
+  arbCurrency,
+  propertyTest,
+} from './testing/index.js';
 
 const test = propertyTest(it);
 

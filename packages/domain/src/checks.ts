@@ -1,6 +1,6 @@
-import type { Money } from './money';
-import type { RejectionReason } from './output';
-import type { Port } from './port';
+import type { Money } from './money.js';
+import type { RejectionReason } from './output.js';
+import type { Port } from './port.js';
 
 export type ComplianceStatus = 'pending' | 'approved' | 'rejected';
 

@@ -1,4 +1,4 @@
-import { OUTPUT_STATES, type OutputState } from './output';
+import { OUTPUT_STATES, type OutputState } from './output.js';
 
 /** Outputs of a request by state, kept per transition (never recounted). */
 export type OutputCounters = { readonly [S in OutputState]: number } & { readonly total: number };

@@ -1,6 +1,6 @@
 import * as isoCurrencies from 'dinero.js/bigint/currencies';
 import { err, ok, type Result } from 'neverthrow';
-import type { DomainError } from './errors';
+import type { DomainError } from './errors.js';
 
 /** An ISO 4217 currency: its upper-case code and its number of minor-unit decimals. */
 export interface Currency {

@@ -1,5 +1,5 @@
-import { OUTPUT_STATES, type OutputState } from './output';
-import { REQUEST_STATES, type RequestState } from './request';
+import { OUTPUT_STATES, type OutputState } from './output.js';
+import { REQUEST_STATES, type RequestState } from './request.js';
 
 /** Event types, SPEC section 8: `concierge_request_<state>` and `concierge_request_output_<state>`. */
 export type RequestEventType = `concierge_request_${RequestState}`;

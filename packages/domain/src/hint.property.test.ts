@@ -1,12 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { produceQuote } from './aggregate';
-import { bindHint, HINT_VALIDITY_MS, matchHint } from './hint';
-import { createOutput, type Output } from './output';
-import { type PortCode, parsePortCode } from './port';
-import { estimate, type OutputTarget } from './pricing';
-import { createRequest, type Request } from './request';
-import { arbOutputTarget, arbPortCode, arbPriceQuote, deepFreeze, propertyTest, unwrap } from './testing';
+import { produceQuote } from './aggregate.js';
+import { bindHint, HINT_VALIDITY_MS, matchHint } from './hint.js';
+import { createOutput, type Output } from './output.js';
+import { type PortCode, parsePortCode } from './port.js';
+import { estimate, type OutputTarget } from './pricing.js';
+import { createRequest, type Request } from './request.js';
+import {
+  arbOutputTarget,
+  arbPortCode,
+  arbPriceQuote,
+  deepFreeze,
+  propertyTest,
+  unwrap,
+} from './testing/index.js';
 
 const test = propertyTest(it);
 

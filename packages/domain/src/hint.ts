@@ -1,8 +1,8 @@
 import { err, ok, type Result } from 'neverthrow';
-import type { DomainError, HintRefusal } from './errors';
-import type { Output } from './output';
-import type { Estimate, OutputPrice, OutputTarget } from './pricing';
-import type { Request } from './request';
+import type { DomainError, HintRefusal } from './errors.js';
+import type { Output } from './output.js';
+import type { Estimate, OutputPrice, OutputTarget } from './pricing.js';
+import type { Request } from './request.js';
 
 /** A hint token is valid for 10 minutes after its estimate. */
 export const HINT_VALIDITY_MS = 10 * 60_000;

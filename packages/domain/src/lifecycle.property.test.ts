@@ -10,9 +10,9 @@ import {
   requestQuote,
   startWorking,
   stepOutput,
-} from './aggregate';
-import { type OutputCounters, recount } from './counters';
-import { money } from './money';
+} from './aggregate.js';
+import { type OutputCounters, recount } from './counters.js';
+import { money } from './money.js';
 import {
   FINAL_OUTPUT_STATES,
   OUTPUT_STATES,
@@ -22,7 +22,7 @@ import {
   type OutputState,
   type OutputTrigger,
   transitionOutput,
-} from './output';
+} from './output.js';
 import {
   FINAL_REQUEST_STATES,
   REQUEST_STATES,
@@ -33,7 +33,7 @@ import {
   type RequestTrigger,
   transitionRequest,
   updateRequest,
-} from './request';
+} from './request.js';
 import {
   arbCounters,
   arbOutputRecord,
@@ -43,7 +43,7 @@ import {
   arbRequestState,
   deepFreeze,
   propertyTest,
-} from './testing';
+} from './testing/index.js';
 
 const test = propertyTest(it);
 

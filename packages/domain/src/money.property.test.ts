@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { currencyOf } from './currency';
-import { formatMoney, MAX_MAJOR_UNITS, moneyText, moneyToNumber, parseMoney } from './money';
-import { findActivePort, parsePortCode } from './port';
-import { parseFee, parseRate, RATE_SCALE } from './rate';
+import { currencyOf } from './currency.js';
+import { formatMoney, MAX_MAJOR_UNITS, moneyText, moneyToNumber, parseMoney } from './money.js';
+import { findActivePort, parsePortCode } from './port.js';
+import { parseFee, parseRate, RATE_SCALE } from './rate.js';
 import {
   arbAmountSpelling,
   arbAnyMoney,
@@ -17,7 +17,7 @@ import {
   decimalText,
   propertyTest,
   SPEC_CURRENCIES,
-} from './testing';
+} from './testing/index.js';
 
 const test = propertyTest(it);
 

@@ -1,8 +1,8 @@
 import { dinero, toDecimal } from 'dinero.js/bigint';
 import { err, ok, type Result } from 'neverthrow';
-import { type Currency, currencyOf, dineroCurrency } from './currency';
-import { formatScaled, parseDecimal, pow10 } from './decimal';
-import type { DomainError, MoneyRefusal } from './errors';
+import { type Currency, currencyOf, dineroCurrency } from './currency.js';
+import { formatScaled, parseDecimal, pow10 } from './decimal.js';
+import type { DomainError, MoneyRefusal } from './errors.js';
 
 /**
  * Money as it is kept in entities: a compact value (minor units as a bigint, the

@@ -1,8 +1,8 @@
 import { err, ok, type Result } from 'neverthrow';
-import { type DomainError, guardFailed, invalidTransition } from './errors';
-import type { Money } from './money';
-import type { PortCode } from './port';
-import type { OutputPrice, OutputTarget } from './pricing';
+import { type DomainError, guardFailed, invalidTransition } from './errors.js';
+import type { Money } from './money.js';
+import type { PortCode } from './port.js';
+import type { OutputPrice, OutputTarget } from './pricing.js';
 
 export const OUTPUT_STATES = [
   'accepting',

@@ -1,7 +1,7 @@
 import { err, ok, type Result } from 'neverthrow';
-import { type Currency, currencyOf } from './currency';
-import type { DomainError } from './errors';
-import type { Money } from './money';
+import { type Currency, currencyOf } from './currency.js';
+import type { DomainError } from './errors.js';
+import type { Money } from './money.js';
 
 /** `ar_ars`: an ISO 3166-1 alpha-2 country and an ISO 4217 currency, lower case. */
 export type PortCode = string & { readonly __brand: 'PortCode' };

@@ -1,10 +1,10 @@
 import { convert, dinero, down, toSnapshot, transformScale } from 'dinero.js/bigint';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { dineroCurrency } from './currency';
-import { money } from './money';
-import { multiplyByRate } from './pricing';
-import { RATE_SCALE } from './rate';
+import { dineroCurrency } from './currency.js';
+import { money } from './money.js';
+import { multiplyByRate } from './pricing.js';
+import { RATE_SCALE } from './rate.js';
 
 /**
  * budget → amount is plain bigint arithmetic on the hot path (a million outputs);

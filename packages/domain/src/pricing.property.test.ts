@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { produceQuote } from './aggregate';
-import type { Currency } from './currency';
-import { type Money, moneyText, parseMoney } from './money';
-import type { Output } from './output';
-import { type PortCode, parsePortCode } from './port';
-import { allInRate, estimate, type OutputPrice, priceOutput, totalToSpend } from './pricing';
-import { createRequest } from './request';
+import { produceQuote } from './aggregate.js';
+import type { Currency } from './currency.js';
+import { type Money, moneyText, parseMoney } from './money.js';
+import type { Output } from './output.js';
+import { type PortCode, parsePortCode } from './port.js';
+import { allInRate, estimate, type OutputPrice, priceOutput, totalToSpend } from './pricing.js';
+import { createRequest } from './request.js';
 import {
   arbCurrency,
   arbMoney,
@@ -22,7 +22,7 @@ import {
   runScenario,
   scenarioPrice,
   unwrap,
-} from './testing';
+} from './testing/index.js';
 
 const test = propertyTest(it);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { moneyText, parseMoney } from './money';
-import { priceOutput, totalToSpend } from './pricing';
-import { parseFee, parseRate, rateText } from './rate';
+import { moneyText, parseMoney } from './money.js';
+import { priceOutput, totalToSpend } from './pricing.js';
+import { parseFee, parseRate, rateText } from './rate.js';
 
 const CLP = { code: 'CLP', exponent: 0 };
 const USD = { code: 'USD', exponent: 2 };

@@ -1,7 +1,7 @@
-import type { Currency } from './currency';
-import { divideFloor, divideUp, pow10 } from './decimal';
-import { type Money, money } from './money';
-import { RATE_ONE, RATE_SCALE, type Rate } from './rate';
+import type { Currency } from './currency.js';
+import { divideFloor, divideUp, pow10 } from './decimal.js';
+import { type Money, money } from './money.js';
+import { RATE_ONE, RATE_SCALE, type Rate } from './rate.js';
 
 /**
  * Pricing, SPEC section 6. `rate` is destination units per origin unit, `fee` a

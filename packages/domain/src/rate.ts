@@ -1,6 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
-import { formatScaled, parseDecimal, pow10 } from './decimal';
-import type { DomainError } from './errors';
+import { formatScaled, parseDecimal, pow10 } from './decimal.js';
+import type { DomainError } from './errors.js';
 
 /** Rates and fee fractions carry 8 decimal places: value = units / 10^8. */
 export const RATE_SCALE = 8;

@@ -14,14 +14,14 @@ import {
   requestQuote,
   startWorking,
   stepOutput,
-} from './aggregate';
-import { applyMovement, type Balance, emptyBalance, isConserved } from './balance';
-import { recount } from './counters';
-import type { DomainError } from './errors';
-import { money } from './money';
-import type { Output, OutputState } from './output';
-import type { Request, RequestState } from './request';
-import { arbScenarioConfig, deepFreeze, type ScenarioConfig, scenarioPrice } from './testing';
+} from './aggregate.js';
+import { applyMovement, type Balance, emptyBalance, isConserved } from './balance.js';
+import { recount } from './counters.js';
+import type { DomainError } from './errors.js';
+import { money } from './money.js';
+import type { Output, OutputState } from './output.js';
+import type { Request, RequestState } from './request.js';
+import { arbScenarioConfig, deepFreeze, type ScenarioConfig, scenarioPrice } from './testing/index.js';
 
 /**
  * Model-based test of one request and its outputs (fast-check `fc.commands` + `fc.modelRun`).

@@ -1,8 +1,8 @@
 import { err, ok, type Result } from 'neverthrow';
-import { emptyCounters, type OutputCounters, openOutputs } from './counters';
-import { type DomainError, guardFailed, invalidTransition } from './errors';
-import type { Money } from './money';
-import type { PortCode } from './port';
+import { emptyCounters, type OutputCounters, openOutputs } from './counters.js';
+import { type DomainError, guardFailed, invalidTransition } from './errors.js';
+import type { Money } from './money.js';
+import type { PortCode } from './port.js';
 
 export const REQUEST_STATES = [
   'draft',

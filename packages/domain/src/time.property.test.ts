@@ -10,10 +10,10 @@ import {
   produceQuote,
   requestQuote,
   stepOutput,
-} from './aggregate';
-import { money } from './money';
-import type { Output } from './output';
-import type { Request } from './request';
+} from './aggregate.js';
+import { money } from './money.js';
+import type { Output } from './output.js';
+import type { Request } from './request.js';
 import {
   arbRequestRecord,
   arbScenarioConfig,
@@ -22,7 +22,7 @@ import {
   type ScenarioConfig,
   scenarioPrice,
   unwrap,
-} from './testing';
+} from './testing/index.js';
 
 const test = propertyTest(it);
 

@@ -20,9 +20,9 @@ import type { ConciergeClient, ConciergeError, PageQuery } from '@concierge-ts/a
 import { OUTPUT_STATES, type OutputState, REQUEST_STATES, type RequestState } from '@concierge-ts/domain';
 import { type Context, Hono } from 'hono';
 import { err, ok, type Result } from 'neverthrow';
-import type { Callers } from './caller';
-import { readJsonBody } from './request-body';
-import { answer, sendError } from './respond';
+import type { Callers } from './caller.js';
+import { readJsonBody } from './request-body.js';
+import { answer, sendError } from './respond.js';
 
 const badParameter = (parameter: string, detail: string): ConciergeError => ({
   type: 'bad_request',

@@ -4,12 +4,12 @@ import type { InMemoryConcierge } from '@concierge-ts/adapter-memory';
 import { conciergeError, type Logger } from '@concierge-ts/application';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { apiRoutes } from './api-routes';
-import { Callers } from './caller';
-import { operatorRoutes } from './operator-routes';
-import { logWebhookAttempt, requestIdOf, requestLogging } from './request-logging';
-import { sendError } from './respond';
-import { WebhookDelivery, type WebhookDeliveryOptions } from './webhook-delivery';
+import { apiRoutes } from './api-routes.js';
+import { Callers } from './caller.js';
+import { operatorRoutes } from './operator-routes.js';
+import { logWebhookAttempt, requestIdOf, requestLogging } from './request-logging.js';
+import { sendError } from './respond.js';
+import { WebhookDelivery, type WebhookDeliveryOptions } from './webhook-delivery.js';
 
 export interface SandboxAppOptions {
   /** Requests per second per API key; 0 turns limiting off (default 5, as the service). */

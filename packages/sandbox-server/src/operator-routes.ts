@@ -3,9 +3,9 @@ import type { ConciergeError, OperatorOutputAction, SandboxOperator } from '@con
 import type { ComplianceStatus } from '@concierge-ts/domain';
 import { type Context, Hono } from 'hono';
 import { err, ok, type Result } from 'neverthrow';
-import type { Callers } from './caller';
-import { readJsonBody } from './request-body';
-import { answer, sendError } from './respond';
+import type { Callers } from './caller.js';
+import { readJsonBody } from './request-body.js';
+import { answer, sendError } from './respond.js';
 
 /** Operator bodies are plain JSON objects (SPEC section 9); the service judges their fields. */
 const plainObject = (json: unknown): Result<Record<string, unknown>, ConciergeError> =>

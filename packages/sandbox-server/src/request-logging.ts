@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@concierge-ts/application';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { DeliveryAttempt } from './webhook-delivery';
+import type { DeliveryAttempt } from './webhook-delivery.js';
 
 type WritableLevel = Exclude<Logger['level'], 'silent'>;
 

@@ -3,9 +3,9 @@ import { createPinoLogger, type PinoLoggerOptions } from '@concierge-ts/adapter-
 import { createInMemoryConcierge, type InMemoryConcierge, OffsetClock } from '@concierge-ts/adapter-memory';
 import type { Logger, LogLevel } from '@concierge-ts/application';
 import { err, ok, type Result } from 'neverthrow';
-import { createSandboxApp, type SandboxApp, type SandboxAppOptions } from './app';
-import { readConfig, type SandboxConfig } from './config';
-import { type Listening, listenOnLoopback } from './listen';
+import { createSandboxApp, type SandboxApp, type SandboxAppOptions } from './app.js';
+import { readConfig, type SandboxConfig } from './config.js';
+import { type Listening, listenOnLoopback } from './listen.js';
 
 export interface StartSandboxOptions {
   /** Where the configuration is read (default `process.env`). */

@@ -1,7 +1,7 @@
 import { encodeEventDocument, WEBHOOK_AUTH_HEADER, webhookSignature } from '@concierge-ts/adapter-http';
 import type { InMemoryConcierge } from '@concierge-ts/adapter-memory';
 import { eventView, isoTime, type StoredEvent } from '@concierge-ts/application';
-import type { Callers } from './caller';
+import type { Callers } from './caller.js';
 
 export interface WebhookDeliveryOptions {
   /** Where POSTs go through (default: the global fetch). */

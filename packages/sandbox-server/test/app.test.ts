@@ -1,6 +1,6 @@
 import { createInMemoryConcierge, type InMemoryConcierge } from '@concierge-ts/adapter-memory';
 import { describe, expect, it } from 'vitest';
-import { createSandboxApp, readConfig, type SandboxApp } from '../src';
+import { createSandboxApp, readConfig, type SandboxApp } from '../src/index.js';
 
 const setup = (options: Parameters<typeof createSandboxApp>[1] = {}) => {
   const concierge = createInMemoryConcierge();

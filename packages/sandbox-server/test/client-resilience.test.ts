@@ -6,8 +6,8 @@ import {
 import { createInMemoryConcierge, type InMemoryConcierge } from '@concierge-ts/adapter-memory';
 import type { CreateOutputInput } from '@concierge-ts/application';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSandboxApp } from '../src';
-import { type Fault, faultsFor, startChaosServer } from './chaos-server';
+import { createSandboxApp } from '../src/index.js';
+import { type Fault, faultsFor, startChaosServer } from './chaos-server.js';
 
 const OUTPUTS = '/api/concierge_request_outputs';
 const REQUESTS = '/api/concierge_requests';

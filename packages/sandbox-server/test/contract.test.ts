@@ -1,5 +1,5 @@
 import { describeConciergeClient } from '@concierge-ts/adapter-memory/testing';
-import { httpHarness } from './harness';
+import { httpHarness } from './harness.js';
 
 // The same suite as the in-memory client, unchanged, over HTTP: in-process and on loopback.
 describeConciergeClient(

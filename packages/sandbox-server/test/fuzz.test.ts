@@ -1,7 +1,7 @@
 import { createInMemoryConcierge, type InMemoryConcierge } from '@concierge-ts/adapter-memory';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createSandboxApp, type SandboxApp } from '../src';
+import { createSandboxApp, type SandboxApp } from '../src/index.js';
 
 /**
  * Thousands of random and malformed requests against the app, in-process: never a 5xx,

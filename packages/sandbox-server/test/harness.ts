@@ -5,7 +5,7 @@ import {
 } from '@concierge-ts/adapter-http';
 import { createInMemoryConcierge, type InMemoryConciergeOptions } from '@concierge-ts/adapter-memory';
 import type { ContractHarness } from '@concierge-ts/adapter-memory/testing';
-import { createSandboxApp, inProcessFetch, listenOnLoopback, type SandboxAppOptions } from '../src';
+import { createSandboxApp, inProcessFetch, listenOnLoopback, type SandboxAppOptions } from '../src/index.js';
 
 /** A sandbox app on an in-process concierge, with HTTP clients for two masters. */
 export const httpHarness = async (

@@ -10,7 +10,13 @@ import { createInMemoryConcierge, type InMemoryConcierge } from '@concierge-ts/a
 import fc from 'fast-check';
 import type { Result } from 'neverthrow';
 import { describe, expect, it } from 'vitest';
-import { createSandboxApp, createSandboxLogger, inProcessFetch, type SandboxApp, startSandbox } from '../src';
+import {
+  createSandboxApp,
+  createSandboxLogger,
+  inProcessFetch,
+  type SandboxApp,
+  startSandbox,
+} from '../src/index.js';
 
 /**
  * The logging issue's promise: a debug-level run of the sandbox through a full flow

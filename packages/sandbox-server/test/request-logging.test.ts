@@ -3,7 +3,12 @@ import { createRecordingLogger } from '@concierge-ts/adapter-logging';
 import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
 import type { Logger, LogLevel } from '@concierge-ts/application';
 import { describe, expect, it, vi } from 'vitest';
-import { createSandboxApp, createSandboxLogger, type SandboxApp, type SandboxAppOptions } from '../src';
+import {
+  createSandboxApp,
+  createSandboxLogger,
+  type SandboxApp,
+  type SandboxAppOptions,
+} from '../src/index.js';
 
 interface Line {
   readonly level: number;

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { EventLedger, type ReceivedEvent, verifyWebhook } from '@concierge-ts/adapter-http';
 import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSandboxApp, type DeliveryAttempt, type SandboxApp } from '../src';
-import { httpHarness } from './harness';
+import { createSandboxApp, type DeliveryAttempt, type SandboxApp } from '../src/index.js';
+import { httpHarness } from './harness.js';
 
 interface Received {
   readonly headers: IncomingHttpHeaders;

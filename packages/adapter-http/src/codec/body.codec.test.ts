@@ -18,7 +18,7 @@ import {
   encodeRequestQuoteBody,
   encodeUpdateMeBody,
   encodeUpdateRequestBody,
-} from './body.codec';
+} from './body.codec.js';
 
 const wire = (body: unknown): unknown => JSON.parse(JSON.stringify(body));
 

@@ -11,7 +11,7 @@ import type {
 } from '@concierge-ts/application';
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
-import { pointerOf, RESOURCE_TYPES, toOne, valueAt, wireId } from './json-api';
+import { pointerOf, RESOURCE_TYPES, toOne, valueAt, wireId } from './json-api.js';
 
 /**
  * Bodies a server receives (SPEC sections 5 and 7), both ways: decoders for the server,

@@ -8,7 +8,7 @@ import {
   arbRequestView,
   arbUserView,
   arbWithdrawalInstructionView,
-} from '../testing/arbitraries';
+} from '../testing/arbitraries.js';
 import {
   decodeRequestWithOutputs,
   documents,
@@ -16,15 +16,15 @@ import {
   encodeRequestWithOutputs,
   pageFromDocument,
   withPage,
-} from './document.codec';
-import { encodeEstimate } from './estimate.codec';
-import { decodeWith } from './json-api';
-import { encodeOutput } from './output.codec';
-import { decodeOutputPage, fastOutputList } from './output-list.fast';
-import { encodePort } from './port.codec';
-import { encodeRequest } from './request.codec';
-import { encodeUser } from './user.codec';
-import { encodeWithdrawalInstruction } from './withdrawal-instruction.codec';
+} from './document.codec.js';
+import { encodeEstimate } from './estimate.codec.js';
+import { decodeWith } from './json-api.js';
+import { encodeOutput } from './output.codec.js';
+import { decodeOutputPage, fastOutputList } from './output-list.fast.js';
+import { encodePort } from './port.codec.js';
+import { encodeRequest } from './request.codec.js';
+import { encodeUser } from './user.codec.js';
+import { encodeWithdrawalInstruction } from './withdrawal-instruction.codec.js';
 
 /** Through the wire and back: encode, serialise, parse, decode. */
 const wire = (document: unknown): unknown => JSON.parse(JSON.stringify(document));

@@ -9,14 +9,14 @@ import {
 } from '@concierge-ts/application';
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
-import { estimateResource } from './estimate.codec';
-import { eventResource } from './event.codec';
-import { decodeWith, pageLinks, pageMeta, RESOURCE_TYPES } from './json-api';
-import { encodeOutput, outputResource } from './output.codec';
-import { portResource } from './port.codec';
-import { encodeRequest, requestResource } from './request.codec';
-import { userResource } from './user.codec';
-import { withdrawalInstructionResource } from './withdrawal-instruction.codec';
+import { estimateResource } from './estimate.codec.js';
+import { eventResource } from './event.codec.js';
+import { decodeWith, pageLinks, pageMeta, RESOURCE_TYPES } from './json-api.js';
+import { encodeOutput, outputResource } from './output.codec.js';
+import { portResource } from './port.codec.js';
+import { encodeRequest, requestResource } from './request.codec.js';
+import { userResource } from './user.codec.js';
+import { withdrawalInstructionResource } from './withdrawal-instruction.codec.js';
 
 /** Top-level documents: one resource in `data`, or a page of them with `links.next`. */
 export const single = <S extends z.ZodType>(resource: S) => z.object({ data: resource });

@@ -1,6 +1,6 @@
 import { type ConciergeError, conciergeError } from '@concierge-ts/application';
 import { describe, expect, it } from 'vitest';
-import { decodeErrorResponse, encodeError, httpStatusOf } from './error.codec';
+import { decodeErrorResponse, encodeError, httpStatusOf } from './error.codec.js';
 
 describe('errors on the wire', () => {
   it('round-trips every kind of refusal through a JSON:API error document', () => {

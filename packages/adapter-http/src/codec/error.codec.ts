@@ -1,6 +1,6 @@
 import { type ConciergeError, type ConciergeErrorType, STATUS_OF } from '@concierge-ts/application';
 import { match } from 'ts-pattern';
-import { type ErrorDocumentWire, type ErrorObjectWire, errorDocument } from './json-api';
+import { type ErrorDocumentWire, type ErrorObjectWire, errorDocument } from './json-api.js';
 
 /** The API's error taxonomy both ways: `ConciergeError` ↔ JSON:API error document (SPEC section 7). */
 

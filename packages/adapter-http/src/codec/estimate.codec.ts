@@ -1,9 +1,9 @@
 import type { EstimateLineView, EstimateView } from '@concierge-ts/application';
 import type { Money, Rate } from '@concierge-ts/domain';
 import { z } from 'zod';
-import { RESOURCE_TYPES, wireId } from './json-api';
-import { readCurrency, readMoney, readRateOrNull, readTime } from './reader';
-import { encodeMoney, encodeRate, wireNumber } from './values';
+import { RESOURCE_TYPES, wireId } from './json-api.js';
+import { readCurrency, readMoney, readRateOrNull, readTime } from './reader.js';
+import { encodeMoney, encodeRate, wireNumber } from './values.js';
 
 /** An estimate (SPEC section 6): answered at once, never persisted, with a hint token. */
 export const estimateLineWire = z.object({

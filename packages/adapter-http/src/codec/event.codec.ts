@@ -1,9 +1,9 @@
 import type { EventView, OutputView, RequestView } from '@concierge-ts/application';
 import { z } from 'zod';
-import { anyIdentifier, RESOURCE_TYPES, wireId } from './json-api';
-import { encodeOutput } from './output.codec';
-import { readTime, readTimeOrNull } from './reader';
-import { encodeRequest } from './request.codec';
+import { anyIdentifier, RESOURCE_TYPES, wireId } from './json-api.js';
+import { encodeOutput } from './output.codec.js';
+import { readTime, readTimeOrNull } from './reader.js';
+import { encodeRequest } from './request.codec.js';
 
 /**
  * An event (SPEC section 8). Receivers must accept every event type and ignore the ones

@@ -1,9 +1,9 @@
 import type { ConciergeError, OutputView, Page, PageQuery } from '@concierge-ts/application';
 import { OUTPUT_STATES, type OutputState } from '@concierge-ts/domain';
 import { ok, type Result } from 'neverthrow';
-import { documents, pageFromDocument } from './document.codec';
-import { decodeWith, pageLinks, pageMeta, RESOURCE_TYPES } from './json-api';
-import { decodeMoney, decodeRate, decodeTime, isDomainError, portCurrency } from './values';
+import { documents, pageFromDocument } from './document.codec.js';
+import { decodeWith, pageLinks, pageMeta, RESOURCE_TYPES } from './json-api.js';
+import { decodeMoney, decodeRate, decodeTime, isDomainError, portCurrency } from './values.js';
 
 /**
  * The hot path: a list of outputs (a payout batch can hold 10,000). zod's schema in

@@ -1,9 +1,9 @@
 import type { OutputView } from '@concierge-ts/application';
 import { OUTPUT_STATES } from '@concierge-ts/domain';
 import { z } from 'zod';
-import { looseToOne, RESOURCE_TYPES, wireId } from './json-api';
-import { readCurrency, readMoneyOrNull, readRateOrNull, readTime } from './reader';
-import { encodeMoneyOrNull, encodeRateOrNull, wireNumber } from './values';
+import { looseToOne, RESOURCE_TYPES, wireId } from './json-api.js';
+import { readCurrency, readMoneyOrNull, readRateOrNull, readTime } from './reader.js';
+import { encodeMoneyOrNull, encodeRateOrNull, wireNumber } from './values.js';
 
 /**
  * A request output (SPEC sections 4 and 7). `amount` is in the destination port's

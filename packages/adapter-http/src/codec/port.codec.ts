@@ -1,9 +1,9 @@
 import type { PortView } from '@concierge-ts/application';
 import type { Money } from '@concierge-ts/domain';
 import { z } from 'zod';
-import { RESOURCE_TYPES, wireId } from './json-api';
-import { readCurrency, readMoney } from './reader';
-import { encodeMoney, wireNumber } from './values';
+import { RESOURCE_TYPES, wireId } from './json-api.js';
+import { readCurrency, readMoney } from './reader.js';
+import { encodeMoney, wireNumber } from './values.js';
 
 /** A port of the catalog (SPEC section 1); its id is its code. Limits are in its own currency. */
 export const portAttributesWire = z.object({

@@ -1,6 +1,6 @@
 import type { Currency, Money, Rate } from '@concierge-ts/domain';
 import type { z } from 'zod';
-import { decodeMoney, decodeRate, decodeTime, isDomainError, portCurrency } from './values';
+import { decodeMoney, decodeRate, decodeTime, isDomainError, portCurrency } from './values.js';
 
 /**
  * Helpers for codec `decode` functions: each reads one wire value into its domain form,

@@ -7,9 +7,9 @@ import {
   REQUEST_STATES,
 } from '@concierge-ts/domain';
 import { z } from 'zod';
-import { anyIdentifier, looseToOne, RESOURCE_TYPES, wireId } from './json-api';
-import { readCurrency, readMoneyOrNull, readTime, readTimeOrNull } from './reader';
-import { encodeMoneyOrNull, wireNumber } from './values';
+import { anyIdentifier, looseToOne, RESOURCE_TYPES, wireId } from './json-api.js';
+import { readCurrency, readMoneyOrNull, readTime, readTimeOrNull } from './reader.js';
+import { encodeMoneyOrNull, wireNumber } from './values.js';
 
 const cancellationReasons = [...new Set(Object.values(CANCELLATION_REASONS))] as [
   CancellationReason,

@@ -1,9 +1,9 @@
 import type { UserView } from '@concierge-ts/application';
 import { currencyOf, type Money } from '@concierge-ts/domain';
 import { z } from 'zod';
-import { RESOURCE_TYPES, wireId } from './json-api';
-import { addIssue, readMoney, readTime } from './reader';
-import { encodeMoney, wireNumber } from './values';
+import { RESOURCE_TYPES, wireId } from './json-api.js';
+import { addIssue, readMoney, readTime } from './reader.js';
+import { encodeMoney, wireNumber } from './values.js';
 
 /** A user: the caller (`me`, a master user) or one it manages, with balances per currency. */
 export const userAttributesWire = z.object({

@@ -1,7 +1,7 @@
 import type { WithdrawalInstructionView } from '@concierge-ts/application';
 import { z } from 'zod';
-import { looseToOne, RESOURCE_TYPES, wireId } from './json-api';
-import { readTime } from './reader';
+import { looseToOne, RESOURCE_TYPES, wireId } from './json-api.js';
+import { readTime } from './reader.js';
 
 /** How to reach a payee's account: a label and a body of text fields (SPEC section 1). */
 export const withdrawalInstructionAttributesWire = z.object({

@@ -1,1 +1,1 @@
-export * from './arbitraries';
+export * from './arbitraries.js';

@@ -1,2 +1,2 @@
-export * from './arbitraries';
-export * from './contract';
+export * from './arbitraries.js';
+export * from './contract.js';

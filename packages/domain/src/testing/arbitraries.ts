@@ -1,22 +1,28 @@
 import * as isoCurrencies from 'dinero.js/bigint/currencies';
 import fc, { type Arbitrary } from 'fast-check';
 import type { Result } from 'neverthrow';
-import type { CheckInput, ComplianceStatus } from '../checks';
-import type { OutputCounters } from '../counters';
-import { type Currency, currencyOf } from '../currency';
-import type { DomainError, MoneyRefusal } from '../errors';
-import { MAX_MAJOR_UNITS, type Money, money } from '../money';
-import { OUTPUT_STATES, OUTPUT_TRIGGERS, type Output, type OutputState, type OutputTrigger } from '../output';
-import { type Port, type PortCatalog, type PortCode, parsePortCode } from '../port';
-import { allInRate, type OutputTarget, type PriceQuote, priceOutput } from '../pricing';
-import type { Rate } from '../rate';
+import type { CheckInput, ComplianceStatus } from '../checks.js';
+import type { OutputCounters } from '../counters.js';
+import { type Currency, currencyOf } from '../currency.js';
+import type { DomainError, MoneyRefusal } from '../errors.js';
+import { MAX_MAJOR_UNITS, type Money, money } from '../money.js';
+import {
+  OUTPUT_STATES,
+  OUTPUT_TRIGGERS,
+  type Output,
+  type OutputState,
+  type OutputTrigger,
+} from '../output.js';
+import { type Port, type PortCatalog, type PortCode, parsePortCode } from '../port.js';
+import { allInRate, type OutputTarget, type PriceQuote, priceOutput } from '../pricing.js';
+import type { Rate } from '../rate.js';
 import {
   REQUEST_STATES,
   REQUEST_TRIGGERS,
   type Request,
   type RequestState,
   type RequestTrigger,
-} from '../request';
+} from '../request.js';
 
 /**
  * fast-check arbitraries of the domain, for our own property tests and for integrators'.

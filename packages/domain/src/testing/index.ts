@@ -2,8 +2,8 @@
  * `@concierge-ts/domain/testing`: the fast-check arbitraries and scenario driver our own
  * property tests use, for integrators to reuse in theirs.
  */
-export * from './arbitraries';
-export * from './freeze';
-export * from './invariants';
-export * from './property';
-export * from './scenario';
+export * from './arbitraries.js';
+export * from './freeze.js';
+export * from './invariants.js';
+export * from './property.js';
+export * from './scenario.js';

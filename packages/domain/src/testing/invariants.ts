@@ -1,16 +1,16 @@
-import { isConserved } from '../balance';
-import { recount } from '../counters';
-import type { DomainEvent } from '../events';
+import { isConserved } from '../balance.js';
+import { recount } from '../counters.js';
+import type { DomainEvent } from '../events.js';
 import {
   isFinalOutputState,
   OUTPUT_STATES,
   OUTPUT_TRANSITIONS,
   type Output,
   type OutputState,
-} from '../output';
-import { isFinalRequestState, REQUEST_STATES, REQUEST_TRANSITIONS, type RequestState } from '../request';
-import type { ScenarioConfig, ScenarioState, ScenarioStep } from './scenario';
-import { destinationOf, outputsOf } from './scenario';
+} from '../output.js';
+import { isFinalRequestState, REQUEST_STATES, REQUEST_TRANSITIONS, type RequestState } from '../request.js';
+import type { ScenarioConfig, ScenarioState, ScenarioStep } from './scenario.js';
+import { destinationOf, outputsOf } from './scenario.js';
 
 /**
  * Invariants of SPEC sections 3, 4 and 8, checked from scratch on a scenario's world. Each

@@ -15,16 +15,16 @@ import {
   requestQuote,
   startWorking,
   stepOutput,
-} from '../aggregate';
-import { applyMovement, type Balance, emptyBalance, type MoneyMovement } from '../balance';
-import type { DomainError } from '../errors';
-import { money } from '../money';
-import { isFinalOutputState, OUTPUT_TRANSITIONS, type Output, type OutputTrigger } from '../output';
-import type { Port } from '../port';
-import { type OutputTarget, type PriceQuote, priceOutput } from '../pricing';
-import { isFinalRequestState, type Request } from '../request';
-import { arbPort, arbPriceQuote } from './arbitraries';
-import { deepFreeze } from './freeze';
+} from '../aggregate.js';
+import { applyMovement, type Balance, emptyBalance, type MoneyMovement } from '../balance.js';
+import type { DomainError } from '../errors.js';
+import { money } from '../money.js';
+import { isFinalOutputState, OUTPUT_TRANSITIONS, type Output, type OutputTrigger } from '../output.js';
+import type { Port } from '../port.js';
+import { type OutputTarget, type PriceQuote, priceOutput } from '../pricing.js';
+import { isFinalRequestState, type Request } from '../request.js';
+import { arbPort, arbPriceQuote } from './arbitraries.js';
+import { deepFreeze } from './freeze.js';
 
 /**
  * A small world to drive the request aggregate with random operations: one payer with a

@@ -1,0 +1,47 @@
+import type { OutputView, RequestView } from '@concierge-ts/application';
+import { encodeEventDocument } from './codec/event.codec.js';
+import { RESOURCE_TYPES } from './codec/json-api.js';
+import { WEBHOOK_AUTH_HEADER, webhookSignature } from './webhook-signature.js';
+
+/** What a test webhook is about: an event of a request or an output, with its snapshot. */
+export interface TestWebhookEvent {
+  readonly id: string;
+  /** `concierge_request_<state>`, `concierge_request_output_<state>`, or any other type. */
+  readonly eventType: string;
+  readonly resource:
+    | { readonly kind: 'request'; readonly view: RequestView }
+    | { readonly kind: 'output'; readonly view: OutputView };
+  /** ISO 8601 (default now). */
+  readonly createdAt?: string;
+}
+
+export interface TestWebhook {
+  /** The raw body, exactly as the service sends it. */
+  readonly body: string;
+  /** `content-type` and `webhook-auth`, as a delivery from the service carries them. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * A webhook delivery signed with `apiKey` as the service signs it (SPEC section 8), for
+ * an integrator's tests of their receiver: POST `body` with `headers` to it, or hand
+ * both to `verifyWebhook`.
+ */
+export const signTestWebhook = (apiKey: string, event: TestWebhookEvent): TestWebhook => {
+  const createdAt = event.createdAt ?? new Date().toISOString();
+  const document = encodeEventDocument(
+    {
+      id: event.id,
+      eventType: event.eventType,
+      resourceType: event.resource.kind === 'request' ? RESOURCE_TYPES.request : RESOURCE_TYPES.output,
+      resourceId: event.resource.view.id,
+      createdAt,
+      sentAt: createdAt,
+    },
+    event.resource,
+  );
+  return {
+    body: JSON.stringify(document),
+    headers: { 'content-type': 'application/json', [WEBHOOK_AUTH_HEADER]: webhookSignature(apiKey) },
+  };
+};
