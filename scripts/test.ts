@@ -1,51 +1,95 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * The test command: lint, typecheck, every vitest project, every docs example. Ends
- * with one line counting everything that ran: `tests: N passed, M failed`.
+ * The test command: lint, build (which is the type-check: `tsc -b` over every project,
+ * tests included), then every vitest project, side by side with the docs examples and
+ * the package checks (packed tarballs installed in a fresh app). Ends with one line
+ * counting everything that ran: `tests: N passed, M failed`.
+ *
+ * The steps after the build run at the same time and print their output when they end,
+ * one after the other. `pnpm test` exits non-zero if anything failed.
  */
-const run = (label: string, command: string, args: string[]): number => {
-  console.log(`\n── ${label}: ${command} ${args.join(' ')}`);
-  const result = spawnSync(command, args, { stdio: 'inherit' });
-  return result.status ?? 1;
-};
+interface Step {
+  readonly label: string;
+  readonly ok: boolean;
+  readonly output: string;
+  readonly seconds: number;
+}
+
+const started = Date.now();
+const run = (label: string, command: string, args: readonly string[]) =>
+  new Promise<Step>((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(command, args, { env: { ...process.env, FORCE_COLOR: '1' } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const done = (ok: boolean) => {
+      const step = { label, ok, output, seconds: (Date.now() - t0) / 1000 };
+      console.log(`\n── ${label}: ${command} ${args.join(' ')} (${step.seconds.toFixed(1)} s)\n${output}`);
+      resolve(step);
+    };
+    child.on('error', (error) => {
+      output += error.message;
+      done(false);
+    });
+    child.on('close', (code) => done(code === 0));
+  });
 
 let passed = 0;
 let failed = 0;
-const step = (ok: boolean) => {
+const count = (ok: boolean) => {
   if (ok) passed += 1;
   else failed += 1;
 };
+/** Adds a runner's own `N passed, M failed` line; a runner that failed without one counts as one failure. */
+const countLine = (step: Step) => {
+  const counted = /(\d+) passed, (\d+) failed\s*$/.exec(step.output.trim());
+  passed += Number(counted?.[1] ?? 0);
+  failed += counted ? Number(counted[2]) : 1;
+  if (counted && !step.ok && Number(counted[2]) === 0) failed += 1;
+};
 
-step(run('lint', 'pnpm', ['exec', 'biome', 'check', '.']) === 0);
-step(run('typecheck', 'pnpm', ['typecheck']) === 0);
+count((await run('lint', 'pnpm', ['exec', 'biome', 'check', '.'])).ok);
+const build = await run('build and type-check', 'pnpm', ['exec', 'tsc', '-b']);
+count(build.ok);
 
-const report = join(mkdtempSync(join(tmpdir(), 'concierge-test-')), 'vitest.json');
-const vitestStatus = run('tests', 'pnpm', [
-  'exec',
-  'vitest',
-  'run',
-  '--reporter=default',
-  '--reporter=json',
-  `--outputFile.json=${report}`,
-]);
-try {
-  const json = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number };
-  passed += json.numPassedTests;
-  failed += json.numFailedTests;
-  if (vitestStatus !== 0 && json.numFailedTests === 0) failed += 1;
-} catch {
-  failed += 1;
+if (build.ok) {
+  const report = join(mkdtempSync(join(tmpdir(), 'concierge-test-')), 'vitest.json');
+  const [vitest, examples, packages] = await Promise.all([
+    run('tests', 'pnpm', [
+      'exec',
+      'vitest',
+      'run',
+      '--reporter=dot',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+    ]),
+    run('docs examples', 'pnpm', ['exec', 'tsx', 'docs/run-examples.ts']),
+    run('package checks', 'pnpm', ['exec', 'tsx', 'scripts/check-packages.ts']),
+  ]);
+  try {
+    const json = JSON.parse(readFileSync(report, 'utf8')) as {
+      numPassedTests: number;
+      numFailedTests: number;
+    };
+    passed += json.numPassedTests;
+    failed += json.numFailedTests;
+    if (!vitest.ok && json.numFailedTests === 0) failed += 1;
+  } catch {
+    failed += 1;
+  }
+  countLine(examples);
+  countLine(packages);
 }
 
-const examples = spawnSync('pnpm', ['--filter', '@concierge-ts/docs', 'examples'], { encoding: 'utf8' });
-console.log(`\n── docs examples\n${examples.stdout}${examples.stderr}`);
-const counted = /(\d+) passed, (\d+) failed/.exec(examples.stdout ?? '');
-passed += Number(counted?.[1] ?? 0);
-failed += counted ? Number(counted[2]) : 1;
-
-console.log(`\ntests: ${passed} passed, ${failed} failed`);
+console.log(`\nall steps took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(`tests: ${passed} passed, ${failed} failed`);
 process.exitCode = failed === 0 ? 0 : 1;
