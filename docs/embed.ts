@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { OUTPUT_TRANSITIONS, REQUEST_TRANSITIONS } from '@concierge-ts/domain';
+import { OUTPUT_TRANSITIONS, REQUEST_TRANSITIONS } from 'concierge-ts/domain';
 
 /**
  * Keeps the guides honest: every code block is preceded by a marker naming where it

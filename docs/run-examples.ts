@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
 import { createSandboxApp, listenOnLoopback } from '@concierge-ts/sandbox-server';
+import { createInMemoryConcierge } from 'concierge-ts';
 import { syncGuides } from './embed.js';
 
 /**

@@ -1,14 +1,8 @@
 // The domain model on its own: ports, exact money, a request and an output, a refused move.
 
 import assert from 'node:assert/strict';
-import {
-  addOutput,
-  draftRequest,
-  moneyText,
-  parseMoney,
-  parsePortCode,
-  requestQuote,
-} from '@concierge-ts/domain';
+import { moneyText, parseMoney } from 'concierge-ts';
+import { addOutput, draftRequest, parsePortCode, requestQuote } from 'concierge-ts/domain';
 
 const origin = parsePortCode('ar_ars')._unsafeUnwrap();
 const destination = parsePortCode('cl_clp')._unsafeUnwrap();

@@ -1,6 +1,6 @@
 // Draft a request, add outputs by amount and by budget, and read the refusals.
 import assert from 'node:assert/strict';
-import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
+import { createInMemoryConcierge } from 'concierge-ts';
 
 const { client, operator } = createInMemoryConcierge({ seed: false });
 

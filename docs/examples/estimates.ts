@@ -1,7 +1,6 @@
 // A non-binding estimate, then a quote at the estimate's prices with its hint token.
 import assert from 'node:assert/strict';
-import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
-import { formatMoney, rateText } from '@concierge-ts/domain';
+import { createInMemoryConcierge, formatMoney, rateText } from 'concierge-ts';
 
 const sandbox = createInMemoryConcierge();
 const { client, operator } = sandbox;

@@ -1,14 +1,7 @@
 // Exact money and the rounding rules of pricing, with the provider's published example.
 import assert from 'node:assert/strict';
-import {
-  moneyText,
-  parseFee,
-  parseMoney,
-  parseRate,
-  priceOutput,
-  rateText,
-  totalToSpend,
-} from '@concierge-ts/domain';
+import { moneyText, parseMoney, rateText } from 'concierge-ts';
+import { parseFee, parseRate, priceOutput, totalToSpend } from 'concierge-ts/domain';
 
 const CLP = { code: 'CLP', exponent: 0 };
 const USD = { code: 'USD', exponent: 2 };

@@ -1,6 +1,6 @@
 // Quote timing: eta, accept_quote_before, provision_funds_before, on the sandbox clock.
 import assert from 'node:assert/strict';
-import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
+import { createInMemoryConcierge } from 'concierge-ts';
 
 const sandbox = createInMemoryConcierge();
 const { client, operator } = sandbox;

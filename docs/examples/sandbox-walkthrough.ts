@@ -1,7 +1,7 @@
 // SPEC section 2 against the sandbox server, as raw HTTP: what the curl commands of the guide send.
 import assert from 'node:assert/strict';
-import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
 import { createSandboxApp, listenOnLoopback } from '@concierge-ts/sandbox-server';
+import { createInMemoryConcierge } from 'concierge-ts';
 
 const key = 'sk_docs_walkthrough';
 const app = createSandboxApp(createInMemoryConcierge({ masterApiKey: key, seed: false }), { rateLimit: 0 });

@@ -1,7 +1,6 @@
 // Test your own payout code against the in-memory Concierge, and run the contract suite.
 import assert from 'node:assert/strict';
-import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
-import type { ConciergeClient } from '@concierge-ts/application';
+import { type ConciergeClient, createInMemoryConcierge } from 'concierge-ts';
 
 // Your code depends on the ConciergeClient port, never on a concrete client...
 async function payOne(
@@ -56,5 +55,5 @@ assert.equal(
 console.log('payOne behaves on the in-memory client');
 
 // In a vitest file, the same behaviour every client must have is one call away:
-//   import { describeConciergeClient } from '@concierge-ts/adapter-memory/testing';
+//   import { describeConciergeClient } from 'concierge-ts/testing';
 //   describeConciergeClient('my wiring', async () => ({ client, operator, other, dispose }));
