@@ -166,8 +166,8 @@ export const emit = (outcome: Outcome): void => {
 const HEAP_MIB = Number(process.env['BENCH_HEAP_MIB'] ?? 8192);
 
 /**
- * Runs `script --child bench n` in a fresh Node process with the same loader (tsx) and
- * flags, and the heap limit; kills it after `timeoutS` seconds. Never throws: a crash,
+ * Runs `script --child bench n` in a fresh Node process with the same Node flags and
+ * the heap limit; kills it after `timeoutS` seconds. Never throws: a crash,
  * an out-of-memory or a timeout comes back as a Failure.
  */
 export const runInChild = (script: string, bench: string, n: number, timeoutS: number): Promise<Outcome> =>

@@ -24,25 +24,7 @@ export const serviceClient = (
   };
   const as = <T>(run: (caller: UserRecord) => Result<T, ConciergeError>): ResultAsync<T, ConciergeError> => {
     try {
-      const caller = service.authenticate(apiKey);
-      return caller.isErr() ? errAsync(caller.error) : lift(run(caller.value));
-    } catch (thrown) {
-      return bug(thrown);
-    }
-  };
-  /**
-   * `as` for a service method taking one argument after the caller, without a closure per
-   * call: `outputs.create` runs once per output (a million times in the lifecycle
-   * benchmark), and under tsx's keepNames transform each closure also costs an
-   * `Object.defineProperty` of its name.
-   */
-  const asWith = <A, T>(
-    run: (this: ConciergeService, caller: UserRecord, arg: A) => Result<T, ConciergeError>,
-    arg: A,
-  ): ResultAsync<T, ConciergeError> => {
-    try {
-      const caller = service.authenticate(apiKey);
-      return caller.isErr() ? errAsync(caller.error) : lift(run.call(service, caller.value, arg));
+      return lift(service.authenticate(apiKey).andThen(run));
     } catch (thrown) {
       return bug(thrown);
     }
@@ -69,7 +51,7 @@ export const serviceClient = (
       cancel: (id) => as((c) => service.cancelRequest(c, id)),
     },
     outputs: {
-      create: (input) => asWith(service.createOutput, input),
+      create: (input) => as((c) => service.createOutput(c, input)),
       get: (id) => as((c) => service.getOutput(c, id)),
       list: (query) => as((c) => service.listOutputs(c, query)),
     },

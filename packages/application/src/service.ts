@@ -333,18 +333,14 @@ export class ConciergeService {
 
   createOutput(caller: UserRecord, input: CreateOutputInput): R<OutputView> {
     this.tick();
-    // Plain ifs on isErr() rather than `.map/.mapErr(() => …)` on this path: it runs once
-    // per output, and each closure is an allocation plus, under tsx's keepNames transform,
-    // an `Object.defineProperty` of its name.
-    const request = this.ownRequest(caller, input.requestId);
-    if (request.isErr())
-      return err(
-        conciergeError.unprocessable(
-          'unknown_request',
-          `request ${String(input.requestId)} does not exist or is not yours`,
-          '/data/relationships/request',
-        ),
-      );
+    const request = this.ownRequest(caller, input.requestId).mapErr(() =>
+      conciergeError.unprocessable(
+        'unknown_request',
+        `request ${String(input.requestId)} does not exist or is not yours`,
+        '/data/relationships/request',
+      ),
+    );
+    if (request.isErr()) return err(request.error);
     const origin = this.activePort(request.value.portCode, '/data/relationships/request');
     if (origin.isErr()) return err(origin.error);
     const destination = this.activePort(input.portCode, '/data/attributes/port_code');
@@ -353,15 +349,14 @@ export class ConciergeService {
     if (target.isErr()) return err(target.error);
     const payee = this.managedUser(caller, input.payeeId, '/data/relationships/user');
     if (payee.isErr()) return err(payee.error);
-    const instruction = this.ownInstruction(caller, input.withdrawalInstructionId);
-    if (instruction.isErr())
-      return err(
-        conciergeError.unprocessable(
-          'unknown_withdrawal_instruction',
-          `withdrawal instruction ${String(input.withdrawalInstructionId)} does not exist or is not yours`,
-          '/data/relationships/withdrawal_instruction',
-        ),
-      );
+    const instruction = this.ownInstruction(caller, input.withdrawalInstructionId).mapErr(() =>
+      conciergeError.unprocessable(
+        'unknown_withdrawal_instruction',
+        `withdrawal instruction ${String(input.withdrawalInstructionId)} does not exist or is not yours`,
+        '/data/relationships/withdrawal_instruction',
+      ),
+    );
+    if (instruction.isErr()) return err(instruction.error);
     const now = this.now();
     const id = this.deps.ids.next('output');
     const draft = {
@@ -383,9 +378,9 @@ export class ConciergeService {
       const added = this.applyDomain(addOutput(request.value, draft));
       return added.isErr() ? err(added.error) : err(verdict.error);
     }
-    const added = this.applyDomain(addCheckedOutput(request.value, draft, verdict.value));
-    if (added.isErr()) return err(added.error);
-    return ok(presentOutput(added.value.outputs[0] as Output, request.value.portCode));
+    return this.applyDomain(addCheckedOutput(request.value, draft, verdict.value)).map((change) =>
+      presentOutput(change.outputs[0] as Output, request.value.portCode),
+    );
   }
 
   getOutput(caller: UserRecord, id: string): R<OutputView> {
@@ -731,9 +726,7 @@ export class ConciergeService {
   private activePort(code: unknown, pointer: string): R<Port> {
     if (typeof code !== 'string')
       return unprocessable('invalid_port_code', 'port_code must be a string such as "ar_ars"', pointer);
-    // No `.mapErr` closure: called twice per new output.
-    const port = findActivePort(this.deps.catalog.catalog(), code);
-    return port.isErr() ? err(fromDomainError(port.error, pointer)) : ok(port.value);
+    return findActivePort(this.deps.catalog.catalog(), code).mapErr((e) => fromDomainError(e, pointer));
   }
 
   /** A user the caller manages (404 otherwise, or 422 at `pointer` when it is a reference). */
@@ -959,8 +952,7 @@ export class ConciergeService {
   }
 
   private applyDomain(result: Result<Change, DomainError>): R<Change> {
-    // No `.mapErr/.andThen` closures: once per new output.
-    return result.isErr() ? err(fromDomainError(result.error)) : this.apply(result.value);
+    return result.mapErr((e) => fromDomainError(e)).andThen((change) => this.apply(change));
   }
 
   /**

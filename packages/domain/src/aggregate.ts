@@ -232,9 +232,7 @@ export const addCheckedOutput = (
         ? b.moveOutput(output, 'fail_checks', input.now, { reason: verdict.reason })
         : ok(output);
   // A draft request neither works nor waits for a quote: no movement, no cascade.
-  // An if rather than `.map(() => …)`: no closure per new output (under tsx's keepNames
-  // transform each closure also costs an `Object.defineProperty` of its name).
-  return checked.isErr() ? err(checked.error) : ok(b.build(input.now));
+  return checked.map(() => b.build(input.now));
 };
 
 /** What an operator, the checks or the provider can do to one output. */
@@ -363,8 +361,7 @@ export const stepOutputs = (
     const movement = movementFor(b.unfolded, latest, returnCost);
     if (movement) b.movements.push(movement);
   }
-  const settled = settleRequest(b, now);
-  return settled.isErr() ? err(settled.error) : ok(b.build(now));
+  return settleRequest(b, now).map(() => b.build(now));
 };
 
 /** draft → quote_requested, with the time the quote will be ready. */

@@ -157,13 +157,7 @@ export interface OutputTransitionDetail {
 /** Shared default for `detail`: for speed, no empty object per move. */
 const NO_DETAIL: OutputTransitionDetail = {};
 
-/**
- * Where a refused transition happened, built only on refusal: for speed, no object per
- * successful move (a million outputs move five times). At module level rather than a
- * closure in `transitionOutput`: a closure per call cost an allocation and, under the
- * keepNames transform tsx applies, an `Object.defineProperty` of its name each time,
- * about a fifth of the lifecycle benchmark's CPU.
- */
+/** Where a refused transition happened, built only on refusal (a million outputs move five times). */
 const refusedAt = (output: Output) => ({ entity: 'output' as const, id: output.id, state: output.state });
 
 /**
