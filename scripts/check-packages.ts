@@ -121,7 +121,16 @@ try {
       .find((line) => line.endsWith('.tgz'));
     return { ...p, ran, tarball: file?.trim() ?? '' };
   });
-  for (const p of packed) report(`pack ${p.name}`, p.ran.ok && existsSync(p.tarball), p.ran.output);
+  const license = readFileSync(join(root, 'LICENSE'), 'utf8');
+  for (const p of packed) {
+    report(`pack ${p.name}`, p.ran.ok && existsSync(p.tarball), p.ran.output);
+    const shipped = await exec('tar', ['-xzOf', p.tarball, 'package/LICENSE'], root);
+    report(
+      `${p.name} ships the LICENSE`,
+      shipped.ok && shipped.output === license,
+      shipped.output.slice(0, 200),
+    );
+  }
   const tarballOf = new Map(packed.map((p) => [p.name, p.tarball]));
 
   const bin = (name: string) => join(root, 'node_modules', '.bin', name);

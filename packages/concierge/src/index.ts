@@ -26,6 +26,7 @@ export {
   type RedactionOptions,
   silentLogger,
   withLogging,
+  withOperatorLogging,
   withSecrets,
 } from '@concierge-ts/adapter-logging';
 // The in-process sandbox behind `mode: 'memory'`, and its magic values.
@@ -34,6 +35,8 @@ export {
   type InMemoryConcierge,
   type InMemoryConciergeOptions,
   MAGIC_ACCOUNT_SUFFIXES,
+  type SeededPayee,
+  type SeededSandbox,
 } from '@concierge-ts/adapter-memory';
 export type { LogFields, Logger, LogLevel } from '@concierge-ts/application';
 // The client, what it takes and what it answers.
