@@ -57,8 +57,11 @@ export interface RequestRepository {
 export interface OutputRepository {
   get(id: string): Output | undefined;
   save(output: Output): void;
-  /** A request's outputs, oldest first. */
-  listByRequest(requestId: string): readonly Output[];
+  /**
+   * A request's outputs, oldest first. It may be read lazily (a request can have a million
+   * outputs): iterate it again rather than keep what it gave.
+   */
+  listByRequest(requestId: string): Iterable<Output>;
   /** Outputs of a request in a given state, oldest first. */
   listByRequestAndState(requestId: string, state: OutputState): Iterable<Output>;
   /** Outputs (any request) still `accepting` for this payee. */

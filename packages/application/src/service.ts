@@ -33,11 +33,11 @@ import {
   type PortCatalog,
   parseMoney,
   pricer,
-  produceQuote,
+  produceQuoteInParts,
   type QuoteWindows,
   type Request,
   requestQuote,
-  startWorking,
+  startWorkingInParts,
   stepOutput,
   stepOutputs,
   updateRequest,
@@ -225,7 +225,9 @@ export class ConciergeService {
     this.tick();
     return this.ownRequest(caller, id).map((request) => ({
       ...presentRequest(request),
-      outputs: this.repos.outputs.listByRequest(request.id).map((o) => presentOutput(o, request.portCode)),
+      outputs: Array.from(this.repos.outputs.listByRequest(request.id), (o) =>
+        presentOutput(o, request.portCode),
+      ),
     }));
   }
 
@@ -288,14 +290,15 @@ export class ConciergeService {
         if (prices.isErr()) return err(prices.error);
         return this.applyDomain(requestQuote(request, now, now))
           .andThen((c) =>
-            this.applyDomain(
-              produceQuote(
+            this.applyInParts(
+              produceQuoteInParts(
                 c.request,
                 outputs,
                 (o) => prices.value.get(o.id) as OutputPrice,
                 now,
                 this.windows,
                 true,
+                COMMIT_PART,
               ),
             ),
           )
@@ -813,7 +816,7 @@ export class ConciergeService {
   private readonly budgetTargets = new Map<string, Map<number, OutputTarget>>();
 
   /** The longest quote delay among the destinations to be priced (0 when none is delayed). */
-  private quoteDelay(outputs: readonly Output[]): number {
+  private quoteDelay(outputs: Iterable<Output>): number {
     const catalog = this.deps.catalog.catalog();
     const delays = new Map<string, number>();
     let longest = 0;
@@ -848,9 +851,9 @@ export class ConciergeService {
     }
     const priceOf = (o: Output): OutputPrice =>
       (pricers.get(o.portCode) as (target: OutputTarget) => OutputPrice)(o.target);
-    return this.applyDomain(produceQuote(request, outputs, priceOf, at, this.windows)).map((c) =>
-      presentRequest(c.request),
-    );
+    return this.applyInParts(
+      produceQuoteInParts(request, outputs, priceOf, at, this.windows, false, COMMIT_PART),
+    ).map((c) => presentRequest(c.request));
   }
 
   /** Starts work on a quote_accepted request if its payer's balance covers it. */
@@ -860,13 +863,16 @@ export class ConciergeService {
     const currency = { code: request.totalToSpend.currency, exponent: request.totalToSpend.scale };
     const balance =
       this.repos.balances.get(request.payerId, currency.code) ?? emptyBalance(request.payerId, currency);
-    const started = startWorking(
-      request,
-      this.repos.outputs.listByRequest(request.id),
-      availableMoney(balance),
-      this.now(),
+    // Refused when the balance does not cover it: the request waits for a deposit.
+    this.applyInParts(
+      startWorkingInParts(
+        request,
+        this.repos.outputs.listByRequest(request.id),
+        availableMoney(balance),
+        this.now(),
+        COMMIT_PART,
+      ),
     );
-    if (started.isOk()) this.apply(started.value);
   }
 
   /** Runs the acceptance checks of an accepting output and applies the verdict. */
@@ -962,8 +968,29 @@ export class ConciergeService {
   private apply(change: Change): R<Change> {
     const committed = this.commit(change);
     if (committed.isErr()) return err(committed.error);
-    if (change.outputs.some((o) => o.state === 'working')) this.automate(change.outputs);
+    const working = workingIds(change.outputs, []);
+    if (working.length > 0) this.automate(working);
     return ok(change);
+  }
+
+  /**
+   * Stores a change that comes in parts, part by part, then lets scripted outcomes run for
+   * the outputs that started working, once every part is stored (as after one change).
+   * Answers with the last part, which holds the request as it ends. A refused part stops
+   * the series; the domain refuses only the first one (before anything moved).
+   */
+  private applyInParts(parts: Iterable<Result<Change, DomainError>>): R<Change> {
+    let last: R<Change> = err(conciergeError.server('the change had no parts'));
+    const working: string[] = [];
+    for (const part of parts) {
+      if (part.isErr()) return err(fromDomainError(part.error));
+      const committed = this.commit(part.value);
+      if (committed.isErr()) return err(committed.error);
+      workingIds(part.value.outputs, working);
+      last = ok(part.value);
+    }
+    if (working.length > 0) this.automate(working);
+    return last;
   }
 
   private commit(change: Change): R<void> {
@@ -1007,16 +1034,18 @@ export class ConciergeService {
    * Outputs of one request with the same steps move together, `AUTOMATE_BATCH` per
    * commit, step by step (all issued, then all settled): the per-output work of a
    * million-output request was two commits per output. Each output still goes through
-   * its own lifecycle in order, with one event per state change.
+   * its own lifecycle in order, with one event per state change. Outputs are queued and
+   * grouped by id, and read a batch at a time: a million-output request never has its
+   * million outputs in memory at once.
    */
-  private automate(outputs: readonly Output[]): void {
+  private automate(outputIds: readonly string[]): void {
     const scripts = new Map<string, OutcomeScript | null>();
-    let queue = outputs;
+    let queue = outputIds;
     while (queue.length > 0) {
-      // request id → steps (a shared constant array) → its working outputs, in order.
-      const groups = new Map<string, Map<readonly OutputAction[], Output[]>>();
-      for (const queued of queue) {
-        const output = this.repos.outputs.get(queued.id);
+      // request id → steps (a shared constant array) → the ids of its working outputs, in order.
+      const groups = new Map<string, Map<readonly OutputAction[], string[]>>();
+      for (const id of queue) {
+        const output = this.repos.outputs.get(id);
         if (output?.state !== 'working') continue;
         const steps = this.scriptedSteps(output, scripts);
         if (steps.length === 0) continue;
@@ -1026,20 +1055,31 @@ export class ConciergeService {
           groups.set(output.requestId, byScript);
         }
         const list = byScript.get(steps);
-        if (list) list.push(output);
-        else byScript.set(steps, [output]);
+        if (list) list.push(id);
+        else byScript.set(steps, [id]);
       }
-      const again: Output[] = [];
+      const again: string[] = [];
       for (const byScript of groups.values())
-        for (const [steps, list] of byScript)
-          for (let start = 0; start < list.length; start += AUTOMATE_BATCH)
-            this.runScript(list.slice(start, start + AUTOMATE_BATCH), steps, again);
+        for (const [steps, ids] of byScript)
+          for (let start = 0; start < ids.length; start += AUTOMATE_BATCH)
+            this.runScript(this.outputsOf(ids, start, start + AUTOMATE_BATCH), steps, again);
       queue = again;
     }
   }
 
-  /** Runs the steps over a batch of working outputs of one request; those working again (retried) go to `again`. */
-  private runScript(batch: readonly Output[], steps: readonly OutputAction[], again: Output[]): void {
+  /** The outputs of `ids[start, end)`, as stored now (those that no longer exist are left out). */
+  private outputsOf(ids: readonly string[], start: number, end: number): Output[] {
+    const outputs: Output[] = [];
+    for (let i = start; i < end && i < ids.length; i += 1) {
+      const output = this.repos.outputs.get(ids[i] as string);
+      if (output) outputs.push(output);
+    }
+    return outputs;
+  }
+
+  /** Runs the steps over a batch of working outputs of one request; the ids of those working again (retried) go to `again`. */
+  private runScript(batch: readonly Output[], steps: readonly OutputAction[], again: string[]): void {
+    if (batch.length === 0) return;
     let current = batch;
     for (const [index, action] of steps.entries()) {
       const request = this.repos.requests.get((current[0] as Output).requestId);
@@ -1056,10 +1096,10 @@ export class ConciergeService {
       // stepOutputs lists the outputs it moved in the order given, one each.
       current = done.value.outputs;
     }
-    for (const output of current) if (output.state === 'working') again.push(output);
+    workingIds(current, again);
   }
 
-  private runScriptFor(outputId: string, steps: readonly OutputAction[], again: Output[]): void {
+  private runScriptFor(outputId: string, steps: readonly OutputAction[], again: string[]): void {
     for (const action of steps) {
       const output = this.repos.outputs.get(outputId);
       const request = output && this.repos.requests.get(output.requestId);
@@ -1072,7 +1112,7 @@ export class ConciergeService {
       if (done.isErr() || this.commit(done.value).isErr()) break;
     }
     const after = this.repos.outputs.get(outputId);
-    if (after?.state === 'working') again.push(after);
+    if (after?.state === 'working') again.push(after.id);
   }
 
   /** The steps scripted for a working output now; `scripts` remembers each instruction's script. */
@@ -1131,6 +1171,19 @@ const coalesced = (movements: readonly MoneyMovement[], start: number): [MoneyMo
     end,
   ];
 };
+
+/** Appends to `ids` the ids of the outputs that are working; answers `ids`. */
+const workingIds = (outputs: readonly Output[], ids: string[]): string[] => {
+  for (const output of outputs) if (output.state === 'working') ids.push(output.id);
+  return ids;
+};
+
+/**
+ * Outputs per part when a change over a whole request is stored part by part (pricing,
+ * start of work): the new versions of a part die young instead of a million of them
+ * being held, and promoted to the old generation, until one commit.
+ */
+const COMMIT_PART = 1024;
 
 /** How many distinct numbers per currency `target` remembers. */
 const TARGET_MEMO_SIZE = 4096;

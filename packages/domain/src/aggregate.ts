@@ -72,6 +72,11 @@ class ChangeBuilder {
     this.current = { ...this.current, ...fields };
   }
 
+  /** How many outputs and money movements the change holds so far. */
+  get size(): number {
+    return this.outputs.length + this.movements.length;
+  }
+
   /** The request as moved so far but with stale counters: for its state, ids and prices, without a copy. */
   get unfolded(): Request {
     return this.current;
@@ -396,29 +401,60 @@ export const produceQuote = (
   now: number,
   windows: QuoteWindows = DEFAULT_QUOTE_WINDOWS,
   fromHint = false,
-): Result<Change, DomainError> => {
-  const b = new ChangeBuilder(request);
-  return b.moveRequest('produce_quote', now).map(() => {
-    // A running sum instead of a list of N prices: nothing but the priced outputs is kept.
-    let origin: Currency | undefined;
-    let total = 0n;
-    for (const output of outputs) {
-      if (output.requestId !== request.id) continue;
-      if (output.state !== 'accepting' && output.state !== 'accepted') continue;
-      const price = priceOf(output);
-      origin ??= originOf(price);
-      total += price.budget.amount;
-      b.changeOutput(priceOutputEntity(output, price, now));
-    }
-    b.patch({
-      totalToSpend: origin ? money(total, origin) : null,
-      acceptQuoteBefore: now + windows.acceptQuoteMs,
-      provisionFundsBefore: now + windows.provisionFundsMs,
-      quotedFromHint: fromHint,
-    });
-    return b.build(now);
+): Result<Change, DomainError> =>
+  whole(produceQuoteInParts(request, outputs, priceOf, now, windows, fromHint, Number.POSITIVE_INFINITY));
+
+/**
+ * `produceQuote` as a series of changes of at most `partSize` priced outputs each, to be
+ * applied in order: the first moves the request to quoted (with its deadlines), the last
+ * sets total_to_spend. Applied in order, they come to the same request, outputs and events
+ * as the one change of `produceQuote` (which is this in one part). For a caller that stores
+ * a large request part by part, so that a million priced outputs never exist at once.
+ * Refused (one Err, nothing before it) as `produceQuote` is.
+ */
+export function* produceQuoteInParts(
+  request: Request,
+  outputs: Iterable<Output>,
+  priceOf: (output: Output) => OutputPrice,
+  now: number,
+  windows: QuoteWindows,
+  fromHint: boolean,
+  partSize: number,
+): Generator<Result<Change, DomainError>, void, undefined> {
+  let b = new ChangeBuilder(request);
+  const moved = b.moveRequest('produce_quote', now);
+  if (moved.isErr()) {
+    yield err(moved.error);
+    return;
+  }
+  b.patch({
+    acceptQuoteBefore: now + windows.acceptQuoteMs,
+    provisionFundsBefore: now + windows.provisionFundsMs,
+    quotedFromHint: fromHint,
   });
-};
+  // A running sum instead of a list of N prices: nothing but the priced outputs is kept.
+  let origin: Currency | undefined;
+  let total = 0n;
+  for (const output of outputs) {
+    if (output.requestId !== request.id) continue;
+    if (output.state !== 'accepting' && output.state !== 'accepted') continue;
+    const price = priceOf(output);
+    origin ??= originOf(price);
+    total += price.budget.amount;
+    b.changeOutput(priceOutputEntity(output, price, now));
+    if (b.size >= partSize) {
+      const part = b.build(now);
+      yield ok(part);
+      b = new ChangeBuilder(part.request);
+    }
+  }
+  b.patch({ totalToSpend: origin ? money(total, origin) : null });
+  yield ok(b.build(now));
+}
+
+/** The change of an operation run in one part (an infinite part size yields exactly one). */
+const whole = (parts: Generator<Result<Change, DomainError>, void, undefined>): Result<Change, DomainError> =>
+  parts.next().value as Result<Change, DomainError>;
 
 /** quoted → quote_accepted, only before accept_quote_before. */
 export const acceptQuote = (request: Request, now: number): Result<Change, DomainError> => {
@@ -435,12 +471,32 @@ export const startWorking = (
   outputs: Iterable<Output>,
   available: Money,
   now: number,
-): Result<Change, DomainError> => {
+): Result<Change, DomainError> =>
+  whole(startWorkingInParts(request, outputs, available, now, Number.POSITIVE_INFINITY));
+
+/**
+ * `startWorking` as a series of changes of at most `partSize` outputs and refunds each, to
+ * be applied in order: the first moves the request to working and debits the payer, the
+ * last decides whether the request is already finished. Applied in order, they come to the
+ * same as the one change of `startWorking` (which is this in one part). Refused (one Err,
+ * nothing before it) as `startWorking` is; no later part is refused, since an accepted
+ * output can always start working.
+ */
+export function* startWorkingInParts(
+  request: Request,
+  outputs: Iterable<Output>,
+  available: Money,
+  now: number,
+  partSize: number,
+): Generator<Result<Change, DomainError>, void, undefined> {
   const total = request.totalToSpend;
   const at = { entity: 'request' as const, id: request.id, state: request.state };
-  if (request.state !== 'quote_accepted') return err(invalidTransition(at, 'start_working'));
-  if (!total || available.currency !== total.currency || available.amount < total.amount)
-    return err(
+  if (request.state !== 'quote_accepted') {
+    yield err(invalidTransition(at, 'start_working'));
+    return;
+  }
+  if (!total || available.currency !== total.currency || available.amount < total.amount) {
+    yield err(
       guardFailed(
         at,
         'start_working',
@@ -448,28 +504,42 @@ export const startWorking = (
         `the payer's balance (${available.amount} ${available.currency} minor units) does not cover total_to_spend`,
       ),
     );
-  const b = new ChangeBuilder(request);
-  return b.moveRequest('start_working', now).andThen(() => {
-    b.patch({ fundsAvailable: total });
-    b.movements.push({ kind: 'debit', payerId: request.payerId, requestId: request.id, amount: total });
-    for (const output of outputs) {
-      if (output.requestId !== request.id) continue;
-      if (output.state === 'accepted') {
-        const moved = b.moveOutput(output, 'start_working', now);
-        if (moved.isErr()) return err(moved.error);
-      } else if (output.state === 'rejected' && output.price) {
-        b.movements.push({
-          kind: 'refund',
-          payerId: request.payerId,
-          requestId: request.id,
-          outputId: output.id,
-          amount: output.price.budget,
-        });
+    return;
+  }
+  let b = new ChangeBuilder(request);
+  const moved = b.moveRequest('start_working', now);
+  if (moved.isErr()) {
+    yield err(moved.error);
+    return;
+  }
+  b.patch({ fundsAvailable: total });
+  b.movements.push({ kind: 'debit', payerId: request.payerId, requestId: request.id, amount: total });
+  for (const output of outputs) {
+    if (output.requestId !== request.id) continue;
+    if (output.state === 'accepted') {
+      const working = b.moveOutput(output, 'start_working', now);
+      if (working.isErr()) {
+        yield err(working.error);
+        return;
       }
+    } else if (output.state === 'rejected' && output.price) {
+      b.movements.push({
+        kind: 'refund',
+        payerId: request.payerId,
+        requestId: request.id,
+        outputId: output.id,
+        amount: output.price.budget,
+      });
+    } else continue;
+    if (b.size >= partSize) {
+      const part = b.build(now);
+      yield ok(part);
+      b = new ChangeBuilder(part.request);
     }
-    return settleRequest(b, now).map(() => b.build(now));
-  });
-};
+  }
+  const last = b;
+  yield settleRequest(last, now).map(() => last.build(now));
+}
 
 export type CancelTrigger = 'cancel' | 'expire_quote' | 'funds_deadline' | 'no_payable_outputs';
 
