@@ -93,6 +93,96 @@ export type DomainError =
 
 export type DomainErrorCode = DomainError['code'];
 
+/**
+ * Which check a field of an input failed: stable codes, so that a client, a test or the
+ * HTTP layer learns what happened without reading prose.
+ */
+export type FieldRefusal =
+  /** A field that must be there is absent (or null). */
+  | 'missing_field'
+  /** A field that is not part of the shape (for a withdrawal instruction: of its payment method). */
+  | 'unknown_field'
+  /** Not a string (or, for a body, not an object). */
+  | 'invalid_type'
+  /** Empty or blank text. */
+  | 'empty'
+  /** Text longer than its field allows. */
+  | 'too_long'
+  /** Not one of the values the field allows (a payment method, a country, a currency, a state). */
+  | 'unsupported_value'
+  /** Characters or layout that the field never has. */
+  | 'invalid_format'
+  /** An identifier with the wrong number of characters. */
+  | 'invalid_length'
+  /** A part of an identifier that does not exist: a bank or city code, a CUIT type, an IBAN country. */
+  | 'invalid_component'
+  /** An identifier whose check digits do not match the rest of it. */
+  | 'invalid_check_digit';
+
+/**
+ * Where a refused value is in the input, in wire names: `['body', 'cbu']` is the JSON:API
+ * pointer `/data/attributes/body/cbu`.
+ */
+export type FieldPath = readonly string[];
+
+/** An attribute of a user or of a withdrawal instruction refused at creation (SPEC section 5). */
+export interface InvalidFieldError {
+  readonly type: 'InvalidField';
+  readonly code: 'invalid_field';
+  readonly entity: 'user' | 'withdrawal_instruction';
+  readonly field: FieldPath;
+  readonly reason: FieldRefusal;
+  readonly message: string;
+}
+
+/** Why a withdrawal instruction cannot be used for a destination port (SPEC section 4, check 2). */
+export type InstructionMismatchReason = 'country_mismatch' | 'currency_mismatch' | 'missing_field';
+
+/** A withdrawal instruction that does not fit a port: wrong country or currency, or a required field absent. */
+export interface InstructionMismatchError {
+  readonly type: 'InstructionMismatch';
+  readonly code: 'instruction_mismatch';
+  readonly portCode: string;
+  readonly field: FieldPath;
+  readonly reason: InstructionMismatchReason;
+  readonly message: string;
+}
+
+/**
+ * The refusals that point at a field of the input. They are meant to join `DomainError`;
+ * until the application's mapping of domain errors to API errors handles them, they are a
+ * union of their own, so that adding them breaks no exhaustive match.
+ */
+export type FieldError = InvalidFieldError | InstructionMismatchError;
+
+/** Shows a refused input in a message without letting a huge or odd value through. */
+export const showValue = (value: unknown): string => {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value;
+};
+
+/** A field path as a message shows it: `body.cbu`, long keys cut short. */
+export const showPath = (field: FieldPath): string =>
+  field.map((key) => (key.length > 40 ? `${key.slice(0, 40)}…` : key)).join('.');
+
+export const invalidField = (
+  entity: InvalidFieldError['entity'],
+  field: FieldPath,
+  reason: FieldRefusal,
+  why: string,
+): InvalidFieldError => ({
+  type: 'InvalidField',
+  code: 'invalid_field',
+  entity,
+  field,
+  reason,
+  message: `${showPath(field)}: ${why}`,
+});
+
 type Lifecycle = { readonly entity: 'request' | 'output'; readonly id: string; readonly state: string };
 
 export const invalidTransition = (at: Lifecycle, action: string): DomainError => ({

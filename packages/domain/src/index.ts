@@ -13,3 +13,4 @@ export * from './port.js';
 export * from './pricing.js';
 export * from './rate.js';
 export * from './request.js';
+export * from './user/user.js';
