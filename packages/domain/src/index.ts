@@ -14,3 +14,4 @@ export * from './pricing.js';
 export * from './rate.js';
 export * from './request.js';
 export * from './user/user.js';
+export * from './withdrawal-instruction/index.js';

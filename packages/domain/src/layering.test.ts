@@ -35,11 +35,18 @@ describe('layering', () => {
     expect(found).toContain('neverthrow');
   });
 
-  it('the domain imports only neverthrow, ts-pattern and dinero.js (and fast-check in ./testing)', () => {
+  it('the domain imports only neverthrow, ts-pattern, dinero.js, stdnum and ibantools (and fast-check in ./testing)', () => {
     const violations = check(
       'domain',
       (s, file) =>
-        ['neverthrow', 'ts-pattern', 'dinero.js/bigint', 'dinero.js/bigint/currencies'].includes(s) ||
+        [
+          'neverthrow',
+          'ts-pattern',
+          'dinero.js/bigint',
+          'dinero.js/bigint/currencies',
+          'stdnum',
+          'ibantools',
+        ].includes(s) ||
         (file.includes('/testing/') && s === 'fast-check'),
     );
     expect(violations).toEqual([]);

@@ -1,0 +1,4 @@
+export * from './body.js';
+export * from './identifiers.js';
+export * from './test-identifiers.js';
+export * from './withdrawal-instruction.js';
