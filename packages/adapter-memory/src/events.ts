@@ -10,21 +10,21 @@ const MASK = CHUNK - 1;
 
 /**
  * The event log, kept in columns so that a million outputs' five events each cost
- * about 17 bytes an event: the event type as a byte (an index into the types seen), the
- * time as a double, the resource id as a reference to the resource's own id string, and
- * the owner once per run of events of the same owner. Columns are chunks of fixed size,
- * so growing never copies what is stored. Ids are unique and increasing, across resets
- * too.
+ * about 9 bytes an event: the event type as a byte (an index into the types seen) and the
+ * resource id as a reference to the resource's own id string; the owner and the time once
+ * per run of events of the same owner at the same time (a command's events share both).
+ * Columns are chunks of fixed size, allocated whole, so growing never copies what is
+ * stored. Ids are unique and increasing, across resets too.
  */
 export class InMemoryEventStore implements EventStore {
   private readonly types: DomainEvent['eventType'][] = [];
   private readonly typeIndex = new Map<DomainEvent['eventType'], number>();
   private readonly typeChunks: Uint8Array[] = [];
-  private readonly timeChunks: Float64Array[] = [];
   private readonly idChunks: string[][] = [];
-  /** Owner runs: events from `ownerStarts[k]` on belong to `ownerIds[k]`. */
-  private readonly ownerStarts: number[] = [];
-  private readonly ownerIds: string[] = [];
+  /** Runs: events from `runStarts[k]` on belong to `runOwners[k]` and happened at `runTimes[k]`. */
+  private readonly runStarts: number[] = [];
+  private readonly runOwners: string[] = [];
+  private readonly runTimes: number[] = [];
   private count = 0;
   private readonly listeners = new Set<EventListener>();
   private firstId = 1;
@@ -53,10 +53,10 @@ export class InMemoryEventStore implements EventStore {
   }
 
   *list(ownerId: string): Iterable<StoredEvent> {
-    for (let run = 0; run < this.ownerIds.length; run += 1) {
-      if (this.ownerIds[run] !== ownerId) continue;
-      const end = this.ownerStarts[run + 1] ?? this.count;
-      for (let i = this.ownerStarts[run] as number; i < end; i += 1) yield this.at(i);
+    for (let run = 0; run < this.runOwners.length; run += 1) {
+      if (this.runOwners[run] !== ownerId) continue;
+      const end = this.runStarts[run + 1] ?? this.count;
+      for (let i = this.runStarts[run] as number; i < end; i += 1) yield this.at(i, run);
     }
   }
 
@@ -64,10 +64,10 @@ export class InMemoryEventStore implements EventStore {
     this.firstId += this.count;
     this.count = 0;
     this.typeChunks.length = 0;
-    this.timeChunks.length = 0;
     this.idChunks.length = 0;
-    this.ownerStarts.length = 0;
-    this.ownerIds.length = 0;
+    this.runStarts.length = 0;
+    this.runOwners.length = 0;
+    this.runTimes.length = 0;
   }
 
   private append(event: DomainEvent, ownerId: string): void {
@@ -81,15 +81,15 @@ export class InMemoryEventStore implements EventStore {
     const chunk = i >>> CHUNK_BITS;
     if (chunk === this.typeChunks.length) {
       this.typeChunks.push(new Uint8Array(CHUNK));
-      this.timeChunks.push(new Float64Array(CHUNK));
-      this.idChunks.push([]);
+      this.idChunks.push(new Array<string>(CHUNK));
     }
     (this.typeChunks[chunk] as Uint8Array)[i & MASK] = type;
-    (this.timeChunks[chunk] as Float64Array)[i & MASK] = event.at;
-    (this.idChunks[chunk] as string[]).push(event.resourceId);
-    if (this.ownerIds[this.ownerIds.length - 1] !== ownerId) {
-      this.ownerStarts.push(i);
-      this.ownerIds.push(ownerId);
+    (this.idChunks[chunk] as string[])[i & MASK] = event.resourceId;
+    const run = this.runOwners.length - 1;
+    if (run < 0 || this.runOwners[run] !== ownerId || this.runTimes[run] !== event.at) {
+      this.runStarts.push(i);
+      this.runOwners.push(ownerId);
+      this.runTimes.push(event.at);
     }
     this.count = i + 1;
   }
@@ -97,23 +97,23 @@ export class InMemoryEventStore implements EventStore {
   private notify(start: number): void {
     if (this.listeners.size === 0) return;
     const stored: StoredEvent[] = [];
-    for (let i = start; i < this.count; i += 1) stored.push(this.at(i));
+    for (let i = start; i < this.count; i += 1) stored.push(this.at(i, this.runAt(i)));
     for (const listener of this.listeners) listener(stored);
   }
 
-  private ownerAt(i: number): string {
-    // Binary search for the last run starting at or before i.
+  /** The run of event i: a binary search for the last run starting at or before it. */
+  private runAt(i: number): number {
     let low = 0;
-    let high = this.ownerStarts.length - 1;
+    let high = this.runStarts.length - 1;
     while (low < high) {
       const mid = (low + high + 1) >>> 1;
-      if ((this.ownerStarts[mid] as number) <= i) low = mid;
+      if ((this.runStarts[mid] as number) <= i) low = mid;
       else high = mid - 1;
     }
-    return this.ownerIds[low] as string;
+    return low;
   }
 
-  private at(i: number): StoredEvent {
+  private at(i: number, run: number): StoredEvent {
     const chunk = i >>> CHUNK_BITS;
     const eventType = this.types[
       (this.typeChunks[chunk] as Uint8Array)[i & MASK] as number
@@ -123,8 +123,8 @@ export class InMemoryEventStore implements EventStore {
       eventType,
       resource: eventType.startsWith('concierge_request_output_') ? 'output' : 'request',
       resourceId: (this.idChunks[chunk] as string[])[i & MASK] as string,
-      ownerId: this.ownerAt(i),
-      at: (this.timeChunks[chunk] as Float64Array)[i & MASK] as number,
+      ownerId: this.runOwners[run] as string,
+      at: this.runTimes[run] as number,
     };
   }
 }
