@@ -43,12 +43,13 @@ export const DEFAULT_PRICE_TABLE: PriceTable = {
  * there is one, otherwise the cross rate through the dollar, rounded down to 8 decimals.
  */
 export const tablePricing = (table: PriceTable = DEFAULT_PRICE_TABLE): PricingSource => {
-  const cache = new Map<string, PriceQuote>();
+  // origin → destination → quote: asked for every output created, so no key string is built for a hit.
+  const cache = new Map<string, Map<string, PriceQuote>>();
   return {
     quote(origin: Port, destination: Port): Result<PriceQuote, ConciergeError> {
-      const key = `${origin.code}>${destination.code}`;
-      const cached = cache.get(key);
+      const cached = cache.get(origin.code)?.get(destination.code);
       if (cached) return ok(cached);
+      const key = `${origin.code}>${destination.code}`;
       const published = table.pairs[key];
       let quote: Result<PriceQuote, unknown>;
       if (published) {
@@ -74,7 +75,8 @@ export const tablePricing = (table: PriceTable = DEFAULT_PRICE_TABLE): PricingSo
       }
       if (quote.isErr() || quote.value.rate.units <= 0n)
         return err(conciergeError.server(`the sandbox price table is invalid for ${key}`));
-      cache.set(key, quote.value);
+      const byDestination = cache.get(origin.code) ?? new Map<string, PriceQuote>();
+      cache.set(origin.code, byDestination.set(destination.code, quote.value));
       return ok(quote.value);
     },
   };

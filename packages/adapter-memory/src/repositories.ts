@@ -24,7 +24,8 @@ import {
 export class InMemoryRequestRepository implements RequestRepository {
   private readonly byId = new Map<string, Request>();
   private readonly byOwner = new Map<string, string[]>();
-  private readonly active = new Set<string>();
+  /** Requests not in a final state, by id: read at every call the service answers. */
+  private readonly active = new Map<string, Request>();
 
   get(id: string): Request | undefined {
     return this.byId.get(id);
@@ -38,15 +39,15 @@ export class InMemoryRequestRepository implements RequestRepository {
     }
     this.byId.set(request.id, request);
     if (isFinalRequestState(request.state)) this.active.delete(request.id);
-    else this.active.add(request.id);
+    else this.active.set(request.id, request);
   }
 
   listByOwner(ownerId: string): readonly Request[] {
     return (this.byOwner.get(ownerId) ?? []).map((id) => this.byId.get(id) as Request);
   }
 
-  *listActive(): Iterable<Request> {
-    for (const id of this.active) yield this.byId.get(id) as Request;
+  listActive(): Iterable<Request> {
+    return this.active.values();
   }
 
   clear(): void {

@@ -226,18 +226,22 @@ export const addCheckedOutput = (
 ): Result<Change, DomainError> => {
   if (request.state !== 'draft')
     return err(invalidTransition({ entity: 'request', id: request.id, state: request.state }, 'add_output'));
-  const b = new ChangeBuilder(request);
   // No copy of the input when it already names the request (always, from the service): for speed.
   const output = createOutput(input.requestId === request.id ? input : { ...input, requestId: request.id });
-  b.addOutput(output, input.now);
+  const created = outputEvent(output.state, output.id, input.now);
   const checked =
     verdict.kind === 'pass'
-      ? b.moveOutput(output, 'pass_checks', input.now)
+      ? transitionOutput(output, 'pass_checks', input.now)
       : verdict.kind === 'fail'
-        ? b.moveOutput(output, 'fail_checks', input.now, { reason: verdict.reason })
+        ? transitionOutput(output, 'fail_checks', input.now, { reason: verdict.reason })
         : ok(output);
   // A draft request neither works nor waits for a quote: no movement, no cascade.
-  return checked.map(() => b.build(input.now));
+  return checked.map((latest) => ({
+    request: withCounters(request, countNew(request.counters, latest.state), input.now),
+    outputs: [latest],
+    events: latest === output ? [created] : [created, outputEvent(latest.state, latest.id, input.now)],
+    movements: [],
+  }));
 };
 
 /** What an operator, the checks or the provider can do to one output. */

@@ -16,11 +16,13 @@ export const emptyCounters = (): OutputCounters => ({
   total: 0,
 });
 
-export const countNew = (counters: OutputCounters): OutputCounters => ({
-  ...counters,
-  accepting: counters.accepting + 1,
-  total: counters.total + 1,
-});
+/** One more output, in `state` (a new output is accepting, or checked already). */
+export const countNew = (counters: OutputCounters, state: OutputState = 'accepting'): OutputCounters => {
+  const next: { -readonly [K in keyof OutputCounters]: number } = { ...counters };
+  next[state] += 1;
+  next.total += 1;
+  return next;
+};
 
 export const countMove = (counters: OutputCounters, from: OutputState, to: OutputState): OutputCounters =>
   from === to ? counters : { ...counters, [from]: counters[from] - 1, [to]: counters[to] + 1 };
