@@ -7,10 +7,11 @@ import type {
   ListWithdrawalInstructionsQuery,
   Page,
   PageQuery,
+  PortView,
   RequestView,
 } from '@concierge-ts/application';
 import type { RequestState } from '@concierge-ts/domain';
-import type { Result, ResultAsync } from 'neverthrow';
+import { okAsync, type Result, type ResultAsync } from 'neverthrow';
 import type { z } from 'zod';
 import {
   encodeCreateOutputBody,
@@ -143,15 +144,26 @@ export const createHttpConciergeClient = (options: HttpConciergeClientOptions): 
       async () => (await getRequest(id)).map((r): RequestView | null => (done(r.state) ? r : null)),
     );
 
+  /** Every port: the pages one after another, from the server's first (a server may not paginate them). */
+  const listPorts = (
+    callOptions?: CallOptions,
+    query?: PageQuery,
+    before: readonly PortView[] = [],
+  ): ResultAsync<readonly PortView[], ConciergeError> =>
+    get(
+      'api/concierge_ports',
+      page(documents.ports, query),
+      callOptions,
+      query === undefined ? undefined : pageParams(query),
+    ).andThen((p) => {
+      const ports = [...before, ...p.items];
+      return p.next === null || p.next <= p.number
+        ? okAsync(ports)
+        : listPorts(callOptions, { number: p.next, size: p.size }, ports);
+    });
+
   return {
-    ports: {
-      list: (callOptions) =>
-        get(
-          'api/concierge_ports',
-          (json) => decodeWith(documents.ports, json).map((d) => d.data),
-          callOptions,
-        ),
-    },
+    ports: { list: (callOptions) => listPorts(callOptions) },
     requests: {
       create: (input, callOptions) =>
         send(

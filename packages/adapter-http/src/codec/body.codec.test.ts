@@ -105,7 +105,7 @@ describe('request bodies a server receives', () => {
     expect(amountToWire(Number.POSITIVE_INFINITY)).toBe('Infinity');
   });
 
-  it('refuses structure with 400 and attributes with 422, naming the field', () => {
+  it('refuses structure with 400, another type with 409, an id with 403 and attributes with 422, naming the field', () => {
     // biome-ignore lint/suspicious/noExplicitAny: the cases bend the document in every way
     const output = (patch: (d: Record<string, any>) => void) => {
       const body = structuredClone(GUIDE_OUTPUT);
@@ -116,9 +116,13 @@ describe('request bodies a server receives', () => {
       [null, 400, 'invalid_document', '/'],
       [[], 400, 'invalid_document', '/'],
       [{ data: 'x' }, 400, 'invalid_document', '/data'],
-      [output((d) => (d.type = 'users')), 400, 'wrong_type', '/data/type'],
+      [output((d) => (d.type = 'users')), 409, 'wrong_type', '/data/type'],
+      [output((d) => (d.type = '')), 409, 'wrong_type', '/data/type'],
       [output((d) => delete d.type), 400, 'wrong_type', '/data/type'],
-      [output((d) => (d.id = { x: 1 })), 400, 'invalid_id', '/data/id'],
+      [output((d) => (d.type = 7)), 400, 'wrong_type', '/data/type'],
+      [output((d) => (d.id = '12')), 403, 'client_generated_id', '/data/id'],
+      [output((d) => (d.id = { x: 1 })), 403, 'client_generated_id', '/data/id'],
+      [output((d) => (d.id = null)), 403, 'client_generated_id', '/data/id'],
       [output((d) => (d.attributes = [])), 400, 'invalid_document', '/data/attributes'],
       [output((d) => (d.attributes.amount = true)), 422, 'invalid_amount', '/data/attributes/amount'],
       [output((d) => (d.attributes.budget = {})), 422, 'invalid_amount', '/data/attributes/budget'],
@@ -158,6 +162,37 @@ describe('request bodies a server receives', () => {
       const error = decodeCreateOutputBody(json)._unsafeUnwrapErr();
       expect(error, JSON.stringify(json)).toMatchObject({ status, code, pointer });
     }
+  });
+
+  it('refuses a client-generated id on every creation, and takes one where the resource exists', () => {
+    const creations: [(json: unknown) => { isErr(): boolean }, unknown][] = [
+      [decodeCreateOutputBody, GUIDE_OUTPUT],
+      [decodeCreateRequestBody, wire(encodeCreateRequestBody({ portCode: 'ar_ars', payerId: '5' }))],
+      [decodeCreateUserBody, wire(encodeCreateUserBody({ email: 'a@example.com' }))],
+      [
+        decodeCreateWithdrawalInstructionBody,
+        wire(encodeCreateWithdrawalInstructionBody({ userId: '5', label: 'x', body: { cbu: '1' } })),
+      ],
+      [decodeEstimateBody, wire(encodeEstimateBody({ portCode: 'ar_ars', outputs: [] }))],
+    ];
+    for (const [decode, body] of creations) {
+      expect(decode(body).isErr(), JSON.stringify(body)).toBe(false);
+      const withId = structuredClone(body) as { data: Record<string, unknown> };
+      withId.data.id = '99';
+      expect(decode(withId)).toMatchObject({
+        error: { type: 'permission', status: 403, code: 'client_generated_id', pointer: '/data/id' },
+      });
+    }
+    // An update names the resource it changes; another type there is a conflict too.
+    expect(
+      decodeUpdateRequestBody(wire(encodeUpdateRequestBody('7', { externalId: 'x' })))._unsafeUnwrap(),
+    ).toEqual({ id: '7', externalId: 'x' });
+    expect(
+      decodeUpdateRequestBody({ data: { type: 'users', id: '7', attributes: {} } })._unsafeUnwrapErr(),
+    ).toMatchObject({ status: 409, code: 'wrong_type', pointer: '/data/type' });
+    expect(
+      decodeUpdateMeBody({ data: { type: 'users', id: '1', attributes: { webhook_url: null } } }).isOk(),
+    ).toBe(true);
   });
 
   it('judges estimate lines field by field, and instruction bodies as text', () => {
@@ -207,7 +242,7 @@ describe('request bodies a server receives', () => {
     fc.assert(
       fc.property(fc.constantFrom(...decoders), fc.jsonValue(), (decode, json) => {
         const result = decode(json);
-        if (result.isErr()) expect([400, 422]).toContain(result.error.status);
+        if (result.isErr()) expect([400, 403, 409, 422]).toContain(result.error.status);
       }),
       { numRuns: 2000 },
     );

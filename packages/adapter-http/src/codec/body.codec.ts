@@ -20,9 +20,11 @@ import { pointerOf, RESOURCE_TYPES, toOne, valueAt, wireId } from './json-api.js
  * its currency) are the service's to judge, so that the HTTP API and the in-process
  * client refuse the same input with the same code at the same pointer.
  *
- * Structure (not an object, no `data`, wrong `type`, ids that are not strings or
+ * Structure (not an object, no `data`, no `type`, ids that are not strings or
  * integers) is refused with 400; attributes and relationships with 422, naming the
- * field by its JSON pointer.
+ * field by its JSON pointer. As JSON:API 1.0 has it, a resource object of another type
+ * than the endpoint's is a conflict (409), and a resource to create that comes with its
+ * own `id` is refused with 403: ids are the server's to give.
  */
 
 const money = z.union([z.number(), z.string()]).nullable();
@@ -59,6 +61,14 @@ const refuse400 = (code: string, detail: string, pointer: string): ConciergeErro
   pointer,
 });
 
+const conflict409 = (code: string, detail: string, pointer: string): ConciergeError => ({
+  type: 'conflict',
+  status: 409,
+  code,
+  detail,
+  pointer,
+});
+
 const refuse422 = (code: string, detail: string, pointer: string): ConciergeError => ({
   type: 'unprocessable',
   status: 422,
@@ -80,7 +90,10 @@ const refusalOf = (issue: z.core.$ZodIssue, json: unknown, type: string): Concie
       detail(`expected a JSON:API document {"data": {"type": "${type}", ...}}`),
       pointer || '/',
     );
-  if (section === 'type') return refuse400('wrong_type', detail(`expected type "${type}"`), pointer);
+  if (section === 'type')
+    return typeof valueAt(json, path) === 'string'
+      ? conflict409('wrong_type', detail(`expected type "${type}"`), pointer)
+      : refuse400('wrong_type', detail(`expected type "${type}"`), pointer);
   if (section === 'id') return refuse400('invalid_id', detail('an id is a string or an integer'), pointer);
   if (section === 'attributes') {
     if (path.length === 2)
@@ -127,6 +140,25 @@ const decodeBody =
     );
   };
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A body that creates a resource: as `decodeBody`, and an `id` of the client's own is refused (403). */
+const decodeCreationBody =
+  <S extends z.ZodType, T>(type: string, schema: S, build: (body: z.output<S>) => T) =>
+  (json: unknown): Result<T, ConciergeError> => {
+    const data = isObject(json) ? json.data : undefined;
+    if (isObject(data) && Object.hasOwn(data, 'id'))
+      return err({
+        type: 'permission',
+        status: 403,
+        code: 'client_generated_id',
+        detail: `/data/id: the server gives ${type} their ids; send the resource without one`,
+        pointer: '/data/id',
+      });
+    return decodeBody(type, schema, build)(json);
+  };
+
 /** `null` and absent mean the same for optional attributes of a create. */
 const present = <K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } =>
   (value === null || value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
@@ -144,7 +176,7 @@ const createRequestSchema = resourceBody(
 );
 
 /** `POST /api/concierge_requests`: the payer is the `user` relationship (SPEC section 2). */
-export const decodeCreateRequestBody = decodeBody(
+export const decodeCreateRequestBody = decodeCreationBody(
   RESOURCE_TYPES.request,
   createRequestSchema,
   ({ data: { attributes: a, relationships: r } }): CreateRequestInput => ({
@@ -231,7 +263,7 @@ const createOutputSchema = resourceBody(
 );
 
 /** `POST /api/concierge_request_outputs`; ids may be integers, as the provider's guide sends them. */
-export const decodeCreateOutputBody = decodeBody(
+export const decodeCreateOutputBody = decodeCreationBody(
   RESOURCE_TYPES.output,
   createOutputSchema,
   ({ data: { attributes: a, relationships: r } }): CreateOutputInput => ({
@@ -289,7 +321,7 @@ const estimateSchema = resourceBody(
 );
 
 /** `POST /api/concierge_estimates`. */
-export const decodeEstimateBody = decodeBody(
+export const decodeEstimateBody = decodeCreationBody(
   RESOURCE_TYPES.estimate,
   estimateSchema,
   ({ data: { attributes: a } }): EstimateInput => ({
@@ -321,7 +353,7 @@ export const encodeEstimateBody = (input: EstimateInput) => ({
 const createUserSchema = resourceBody(RESOURCE_TYPES.user, { email: z.string(), name: text.optional() }, {});
 
 /** `POST /api/users`: a payer or payee managed by the caller. */
-export const decodeCreateUserBody = decodeBody(
+export const decodeCreateUserBody = decodeCreationBody(
   RESOURCE_TYPES.user,
   createUserSchema,
   ({ data: { attributes: a } }): CreateUserInput => ({ email: a.email, ...present('name', a.name) }),
@@ -360,7 +392,7 @@ const createInstructionSchema = resourceBody(
 );
 
 /** `POST /api/withdrawal_instructions`. */
-export const decodeCreateWithdrawalInstructionBody = decodeBody(
+export const decodeCreateWithdrawalInstructionBody = decodeCreationBody(
   RESOURCE_TYPES.withdrawalInstruction,
   createInstructionSchema,
   ({ data: { attributes: a, relationships: r } }): CreateWithdrawalInstructionInput => ({

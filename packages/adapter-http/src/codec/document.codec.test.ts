@@ -12,9 +12,12 @@ import {
 import {
   decodeRequestWithOutputs,
   documents,
+  encodeLinkedRequest,
   encodePage,
+  encodeRequestPage,
   encodeRequestWithOutputs,
   pageFromDocument,
+  pageLinksOf,
   withPage,
 } from './document.codec.js';
 import { encodeEstimate } from './estimate.codec.js';
@@ -225,6 +228,93 @@ describe('pages and included outputs', () => {
       next: 9,
     });
     expect(withPage('/api/x', 2, 10)).toBe('/api/x?page%5Bnumber%5D=2&page%5Bsize%5D=10');
+  });
+
+  it('links self, first, prev, next and last, absolute and percent-encoded; prev and next null at the ends', () => {
+    const url = 'http://sandbox.test/api/users?page[size]=2';
+    const at = (n: number) => `http://sandbox.test/api/users?page%5Bsize%5D=2&page%5Bnumber%5D=${n}`;
+    const page = (number: number, next: number | null): Page<number> => ({
+      items: [1],
+      number,
+      size: 2,
+      next,
+    });
+    expect(pageLinksOf(page(1, 2), url, 3)).toEqual({
+      self: at(1),
+      first: at(1),
+      prev: null,
+      next: at(2),
+      last: at(3),
+    });
+    expect(pageLinksOf(page(2, 3), url, 3)).toMatchObject({ prev: at(1), next: at(3), last: at(3) });
+    expect(pageLinksOf(page(3, null), url, 3)).toMatchObject({ prev: at(2), next: null, last: at(3) });
+    // Past the end, prev is the last page with data.
+    expect(pageLinksOf({ items: [], number: 9, size: 2, next: null }, url, 3)).toMatchObject({
+      self: at(9),
+      prev: at(3),
+      last: at(3),
+    });
+    // Without the count, the last page is known only on the last page.
+    expect(pageLinksOf(page(3, null), url)).toMatchObject({ last: at(3) });
+    expect(pageLinksOf(page(1, 2), url)).not.toHaveProperty('last');
+  });
+
+  it('reads a page from links in either form, absolute or relative, encoded or not', () => {
+    for (const next of [
+      'https://api.example/api/x?page%5Bnumber%5D=4&page%5Bsize%5D=2',
+      '/api/x?page[number]=4',
+      { href: 'https://api.example/api/x?page%5Bnumber%5D=4', meta: { note: 'x' } },
+    ]) {
+      const doc = decoded(
+        decodeWith(documents.users, { data: [], links: { self: next, first: next, next } }),
+      );
+      expect(pageFromDocument(doc, { number: 3, size: 2 })).toEqual({
+        items: [],
+        number: 3,
+        size: 2,
+        next: 4,
+      });
+    }
+    const last = { data: [], links: { next: { href: 'x' }, prev: null, last: null } };
+    expect(decodeWith(documents.users, { ...last, links: { ...last.links, next: null } }).isOk()).toBe(true);
+  });
+
+  it("carries a request's output linkage with or without its outputs, and decodes any outputs relationship", () => {
+    const [request] = fc.sample(arbRequestView(), 1);
+    if (!request) throw new Error('sample');
+    const outputs = fc.sample(arbOutputView(), 2).map((o) => ({ ...o, requestId: request.id }));
+    const linked = encodeLinkedRequest({ ...request, outputs });
+    const linkage = outputs.map((o) => ({ type: 'concierge_request_outputs', id: o.id }));
+    expect(linked.relationships.outputs).toEqual({ data: linkage });
+    expect(encodeRequestWithOutputs({ ...request, outputs }, false)).toEqual({ data: linked });
+    expect(encodeRequestWithOutputs({ ...request, outputs }).included).toHaveLength(2);
+    const listed = encodeRequestPage(
+      { items: [{ ...request, outputs }], number: 1, size: 5, next: null },
+      'http://sandbox.test/api/concierge_requests?include=outputs',
+      { include: true },
+    );
+    expect(listed.included?.map((o) => o.id)).toEqual(outputs.map((o) => o.id));
+    expect(listed.links.last).toBe(
+      'http://sandbox.test/api/concierge_requests?include=outputs&page%5Bnumber%5D=1&page%5Bsize%5D=5',
+    );
+    expect(encodeRequestPage({ items: [], number: 1, size: 5, next: null }, '/x')).not.toHaveProperty(
+      'included',
+    );
+    // Other servers link to the outputs or count them instead: all decode to the same view.
+    for (const relationship of [
+      { data: linkage },
+      {
+        data: linkage,
+        links: { related: 'https://api.example/api/concierge_request_outputs?filter%5Brequest_id%5D=1' },
+      },
+      { links: { related: { href: '/api/concierge_request_outputs?filter[request_id]=1' } } },
+      { meta: { count: 2 } },
+    ]) {
+      const json = wire({
+        data: { ...linked, relationships: { ...linked.relationships, outputs: relationship } },
+      });
+      expect(decoded(decodeWith(documents.request, json)).data).toEqual(request);
+    }
   });
 
   it('decodes a request with its outputs from included, filling a missing origin port', () => {

@@ -11,14 +11,14 @@ import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
 import { estimateResource } from './estimate.codec.js';
 import { eventResource } from './event.codec.js';
-import { decodeWith, pageLinks, pageMeta, RESOURCE_TYPES } from './json-api.js';
+import { decodeWith, hrefOf, pageLinks, pageMeta, RESOURCE_TYPES } from './json-api.js';
 import { encodeOutput, outputResource } from './output.codec.js';
 import { portResource } from './port.codec.js';
 import { encodeRequest, requestResource } from './request.codec.js';
 import { userResource } from './user.codec.js';
 import { withdrawalInstructionResource } from './withdrawal-instruction.codec.js';
 
-/** Top-level documents: one resource in `data`, or a page of them with `links.next`. */
+/** Top-level documents: one resource in `data`, or a page of them with pagination `links`. */
 export const single = <S extends z.ZodType>(resource: S) => z.object({ data: resource });
 export const list = <S extends z.ZodType>(resource: S) =>
   z.object({ data: z.array(resource), links: pageLinks.optional(), meta: pageMeta.optional() });
@@ -56,7 +56,7 @@ const nextNumberOf = (next: string, current: number): number => {
 export const pageFromDocument = <T>(doc: ListWire<T>, query: PageQuery = {}): Page<T> => {
   const number = doc.meta?.page?.number ?? query.number ?? 1;
   const size = doc.meta?.page?.size ?? query.size ?? DEFAULT_PAGE_SIZE;
-  const link = doc.links?.next;
+  const link = hrefOf(doc.links?.next);
   const next =
     typeof link === 'string'
       ? nextNumberOf(link, number)
@@ -66,7 +66,11 @@ export const pageFromDocument = <T>(doc: ListWire<T>, query: PageQuery = {}): Pa
   return { items: doc.data, number, size, next };
 };
 
-/** `url` with `page[number]` and `page[size]` set: the `links` of a page. */
+/**
+ * `url` with `page[number]` and `page[size]` set: the `links` of a page. The query is
+ * written out form-encoded, so brackets travel percent-encoded (`page%5Bnumber%5D=2`)
+ * and an absolute `url` gives a link that is a valid URI.
+ */
 export const withPage = (url: string, number: number, size: number): string => {
   const absolute = /^[a-z][a-z0-9+.-]*:/i.test(url);
   const parsed = new URL(url, 'http://concierge.invalid');
@@ -75,27 +79,58 @@ export const withPage = (url: string, number: number, size: number): string => {
   return absolute ? parsed.toString() : `${parsed.pathname}${parsed.search}`;
 };
 
-/** A page as a list document; `url` is the list's own address (links.self). */
-export const encodePage = <T, W>(page: Page<T>, encode: (item: T) => W, url: string) => ({
+/**
+ * The pagination links of a page of the list at `url` (the request's own URL, absolute
+ * on a server). `last` is the number of the last page; without it, a page that is not
+ * the last one has no `last` link (the `Page` does not say how many there are).
+ */
+export const pageLinksOf = (page: Page<unknown>, url: string, last?: number) => {
+  const at = (number: number) => withPage(url, number, page.size);
+  const lastNumber = last ?? (page.next === null ? page.number : undefined);
+  return {
+    self: at(page.number),
+    first: at(1),
+    // Past the end, the previous page is the last one that has data.
+    prev: page.number > 1 ? at(Math.min(page.number - 1, lastNumber ?? page.number - 1)) : null,
+    next: page.next === null ? null : at(page.next),
+    ...(lastNumber === undefined ? {} : { last: at(lastNumber) }),
+  };
+};
+
+/** A page as a list document; `url` is the list's own address (links.self), `last` its last page. */
+export const encodePage = <T, W>(page: Page<T>, encode: (item: T) => W, url: string, last?: number) => ({
   data: page.items.map(encode),
-  links: {
-    self: withPage(url, page.number, page.size),
-    next: page.next === null ? null : withPage(url, page.next, page.size),
-  },
+  links: pageLinksOf(page, url, last),
   meta: { page: { number: page.number, size: page.size, next: page.next } },
 });
 
-/** `GET /api/concierge_requests/:id?include=outputs`: the outputs travel in `included`. */
-export const encodeRequestWithOutputs = (r: RequestWithOutputs) => {
+/** A request with its outputs' resource linkage (the outputs themselves are left out). */
+export const encodeLinkedRequest = (r: RequestWithOutputs) => {
   const { outputs, ...request } = r;
-  return {
-    data: encodeRequest(
-      request,
-      outputs.map((o) => o.id),
-    ),
-    included: outputs.map(encodeOutput),
-  };
+  return encodeRequest(
+    request,
+    outputs.map((o) => o.id),
+  );
 };
+
+/**
+ * `GET /api/concierge_requests/:id`: the request with its outputs' linkage; with
+ * `include=outputs` (`include` true, the default) the outputs travel in `included`.
+ */
+export const encodeRequestWithOutputs = (r: RequestWithOutputs, include = true) => ({
+  data: encodeLinkedRequest(r),
+  ...(include ? { included: r.outputs.map(encodeOutput) } : {}),
+});
+
+/** `GET /api/concierge_requests`: a page of requests with linkage, and their outputs in `included` if asked. */
+export const encodeRequestPage = (
+  page: Page<RequestWithOutputs>,
+  url: string,
+  options: { readonly last?: number; readonly include?: boolean } = {},
+) => ({
+  ...encodePage(page, encodeLinkedRequest, url, options.last),
+  ...(options.include === true ? { included: page.items.flatMap((r) => r.outputs.map(encodeOutput)) } : {}),
+});
 
 const withIncluded = z.object({ data: z.unknown(), included: z.array(z.unknown()).optional() });
 

@@ -32,6 +32,14 @@ describe('errors on the wire', () => {
     expect(encodeError(conciergeError.unprocessable('x', 'y', '/data/id')).errors[0]?.source).toEqual({
       pointer: '/data/id',
     });
+    expect(encodeError(conciergeError.badRequest('invalid_document', 'y', '')).errors[0]?.source).toEqual({
+      pointer: '',
+    });
+    // A refused query parameter is a parameter whatever its name looks like.
+    for (const parameter of ['/data', '', 'sort', 'fields[users]'])
+      expect(
+        encodeError(conciergeError.badRequest('invalid_parameter', 'y', parameter)).errors[0]?.source,
+      ).toEqual({ parameter });
   });
 
   it('types an answer that is not a JSON:API error document by its status', () => {

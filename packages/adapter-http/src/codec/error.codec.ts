@@ -27,9 +27,19 @@ export const httpStatusOf = (e: ConciergeError): number =>
     .with('connection', () => 502)
     .otherwise(() => 500);
 
-/** A pointer into the body is a JSON pointer; a query parameter (`page[size]`) is named as such. */
-const sourceOf = (pointer: string): ErrorObjectWire['source'] =>
-  pointer.startsWith('/') || pointer === '' ? { pointer } : { parameter: pointer };
+/** Codes whose `pointer` names a query parameter (`page[size]`, `include`), not a field of the body. */
+const PARAMETER_CODES: ReadonlySet<string> = new Set(['invalid_parameter', 'invalid_page']);
+
+/**
+ * Where the problem is: a query parameter is named in `source.parameter`, a field of the
+ * body by its JSON pointer in `source.pointer`. A refusal of a query parameter says so by
+ * its code; otherwise what is not a pointer (`/data/id`, or `` for the whole body) is
+ * taken for a parameter's name.
+ */
+const sourceOf = (code: string, pointer: string): ErrorObjectWire['source'] =>
+  !PARAMETER_CODES.has(code) && (pointer.startsWith('/') || pointer === '')
+    ? { pointer }
+    : { parameter: pointer };
 
 export const encodeError = (e: ConciergeError): ErrorDocumentWire => ({
   errors: [
@@ -38,7 +48,7 @@ export const encodeError = (e: ConciergeError): ErrorDocumentWire => ({
       code: e.code,
       title: TITLES[e.type],
       detail: e.detail,
-      ...(e.pointer === undefined ? {} : { source: sourceOf(e.pointer) }),
+      ...(e.pointer === undefined ? {} : { source: sourceOf(e.code, e.pointer) }),
       ...(e.retryAfterMs === undefined ? {} : { meta: { retry_after_ms: e.retryAfterMs } }),
     },
   ],

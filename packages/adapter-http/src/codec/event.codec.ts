@@ -56,17 +56,24 @@ export const eventResource = z.codec(eventResourceWire, z.custom<ReceivedEvent>(
 export const isEventView = (e: ReceivedEvent): e is ReceivedEvent & EventView =>
   e.resourceType === RESOURCE_TYPES.request || e.resourceType === RESOURCE_TYPES.output;
 
-/** A webhook body: the event, and the resource in `included` (SPEC section 8). */
+/**
+ * A webhook body: the event, and the resource in `included` (SPEC section 8); a request
+ * carries its outputs' linkage when their ids are given.
+ */
 export const encodeEventDocument = (
   e: Omit<ReceivedEvent, 'resource'>,
   resource?:
-    | { readonly kind: 'request'; readonly view: RequestView }
+    | { readonly kind: 'request'; readonly view: RequestView; readonly outputIds?: readonly string[] }
     | { readonly kind: 'output'; readonly view: OutputView },
 ) => ({
   data: encodeEvent(e),
   ...(resource === undefined
     ? {}
     : {
-        included: [resource.kind === 'request' ? encodeRequest(resource.view) : encodeOutput(resource.view)],
+        included: [
+          resource.kind === 'request'
+            ? encodeRequest(resource.view, resource.outputIds)
+            : encodeOutput(resource.view),
+        ],
       }),
 });

@@ -44,10 +44,24 @@ export const errorDocument = z.object({ errors: z.array(errorObject).min(1) });
 export type ErrorObjectWire = z.input<typeof errorObject>;
 export type ErrorDocumentWire = z.input<typeof errorDocument>;
 
-/** Pagination as lists carry it: `links.next` (null on the last page) and the page in `meta`. */
+/** A JSON:API link: a URL, or a link object with its URL in `href`. */
+export const linkWire = z.union([z.string(), z.looseObject({ href: z.string() })]);
+export type LinkWire = z.output<typeof linkWire>;
+
+/** The URL of a link, whichever form it takes. */
+export const hrefOf = (value: LinkWire | null | undefined): string | null | undefined =>
+  typeof value === 'object' && value !== null ? value.href : value;
+
+/**
+ * Pagination as lists carry it: `links` `self`, `first`, `prev`, `next` and `last`
+ * (`prev` and `next` null at the ends), and the page in `meta`.
+ */
 export const pageLinks = z.object({
-  self: z.string().nullable().optional(),
-  next: z.string().nullable().optional(),
+  self: linkWire.nullable().optional(),
+  first: linkWire.nullable().optional(),
+  prev: linkWire.nullable().optional(),
+  next: linkWire.nullable().optional(),
+  last: linkWire.nullable().optional(),
 });
 export const pageMeta = z.object({
   page: z

@@ -7,7 +7,7 @@ import {
   REQUEST_STATES,
 } from '@concierge-ts/domain';
 import { z } from 'zod';
-import { anyIdentifier, looseToOne, RESOURCE_TYPES, wireId } from './json-api.js';
+import { anyIdentifier, linkWire, looseToOne, RESOURCE_TYPES, wireId } from './json-api.js';
 import { readCurrency, readMoneyOrNull, readTime, readTimeOrNull } from './reader.js';
 import { encodeMoneyOrNull, wireNumber } from './values.js';
 
@@ -51,10 +51,13 @@ export const requestAttributesWire = z.object({
   updated_at: z.string(),
 });
 
-/** Outputs as a relationship: their identifiers, or a link when they are not listed. */
+/**
+ * Outputs as a relationship: their resource linkage (this server always sends it), and
+ * from other servers possibly a link to them or their count instead.
+ */
 const outputsRelationship = z.object({
   data: z.array(anyIdentifier).optional(),
-  links: z.object({ related: z.string().optional() }).optional(),
+  links: z.object({ self: linkWire.optional(), related: linkWire.optional() }).optional(),
   meta: z.object({ count: z.int().nonnegative().optional() }).optional(),
 });
 
@@ -67,8 +70,10 @@ export const requestResourceWire = z.object({
 export type RequestResourceWire = z.output<typeof requestResourceWire>;
 
 /**
- * `outputIds`: the outputs' identifiers when the caller has them (include=outputs).
- * Otherwise an empty request lists none and a non-empty one links to its outputs.
+ * `outputIds`: the outputs' ids, the relationship's resource linkage (SPEC section 7:
+ * always sent). Without them, only a request without outputs can say which it has
+ * (none); any other tells how many in `meta`, for callers that encode a request they
+ * did not read with its outputs.
  */
 export const encodeRequest = (r: RequestView, outputIds?: readonly string[]): RequestResourceWire => {
   const c = r.counters;
@@ -77,12 +82,7 @@ export const encodeRequest = (r: RequestView, outputIds?: readonly string[]): Re
       ? { data: outputIds.map((id) => ({ type: RESOURCE_TYPES.output, id })) }
       : c.total === 0
         ? { data: [] }
-        : {
-            links: {
-              related: `/api/concierge_request_outputs?filter[request_id]=${encodeURIComponent(r.id)}`,
-            },
-            meta: { count: c.total },
-          };
+        : { meta: { count: c.total } };
   return {
     type: RESOURCE_TYPES.request,
     id: r.id,
