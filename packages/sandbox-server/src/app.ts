@@ -57,7 +57,8 @@ export const createSandboxApp = (
   concierge: InMemoryConcierge,
   options: SandboxAppOptions = {},
 ): SandboxApp => {
-  const app = new Hono();
+  // A path with a trailing slash is the same route (SPEC section 7).
+  const app = new Hono({ strict: false });
   const callers = new Callers(concierge);
   const rate = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   const limiter = rate > 0 ? new KeyedRateLimiter({ requestsPerSecond: rate }, options.now) : null;

@@ -1,9 +1,10 @@
-import { encodeEvent, encodeOutput, encodeRequest, encodeUser } from '@concierge-ts/adapter-http';
+import { encodeEvent, encodeLinkedRequest, encodeOutput, encodeUser } from '@concierge-ts/adapter-http';
 import type { ConciergeError, OperatorOutputAction, SandboxOperator } from '@concierge-ts/application';
 import type { ComplianceStatus } from '@concierge-ts/domain';
 import { type Context, Hono } from 'hono';
 import { err, ok, type Result } from 'neverthrow';
 import type { Callers } from './caller.js';
+import { withOutputs } from './linkage.js';
 import { readJsonBody } from './request-body.js';
 import { answer, sendError } from './respond.js';
 
@@ -23,7 +24,7 @@ const plainObject = (json: unknown): Result<Record<string, unknown>, ConciergeEr
 
 /** The sandbox operator API of SPEC section 9 under /sandbox, with the same key as the API. */
 export const operatorRoutes = (callers: Callers): Hono => {
-  const sandbox = new Hono();
+  const sandbox = new Hono({ strict: false });
 
   /** Runs a handler with the caller's operator and plain JSON body, or answers the refusal. */
   const operate =
@@ -63,7 +64,17 @@ export const operatorRoutes = (callers: Callers): Hono => {
 
   sandbox.post(
     '/concierge_requests/:id/quote',
-    operate((c, operator) => answer(c, operator.produceQuote(id(c)), (r) => ({ data: encodeRequest(r) }))),
+    operate((c, operator) =>
+      answer(
+        c,
+        callers
+          .authenticate(c)
+          .asyncAndThen(({ client }) =>
+            operator.produceQuote(id(c)).andThen((request) => withOutputs(client, request)),
+          ),
+        (r) => ({ data: encodeLinkedRequest(r) }),
+      ),
+    ),
   );
 
   sandbox.post(
@@ -83,7 +94,11 @@ export const operatorRoutes = (callers: Callers): Hono => {
 
   sandbox.post(
     '/clock/advance',
-    operate((c, operator, body) => answer(c, operator.advanceClock(body.seconds as number), (now) => now)),
+    // `{ "now": ... }` is plain JSON, not a JSON:API document, and says so.
+    operate(async (c, operator, body) => {
+      const now = await operator.advanceClock(body.seconds as number);
+      return now.isOk() ? c.json(now.value) : sendError(c, now.error);
+    }),
   );
 
   sandbox.get(

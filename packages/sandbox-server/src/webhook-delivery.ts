@@ -126,7 +126,11 @@ export class WebhookDelivery {
       const caller = owner.value;
       const resource =
         event.resource === 'request'
-          ? service.getRequest(caller, event.resourceId).map((view) => ({ kind: 'request' as const, view }))
+          ? service.getRequestWithOutputs(caller, event.resourceId).map(({ outputs, ...view }) => ({
+              kind: 'request' as const,
+              view,
+              outputIds: outputs.map((o) => o.id),
+            }))
           : service.getOutput(caller, event.resourceId).map((view) => ({ kind: 'output' as const, view }));
       const key = `${event.ownerId}|${event.resource}|${event.resourceId}`;
       const job: Job = {

@@ -2,10 +2,12 @@ import { createInMemoryConcierge, type InMemoryConcierge } from '@concierge-ts/a
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSandboxApp, type SandboxApp } from '../src/index.js';
+import { schemaErrors } from './json-api-schema.js';
 
 /**
  * Thousands of random and malformed requests against the app, in-process: never a 5xx,
- * never a crash, always a JSON:API answer, and a refused request changes nothing.
+ * never a crash, always a JSON:API answer that the JSON:API 1.0 schema accepts, and a
+ * refused request changes nothing.
  */
 
 interface World {
@@ -231,6 +233,8 @@ const paths = (w: World) => {
           'filter[request_id]',
           'filter[user_id]',
           'include',
+          'sort',
+          'fields[users]',
           'x',
         ),
         fc.oneof(
@@ -481,8 +485,19 @@ const anything = (w: World) =>
         'text/plain',
         'multipart/form-data; boundary=x',
         'application/x-www-form-urlencoded',
+        'application/vnd.api+json; charset=utf-8',
         '',
         ';;;',
+      ),
+      { nil: undefined },
+    ),
+    accept: fc.option(
+      fc.constantFrom(
+        'application/vnd.api+json',
+        'application/vnd.api+json; ext=x',
+        'application/json, text/plain, */*',
+        '*/*',
+        ';,;',
       ),
       { nil: undefined },
     ),
@@ -523,6 +538,7 @@ interface Fuzzed {
   readonly path: string;
   readonly auth: string | undefined;
   readonly contentType: string | undefined;
+  readonly accept?: string | undefined;
   readonly version: string | undefined;
   readonly body: string | undefined;
 }
@@ -531,6 +547,7 @@ const send = (w: World, r: Fuzzed): Promise<Response> => {
   const headers = new Headers();
   if (r.auth !== undefined) headers.set('authorization', r.auth);
   if (r.contentType !== undefined) headers.set('content-type', r.contentType);
+  if (r.accept !== undefined) headers.set('accept', r.accept);
   if (r.version !== undefined) headers.set('version', r.version);
   const hasBody = r.body !== undefined && r.method !== 'GET' && r.method !== 'HEAD';
   return Promise.resolve(
@@ -553,12 +570,17 @@ describe('fuzzing the sandbox app through app.fetch', () => {
   it('answers every request with a 2xx-4xx JSON:API document; a refusal changes nothing', async () => {
     let refused = 0;
     let accepted = 0;
+    let validated = 0;
     await fc.assert(
       fc.asyncProperty(requests(world), async (r) => {
         const before = await snapshot(world);
         const response = await send(world, r);
         expect(response.status, `${r.method} ${r.path}`).toBeLessThan(500);
         const text = await response.text();
+        if (response.headers.get('content-type') === 'application/vnd.api+json' && r.method !== 'HEAD') {
+          expect(schemaErrors(JSON.parse(text)), `${r.method} ${r.path}`).toEqual([]);
+          validated += 1;
+        }
         if (response.status >= 400) {
           refused += 1;
           expect(response.headers.get('content-type')).toBe('application/vnd.api+json');
@@ -583,6 +605,9 @@ describe('fuzzing the sandbox app through app.fetch', () => {
     expect(refused).toBeGreaterThan(1000);
     // About a tenth of the bodies are valid (about 300 of 3,000; 293 seen): half that proves it is not vacuous.
     expect(accepted).toBeGreaterThan(150);
+    // Nearly every answer is a JSON:API document (HEAD and the operator's plain JSON are not).
+    console.info(`fuzz: ${validated} response documents validated against the JSON:API schema`);
+    expect(validated).toBeGreaterThan(2500);
   });
 
   it('survives hostile headers and bodies: huge, binary, deeply nested', async () => {

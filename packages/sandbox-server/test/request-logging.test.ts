@@ -107,7 +107,8 @@ describe('request logging', () => {
     ] as const;
     const answers: Awaited<ReturnType<typeof call>>[] = [];
     for (const [method, path, init] of calls) answers.push(await call(app, method, path, init));
-    expect(answers.map((a) => a.status)).toEqual([200, 200, 422, 401, 404, 400, 201]);
+    // A parameter the endpoint does not take is refused (JSON:API), and logged like any refusal.
+    expect(answers.map((a) => a.status)).toEqual([200, 400, 422, 401, 404, 400, 201]);
 
     const logged = lines();
     expect(logged).toHaveLength(calls.length);
@@ -200,18 +201,33 @@ describe('request logging', () => {
       cbu: '0170099220000067797370',
       tax_id: '20123456789',
     };
-    const created = await call(app, 'POST', '/api/withdrawal_instructions?api_key=in_the_query_123', {
+    // The server refuses a parameter it does not know; the log still masks its value.
+    const refused = await call(app, 'POST', '/api/withdrawal_instructions?api_key=in_the_query_123', {
+      key,
+      body: instructionBody(seeded.payerId, body),
+    });
+    expect(refused.status).toBe(400);
+    const created = await call(app, 'POST', '/api/withdrawal_instructions', {
       key,
       body: instructionBody(seeded.payerId, body),
     });
     expect(created.status).toBe(201);
-    const [line] = lines();
+    const [first, line] = lines();
+    expect(first).toMatchObject({
+      level: 40,
+      status: 400,
+      request: {
+        headers: { authorization: '[redacted]', 'content-type': 'application/json' },
+        query: { api_key: '[redacted]' },
+        body: { data: { attributes: { body: { cbu: '****7370', tax_id: '****6789', country: 'AR' } } } },
+      },
+      response: { body: { errors: [{ code: 'invalid_parameter', source: { parameter: 'api_key' } }] } },
+    });
     expect(line).toMatchObject({
       level: 30,
       status: 201,
       request: {
         headers: { authorization: '[redacted]', 'content-type': 'application/json' },
-        query: { api_key: '[redacted]' },
         body: { data: { attributes: { body: { cbu: '****7370', tax_id: '****6789', country: 'AR' } } } },
       },
       response: {

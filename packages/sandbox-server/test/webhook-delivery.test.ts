@@ -5,6 +5,7 @@ import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSandboxApp, type DeliveryAttempt, type SandboxApp } from '../src/index.js';
 import { httpHarness } from './harness.js';
+import { DocumentCheck, schemaErrors } from './json-api-schema.js';
 
 interface Received {
   readonly headers: IncomingHttpHeaders;
@@ -70,8 +71,9 @@ const runPayout = async (setup: Awaited<ReturnType<typeof httpHarness>>) => {
   return request.id;
 };
 
-const harnessWithWebhooks = async (attempts: DeliveryAttempt[], maxAttempts = 5) => {
+const harnessWithWebhooks = async (attempts: DeliveryAttempt[], maxAttempts = 5, check?: DocumentCheck) => {
   const setup = await httpHarness('in-process', {
+    ...(check === undefined ? {} : { check }),
     concierge: { seed: true },
     app: {
       webhooks: {
@@ -95,15 +97,23 @@ describe('webhook delivery', () => {
     const receiver = await startReceiver();
     closers.push(receiver.close);
     const attempts: DeliveryAttempt[] = [];
-    const setup = await harnessWithWebhooks(attempts);
+    const check = new DocumentCheck();
+    const setup = await harnessWithWebhooks(attempts, 5, check);
     (await setup.harness.client.users.updateMe({ webhookUrl: receiver.url }))._unsafeUnwrap();
     const requestId = await runPayout(setup);
     await setup.app.webhooks?.idle();
+    expect(check.violations).toEqual([]);
 
     const log = (await setup.harness.operator.events())._unsafeUnwrap();
     for (const r of receiver.received) {
       expect(r.headers['content-type']).toBe('application/json');
       expect(r.headers['webhook-auth']).toMatch(/^[0-9a-f]{64}$/);
+      // An event document is a JSON:API document too; a request in it names its outputs.
+      const document = JSON.parse(r.body);
+      expect(schemaErrors(document)).toEqual([]);
+      for (const resource of document.included)
+        if (resource.type === 'concierge_requests')
+          expect(resource.relationships.outputs.data).toHaveLength(resource.attributes.outputs_total);
     }
     const delivered = eventsOf(receiver.received, setup.concierge.apiKey);
     expect(delivered.map((e) => e.id).sort((a, b) => Number(a) - Number(b))).toEqual(log.map((e) => e.id));
