@@ -1,7 +1,14 @@
 import { err, ok, type Result } from 'neverthrow';
 import type { MoneyMovement } from './balance.js';
 import type { CheckVerdict } from './checks.js';
-import { countNew, type OutputCounters, openOutputs } from './counters.js';
+import {
+  type CounterDraft,
+  countInDraft,
+  countNew,
+  draftCounters,
+  type OutputCounters,
+  openOutputs,
+} from './counters.js';
 import type { Currency } from './currency.js';
 import { type DomainError, guardFailed, invalidTransition } from './errors.js';
 import { type DomainEvent, outputEvent, requestEvent } from './events.js';
@@ -36,8 +43,6 @@ export interface Change {
   readonly events: readonly DomainEvent[];
   readonly movements: readonly MoneyMovement[];
 }
-
-type CounterDraft = { -readonly [K in keyof OutputCounters]: number };
 
 /**
  * Collects a change step by step; local to each operation, so it may mutate its own
@@ -119,8 +124,8 @@ class ChangeBuilder {
     const next = moved.value;
     if (next.state !== output.state) {
       const c = this.draft();
-      c[output.state] -= 1;
-      c[next.state] += 1;
+      countInDraft(c, output.state, -1);
+      countInDraft(c, next.state, 1);
     }
     const last = this.outputs.length - 1;
     if (last >= 0 && (this.outputs[last] as Output).id === next.id) this.outputs[last] = next;
@@ -143,23 +148,7 @@ class ChangeBuilder {
   }
 
   private draft(): CounterDraft {
-    if (!this.counts) {
-      // Written out rather than spread, for speed: one draft per change, a million
-      // changes when a million outputs are created one by one.
-      const c = this.current.counters;
-      this.counts = {
-        accepting: c.accepting,
-        accepted: c.accepted,
-        rejected: c.rejected,
-        working: c.working,
-        settling: c.settling,
-        settled: c.settled,
-        failed: c.failed,
-        returned: c.returned,
-        cancelled: c.cancelled,
-        total: c.total,
-      };
-    }
+    this.counts ??= draftCounters(this.current.counters);
     return this.counts;
   }
 }
@@ -280,18 +269,22 @@ const movementFor = (
   if (request.state !== 'working' && request.state !== 'finished') return undefined;
   const price = output.price;
   if (!price) return undefined;
-  const base = { payerId: request.payerId, requestId: request.id, outputId: output.id };
+  // Fields written out rather than spread from a shared base: V8 builds a spread several
+  // times slower, and every output of a request moves money once.
+  const { payerId, id: requestId } = request;
   switch (output.state) {
     case 'rejected':
     case 'cancelled':
-      return { kind: 'refund', ...base, amount: price.budget };
+      return { kind: 'refund', payerId, requestId, outputId: output.id, amount: price.budget };
     case 'settled':
-      return { kind: 'spend', ...base, amount: price.budget };
+      return { kind: 'spend', payerId, requestId, outputId: output.id, amount: price.budget };
     case 'returned': {
       const cost = returnCost ? returnCostInOrigin(price, returnCost) : money(0n, originOf(price));
       return {
         kind: 'return',
-        ...base,
+        payerId,
+        requestId,
+        outputId: output.id,
         refunded: money(price.budget.amount - cost.amount, originOf(price)),
         cost,
       };

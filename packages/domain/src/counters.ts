@@ -16,16 +16,84 @@ export const emptyCounters = (): OutputCounters => ({
   total: 0,
 });
 
+/** Counters being worked out: local to one operation, which may change it before handing it on. */
+export type CounterDraft = { -readonly [K in keyof OutputCounters]: number };
+
+/**
+ * A draft copy of the counters. Written out field by field: V8 copies a spread of them
+ * (`{ ...counters }`) about ten times slower, and a request's counters are copied for
+ * every output created.
+ */
+export const draftCounters = (c: OutputCounters): CounterDraft => ({
+  accepting: c.accepting,
+  accepted: c.accepted,
+  rejected: c.rejected,
+  working: c.working,
+  settling: c.settling,
+  settled: c.settled,
+  failed: c.failed,
+  returned: c.returned,
+  cancelled: c.cancelled,
+  total: c.total,
+});
+
+/**
+ * Adds `delta` to the count of `state` in a draft (and answers it). A switch rather than
+ * `draft[state] += delta`: V8 updates a field it can name several times faster than one
+ * named by a variable, and a million outputs move four or five times each.
+ */
+export const countInDraft = (draft: CounterDraft, state: OutputState, delta: number): CounterDraft => {
+  switch (state) {
+    case 'accepting':
+      draft.accepting += delta;
+      break;
+    case 'accepted':
+      draft.accepted += delta;
+      break;
+    case 'rejected':
+      draft.rejected += delta;
+      break;
+    case 'working':
+      draft.working += delta;
+      break;
+    case 'settling':
+      draft.settling += delta;
+      break;
+    case 'settled':
+      draft.settled += delta;
+      break;
+    case 'failed':
+      draft.failed += delta;
+      break;
+    case 'returned':
+      draft.returned += delta;
+      break;
+    case 'cancelled':
+      draft.cancelled += delta;
+      break;
+    default: {
+      const unreachable: never = state;
+      return unreachable;
+    }
+  }
+  return draft;
+};
+
 /** One more output, in `state` (a new output is accepting, or checked already). */
 export const countNew = (counters: OutputCounters, state: OutputState = 'accepting'): OutputCounters => {
-  const next: { -readonly [K in keyof OutputCounters]: number } = { ...counters };
-  next[state] += 1;
+  const next = draftCounters(counters);
+  countInDraft(next, state, 1);
   next.total += 1;
   return next;
 };
 
-export const countMove = (counters: OutputCounters, from: OutputState, to: OutputState): OutputCounters =>
-  from === to ? counters : { ...counters, [from]: counters[from] - 1, [to]: counters[to] + 1 };
+export const countMove = (counters: OutputCounters, from: OutputState, to: OutputState): OutputCounters => {
+  if (from === to) return counters;
+  const next = draftCounters(counters);
+  countInDraft(next, from, -1);
+  countInDraft(next, to, 1);
+  return next;
+};
 
 /** Outputs not yet in a final state. */
 export const openOutputs = (c: OutputCounters): number =>
