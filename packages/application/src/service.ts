@@ -304,9 +304,10 @@ export class ConciergeService {
           )
           .map((c) => presentRequest(c.request));
       }
-      const eta = now + this.quoteDelay(outputs);
+      const destinations = destinationsOf(outputs);
+      const eta = now + this.quoteDelay(destinations);
       return this.applyDomain(requestQuote(request, now, eta)).andThen((c) =>
-        eta <= now ? this.quoteNow(c.request, now) : ok(presentRequest(c.request)),
+        eta <= now ? this.quoteNow(c.request, now, destinations) : ok(presentRequest(c.request)),
       );
     });
   }
@@ -816,38 +817,29 @@ export class ConciergeService {
   private readonly budgetTargets = new Map<string, Map<number, OutputTarget>>();
 
   /** The longest quote delay among the destinations to be priced (0 when none is delayed). */
-  private quoteDelay(outputs: Iterable<Output>): number {
-    const catalog = this.deps.catalog.catalog();
-    const delays = new Map<string, number>();
+  private quoteDelay(destinations: ReadonlySet<string>): number {
     let longest = 0;
-    for (const output of outputs) {
-      if (output.state !== 'accepting' && output.state !== 'accepted') continue;
-      let delay = delays.get(output.portCode);
-      if (delay === undefined) {
-        delay = catalog.ports.find((p) => p.code === output.portCode)?.quoteDelayMs ?? 0;
-        delays.set(output.portCode, delay);
-      }
-      if (delay > longest) longest = delay;
-    }
+    for (const code of destinations) longest = Math.max(longest, this.portByCode(code)?.quoteDelayMs ?? 0);
     return longest;
   }
 
-  /** Produces the quote of a quote_requested request at `at`, from the pricing source. */
-  private quoteNow(request: Request, at: number): R<RequestView> {
+  /**
+   * Produces the quote of a quote_requested request at `at`, from the pricing source.
+   * `destinations`: those of its outputs to price, when the caller has them already.
+   */
+  private quoteNow(request: Request, at: number, destinations?: ReadonlySet<string>): R<RequestView> {
     const catalog = this.deps.catalog.catalog();
     const origin = findActivePort(catalog, request.portCode);
     if (origin.isErr()) return err(fromDomainError(origin.error));
+    const outputs = this.repos.outputs.listByRequest(request.id);
     // One pricer per destination: all_in_rate is worked out once per port, not per output.
     const pricers = new Map<string, (target: OutputTarget) => OutputPrice>();
-    const outputs = this.repos.outputs.listByRequest(request.id);
-    for (const output of outputs) {
-      if (pricers.has(output.portCode) || (output.state !== 'accepting' && output.state !== 'accepted'))
-        continue;
-      const port = findActivePort(catalog, output.portCode);
+    for (const code of destinations ?? destinationsOf(outputs)) {
+      const port = findActivePort(catalog, code);
       if (port.isErr()) return err(fromDomainError(port.error));
       const quote = this.deps.pricing.quote(origin.value, port.value);
       if (quote.isErr()) return err(quote.error);
-      pricers.set(output.portCode, pricer(quote.value, origin.value.currency, port.value.currency));
+      pricers.set(code, pricer(quote.value, origin.value.currency, port.value.currency));
     }
     const priceOf = (o: Output): OutputPrice =>
       (pricers.get(o.portCode) as (target: OutputTarget) => OutputPrice)(o.target);
@@ -968,8 +960,9 @@ export class ConciergeService {
   private apply(change: Change): R<Change> {
     const committed = this.commit(change);
     if (committed.isErr()) return err(committed.error);
-    const working = workingIds(change.outputs, []);
-    if (working.length > 0) this.automate(working);
+    const scripted = this.scriptQueue();
+    scripted.add(change.outputs);
+    this.automate(scripted);
     return ok(change);
   }
 
@@ -981,15 +974,15 @@ export class ConciergeService {
    */
   private applyInParts(parts: Iterable<Result<Change, DomainError>>): R<Change> {
     let last: R<Change> = err(conciergeError.server('the change had no parts'));
-    const working: string[] = [];
+    const scripted = this.scriptQueue();
     for (const part of parts) {
       if (part.isErr()) return err(fromDomainError(part.error));
       const committed = this.commit(part.value);
       if (committed.isErr()) return err(committed.error);
-      workingIds(part.value.outputs, working);
+      scripted.add(part.value.outputs);
       last = ok(part.value);
     }
-    if (working.length > 0) this.automate(working);
+    this.automate(scripted);
     return last;
   }
 
@@ -1034,37 +1027,26 @@ export class ConciergeService {
    * Outputs of one request with the same steps move together, `AUTOMATE_BATCH` per
    * commit, step by step (all issued, then all settled): the per-output work of a
    * million-output request was two commits per output. Each output still goes through
-   * its own lifecycle in order, with one event per state change. Outputs are queued and
-   * grouped by id, and read a batch at a time: a million-output request never has its
-   * million outputs in memory at once.
+   * its own lifecycle in order, with one event per state change. Outputs wait as ids and
+   * are read a batch at a time: a million-output request never has its million outputs in
+   * memory at once.
    */
-  private automate(outputIds: readonly string[]): void {
-    const scripts = new Map<string, OutcomeScript | null>();
-    let queue = outputIds;
-    while (queue.length > 0) {
-      // request id → steps (a shared constant array) → the ids of its working outputs, in order.
-      const groups = new Map<string, Map<readonly OutputAction[], string[]>>();
-      for (const id of queue) {
-        const output = this.repos.outputs.get(id);
-        if (output?.state !== 'working') continue;
-        const steps = this.scriptedSteps(output, scripts);
-        if (steps.length === 0) continue;
-        let byScript = groups.get(output.requestId);
-        if (!byScript) {
-          byScript = new Map();
-          groups.set(output.requestId, byScript);
-        }
-        const list = byScript.get(steps);
-        if (list) list.push(id);
-        else byScript.set(steps, [id]);
-      }
-      const again: string[] = [];
-      for (const byScript of groups.values())
+  private automate(queue: ScriptQueue): void {
+    let current = queue;
+    while (current.groups.size > 0) {
+      const again = new ScriptQueue(current.stepsOf);
+      for (const byScript of current.groups.values())
         for (const [steps, ids] of byScript)
           for (let start = 0; start < ids.length; start += AUTOMATE_BATCH)
             this.runScript(this.outputsOf(ids, start, start + AUTOMATE_BATCH), steps, again);
-      queue = again;
+      current = again;
     }
+  }
+
+  /** A queue for the scripted outcomes of outputs, each instruction's script looked up once. */
+  private scriptQueue(): ScriptQueue {
+    const scripts = new Map<string, OutcomeScript | null>();
+    return new ScriptQueue((output) => this.scriptedSteps(output, scripts));
   }
 
   /** The outputs of `ids[start, end)`, as stored now (those that no longer exist are left out). */
@@ -1077,8 +1059,8 @@ export class ConciergeService {
     return outputs;
   }
 
-  /** Runs the steps over a batch of working outputs of one request; the ids of those working again (retried) go to `again`. */
-  private runScript(batch: readonly Output[], steps: readonly OutputAction[], again: string[]): void {
+  /** Runs the steps over a batch of working outputs of one request; those working again (retried) go to `again`. */
+  private runScript(batch: readonly Output[], steps: readonly OutputAction[], again: ScriptQueue): void {
     if (batch.length === 0) return;
     let current = batch;
     for (const [index, action] of steps.entries()) {
@@ -1096,10 +1078,10 @@ export class ConciergeService {
       // stepOutputs lists the outputs it moved in the order given, one each.
       current = done.value.outputs;
     }
-    workingIds(current, again);
+    again.add(current);
   }
 
-  private runScriptFor(outputId: string, steps: readonly OutputAction[], again: string[]): void {
+  private runScriptFor(outputId: string, steps: readonly OutputAction[], again: ScriptQueue): void {
     for (const action of steps) {
       const output = this.repos.outputs.get(outputId);
       const request = output && this.repos.requests.get(output.requestId);
@@ -1112,7 +1094,7 @@ export class ConciergeService {
       if (done.isErr() || this.commit(done.value).isErr()) break;
     }
     const after = this.repos.outputs.get(outputId);
-    if (after?.state === 'working') again.push(after.id);
+    if (after) again.add([after]);
   }
 
   /** The steps scripted for a working output now; `scripts` remembers each instruction's script. */
@@ -1172,11 +1154,41 @@ const coalesced = (movements: readonly MoneyMovement[], start: number): [MoneyMo
   ];
 };
 
-/** Appends to `ids` the ids of the outputs that are working; answers `ids`. */
-const workingIds = (outputs: readonly Output[], ids: string[]): string[] => {
-  for (const output of outputs) if (output.state === 'working') ids.push(output.id);
-  return ids;
+/** The destination ports of the outputs a quote prices (accepting or accepted), each once, in order of first use. */
+const destinationsOf = (outputs: Iterable<Output>): Set<string> => {
+  const codes = new Set<string>();
+  for (const output of outputs)
+    if (output.state === 'accepting' || output.state === 'accepted') codes.add(output.portCode);
+  return codes;
 };
+
+/**
+ * Working outputs whose instructions script an outcome, waiting for it: by request, then
+ * by steps (a shared constant array), as ids in order (ids rather than outputs: a million
+ * may wait at once).
+ */
+class ScriptQueue {
+  readonly groups = new Map<string, Map<readonly OutputAction[], string[]>>();
+
+  constructor(readonly stepsOf: (output: Output) => readonly OutputAction[]) {}
+
+  /** Queues those of `outputs` (as stored now) that are working and scripted. */
+  add(outputs: readonly Output[]): void {
+    for (const output of outputs) {
+      if (output.state !== 'working') continue;
+      const steps = this.stepsOf(output);
+      if (steps.length === 0) continue;
+      let byScript = this.groups.get(output.requestId);
+      if (!byScript) {
+        byScript = new Map();
+        this.groups.set(output.requestId, byScript);
+      }
+      const ids = byScript.get(steps);
+      if (ids) ids.push(output.id);
+      else byScript.set(steps, [output.id]);
+    }
+  }
+}
 
 /**
  * Outputs per part when a change over a whole request is stored part by part (pricing,
