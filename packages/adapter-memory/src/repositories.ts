@@ -74,20 +74,58 @@ interface Reasons {
 }
 const NO_REASONS: Reasons = { rejectionReason: null, failureReason: null, cancellationReason: null };
 
-/** One chunk of every column: the fields of `CHUNK` outputs, by slot. */
+/** Room for this many outputs in the first chunk, which grows up to `CHUNK`: a small sandbox stays small. */
+const FIRST_CHUNK = 64;
+
+/** One chunk of every column: the fields of up to `CHUNK` outputs, by slot. */
 class OutputChunk {
-  readonly ids = new Array<string>(CHUNK);
-  readonly requestIds = new Array<string>(CHUNK);
-  readonly payeeIds = new Array<string>(CHUNK);
-  readonly instructionIds = new Array<string>(CHUNK);
-  readonly portCodes = new Array<PortCode>(CHUNK);
-  readonly targets = new Array<OutputTarget>(CHUNK);
-  readonly prices = new Array<OutputPrice | null>(CHUNK);
-  readonly reasons = new Array<Reasons>(CHUNK);
-  readonly states = new Uint8Array(CHUNK);
-  readonly attempts = new Uint32Array(CHUNK);
-  readonly createdAt = new Float64Array(CHUNK);
-  readonly updatedAt = new Float64Array(CHUNK);
+  readonly ids: string[];
+  readonly requestIds: string[];
+  readonly payeeIds: string[];
+  readonly instructionIds: string[];
+  readonly portCodes: PortCode[];
+  readonly targets: OutputTarget[];
+  readonly prices: (OutputPrice | null)[];
+  readonly reasons: Reasons[];
+  readonly states: Uint8Array;
+  readonly attempts: Uint32Array;
+  readonly createdAt: Float64Array;
+  readonly updatedAt: Float64Array;
+
+  constructor(readonly capacity: number) {
+    this.ids = new Array(capacity);
+    this.requestIds = new Array(capacity);
+    this.payeeIds = new Array(capacity);
+    this.instructionIds = new Array(capacity);
+    this.portCodes = new Array(capacity);
+    this.targets = new Array(capacity);
+    this.prices = new Array(capacity);
+    this.reasons = new Array(capacity);
+    this.states = new Uint8Array(capacity);
+    this.attempts = new Uint32Array(capacity);
+    this.createdAt = new Float64Array(capacity);
+    this.updatedAt = new Float64Array(capacity);
+  }
+
+  /** A copy with room for `capacity` outputs. */
+  grown(capacity: number): OutputChunk {
+    const next = new OutputChunk(capacity);
+    for (let i = 0; i < this.capacity; i += 1) {
+      next.ids[i] = this.ids[i] as string;
+      next.requestIds[i] = this.requestIds[i] as string;
+      next.payeeIds[i] = this.payeeIds[i] as string;
+      next.instructionIds[i] = this.instructionIds[i] as string;
+      next.portCodes[i] = this.portCodes[i] as PortCode;
+      next.targets[i] = this.targets[i] as OutputTarget;
+      next.prices[i] = this.prices[i] as OutputPrice | null;
+      next.reasons[i] = this.reasons[i] as Reasons;
+    }
+    next.states.set(this.states);
+    next.attempts.set(this.attempts);
+    next.createdAt.set(this.createdAt);
+    next.updatedAt.set(this.updatedAt);
+    return next;
+  }
 }
 
 /**
@@ -221,7 +259,10 @@ export class InMemoryOutputRepository implements OutputRepository {
       slot = this.count;
       this.count = slot + 1;
       this.lastSlot = slot;
-      if ((slot & MASK) === 0) this.chunks.push(new OutputChunk());
+      const index = slot & MASK;
+      if (index === 0) this.chunks.push(new OutputChunk(slot === 0 ? FIRST_CHUNK : CHUNK));
+      else if (index === (this.chunks[0] as OutputChunk).capacity && slot < CHUNK)
+        this.chunks[0] = (this.chunks[0] as OutputChunk).grown(Math.min(index * 4, CHUNK));
       this.slotOf.set(output.id, slot);
       const runs = this.runsOf.get(output.requestId);
       if (!runs) this.runsOf.set(output.requestId, [slot, slot + 1]);
