@@ -960,9 +960,12 @@ export class ConciergeService {
   private apply(change: Change): R<Change> {
     const committed = this.commit(change);
     if (committed.isErr()) return err(committed.error);
-    const scripted = this.scriptQueue();
-    scripted.add(change.outputs);
-    this.automate(scripted);
+    // Most changes (a new output, a request move) start no work: no queue for them.
+    if (change.outputs.some(isWorking)) {
+      const scripted = this.scriptQueue();
+      scripted.add(change.outputs);
+      this.automate(scripted);
+    }
     return ok(change);
   }
 
@@ -1162,6 +1165,8 @@ const destinationsOf = (outputs: Iterable<Output>): Set<string> => {
   return codes;
 };
 
+const isWorking = (output: Output): boolean => output.state === 'working';
+
 /**
  * Working outputs whose instructions script an outcome, waiting for it: by request, then
  * by steps (a shared constant array), as ids in order (ids rather than outputs: a million
@@ -1175,7 +1180,7 @@ class ScriptQueue {
   /** Queues those of `outputs` (as stored now) that are working and scripted. */
   add(outputs: readonly Output[]): void {
     for (const output of outputs) {
-      if (output.state !== 'working') continue;
+      if (!isWorking(output)) continue;
       const steps = this.stepsOf(output);
       if (steps.length === 0) continue;
       let byScript = this.groups.get(output.requestId);
