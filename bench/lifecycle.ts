@@ -20,10 +20,12 @@ import { createPayees, DEPOSIT_PER_OUTPUT_ARS, fund, ORIGIN, outputInputs, unwra
 
 /**
  * Benchmark 1: one request with N outputs through its whole lifecycle in the in-memory
- * adapter, through the `ConciergeClient` an integrator uses. Every output is checked
- * (compliance, instruction, limits at the current rate), priced, counted, and each of
- * its five state changes is an event; the instructions' account numbers end in 0000,
- * so every output settles by itself once its request works (SPEC section 9).
+ * adapter, through the `ConciergeClient` an integrator uses, on the asynchronous fake:
+ * outputs are created accepting, checked by the scheduler 2 s later (compliance,
+ * instruction, limits at the current rate), quoted 1 s after the quote request, worked
+ * 1 s after the accept, then issued and settled on the sandbox clock (`runUntilIdle`).
+ * Every output is priced and counted, and each of its five state changes is an event;
+ * the instructions' account numbers end in 0000, so every output settles by itself.
  */
 
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 5_000);
@@ -55,7 +57,7 @@ const createOutputs = async (
     const input = (inputs[i % payees] as readonly CreateOutputInput[])[Math.floor(i / payees) % 2];
     const result = await client.outputs.create(input as CreateOutputInput);
     if (result.isErr()) throw new Error(`output ${i}: ${JSON.stringify(result.error)}`);
-    if (result.value.state !== 'accepted') throw new Error(`output ${i} is ${result.value.state}`);
+    if (result.value.state !== 'accepting') throw new Error(`output ${i} is ${result.value.state}`);
     if (probe && (i & 0xffff) === 0xffff) probe.sample();
   }
 };
@@ -65,14 +67,19 @@ const lifecycle = async (n: number, probe?: MemoryProbe) => {
   const t0 = now();
   const setup = await setUp(n);
   const { client, requestId } = setup;
+  const { operator } = setup.concierge;
   const t1 = now();
   await createOutputs(client, setup.inputs, n, probe);
+  unwrap('checks', await operator.advanceClock(2));
   probe?.sample();
   const t2 = now();
-  const quoted = unwrap('request_quote', await client.requests.requestQuote(requestId));
+  unwrap('request_quote', await client.requests.requestQuote(requestId));
+  unwrap('quote', await operator.advanceClock(1));
+  const quoted = unwrap('quoted', await client.requests.get(requestId));
   probe?.sample();
   const t3 = now();
   const accepted = unwrap('accept_quote', await client.requests.acceptQuote(requestId));
+  unwrap('run until idle', await operator.runUntilIdle());
   const t4 = now();
   probe?.sample();
   return {

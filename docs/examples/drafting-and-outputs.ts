@@ -41,9 +41,15 @@ const byBudget = (
     budget: '120000.50',
   })
 )._unsafeUnwrap();
-// The acceptance checks ran at once: compliance, instruction, limits.
-assert.equal(byAmount.state, 'accepted');
-assert.equal(byBudget.state, 'accepted');
+// Both answer `accepting`: like the provider, the service runs the acceptance checks
+// (compliance, instruction, limits) later, never inside the answer.
+assert.equal(byAmount.state, 'accepting');
+assert.equal(byBudget.state, 'accepting');
+
+// The sandbox runs them 2 seconds later on its clock, which moves only when told.
+(await operator.advanceClock(2))._unsafeUnwrap();
+for (const output of [byAmount, byBudget])
+  assert.equal((await client.outputs.get(output.id))._unsafeUnwrap().state, 'accepted');
 
 // Bad input is refused with the field that is wrong, and nothing is created.
 const refused = await client.outputs.create({

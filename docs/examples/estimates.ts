@@ -16,8 +16,9 @@ console.log(
   `500 USD costs ${formatMoney(line.budget)} ARS at rate ${rateText(line.rate)} (all-in ${rateText(line.allInRate)}), fee ${formatMoney(line.feeAndCost)} ARS`,
 );
 
-// A request with the same ports and amounts, quoted within 10 minutes with the token,
-// is quoted at once at these prices, even to us_usd whose quotes otherwise take an hour.
+// A request with the same ports and amounts, quoted within 10 minutes with the token, is
+// quoted at these prices one quote step later (1 second in the sandbox), even to us_usd
+// whose quotes otherwise take an hour.
 const request = (
   await client.requests.create({ portCode: 'ar_ars', payerId: seeded.payerId })
 )._unsafeUnwrap();
@@ -28,11 +29,17 @@ await client.outputs.create({
   portCode: 'us_usd',
   amount: 500,
 });
-const quoted = (
+const requested = (
   await client.requests.requestQuote(request.id, { hintToken: estimate.hintToken })
 )._unsafeUnwrap();
+// The answer is quote_requested, unpriced: the provider produces quotes later, even this one.
+assert.equal(requested.state, 'quote_requested');
+assert.equal(requested.totalToSpend, null);
+(await operator.advanceClock(1))._unsafeUnwrap();
+const quoted = (await client.requests.get(request.id))._unsafeUnwrap();
 assert.equal(quoted.state, 'quoted');
 assert.deepEqual(quoted.totalToSpend, estimate.totalToSpend);
+console.log(`quoted ${quoted.quotedAt}, at the estimate's prices`);
 
 // A token past its 10 minutes, or for other amounts, is refused: never silently repriced.
 const late = (await client.requests.create({ portCode: 'ar_ars', payerId: seeded.payerId }))._unsafeUnwrap();

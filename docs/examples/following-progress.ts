@@ -10,7 +10,7 @@ const apiKey = 'sk_docs_following_progress';
 const sandbox = createInMemoryConcierge({ masterApiKey: apiKey });
 const app = createSandboxApp(sandbox, { rateLimit: 0 });
 const server = await listenOnLoopback(app);
-const { client } = createConcierge({
+const { client, operator } = createConcierge({
   mode: 'http',
   baseUrl: server.url,
   apiKey,
@@ -37,13 +37,14 @@ await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/concierge`;
 (await client.users.updateMe({ webhookUrl: hook }))._unsafeUnwrap();
 
-// Pay one seeded payee (its account settles by itself).
+// Pay one seeded payee (its account settles by itself). Each answer is the service's
+// first step; like the provider, it makes the next ones later.
 const seeded = sandbox.seeded!;
 const payee = seeded.payees.find((p) => p.portCode === 'cl_clp')!;
 const request = (
   await client.requests.create({ portCode: 'ar_ars', payerId: seeded.payerId })
 )._unsafeUnwrap();
-(
+const output = (
   await client.outputs.create({
     requestId: request.id,
     payeeId: payee.userId,
@@ -52,19 +53,32 @@ const request = (
     amount: 120_000,
   })
 )._unsafeUnwrap();
-(await client.requests.requestQuote(request.id))._unsafeUnwrap();
-(await client.requests.acceptQuote(request.id))._unsafeUnwrap();
+assert.equal(output.state, 'accepting'); // checked 2 s later
+assert.equal((await client.requests.requestQuote(request.id))._unsafeUnwrap().state, 'quote_requested');
 
-// Polling: read the request until it is final.
+// Against the provider each wait is a sleep. This sandbox's clock moves only when told
+// (POST /sandbox/clock/advance, through the operator), so here each wait moves it instead.
+const wait = async (seconds: number) => {
+  (await operator.advanceClock(seconds))._unsafeUnwrap();
+};
+await wait(1); // the quote arrives 1 s after it was asked for
+assert.equal((await client.requests.get(request.id))._unsafeUnwrap().state, 'quoted');
+assert.equal((await client.requests.acceptQuote(request.id))._unsafeUnwrap().state, 'quote_accepted');
+
+// Polling: read the request every 10 minutes until it is final (the provider issues a
+// payment minutes after work starts; the receiving bank confirms it hours or days later).
 let polled = (await client.requests.get(request.id))._unsafeUnwrap();
+const seen = new Set([polled.state]);
 for (let i = 0; i < 50 && polled.state !== 'finished' && polled.state !== 'cancelled'; i += 1) {
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await wait(600);
   polled = (await client.requests.get(request.id))._unsafeUnwrap();
+  seen.add(polled.state);
 }
-console.log(`polled: request ${polled.id} is ${polled.state}`);
+console.log(`polled: request ${polled.id} went ${[...seen].join(' → ')}`);
 assert.equal(polled.state, 'finished');
 
-// Webhooks: wait until the ledger has seen the request finish.
+// Webhooks: every one of those moves was POSTed to the receiver; wait (real time, the
+// deliveries are HTTP calls) until the ledger has seen the request finish.
 for (let i = 0; i < 50 && ledger.request(request.id)?.state !== 'finished'; i += 1)
   await new Promise((resolve) => setTimeout(resolve, 100));
 console.log(`webhooks: request ${request.id} is ${ledger.request(request.id)?.state}`);

@@ -6,20 +6,37 @@ function stop(error: ConciergeError | string): never {
   console.error(typeof error === 'string' ? error : `${error.type} (${error.code}): ${error.detail}`);
   process.exit(1);
 }
+// Likewise when something is not in the state this script expects.
+function check(what: string, state: string, wanted: string) {
+  if (state !== wanted) stop(`${what} is ${state}, expected ${wanted}`);
+}
 
 // Memory mode: the whole service in this process, with a funded payer and one payee per
 // port whose account settles by itself. No server, no account, no API key.
 const concierge = createConcierge({ mode: 'memory' });
 if (concierge.isErr()) stop(concierge.error);
-const { client, sandbox } = concierge.value;
+const { client, operator, sandbox } = concierge.value;
 const seeded = sandbox?.seeded;
 const chile = seeded?.payees.find((p) => p.portCode === 'cl_clp');
 const mexico = seeded?.payees.find((p) => p.portCode === 'mx_mxn');
 if (!seeded || !chile || !mexico) stop('the memory sandbox seeds a payer and payees by default');
 
+// Like the provider, the service makes its moves later, never inside an answer. The
+// sandbox's clock moves only when told: `wait` lets that many seconds pass on it.
+async function wait(seconds: number) {
+  const moved = await operator.advanceClock(seconds);
+  if (moved.isErr()) stop(moved.error);
+}
+async function read(id: string) {
+  const request = await client.requests.get(id);
+  if (request.isErr()) stop(request.error);
+  return request.value;
+}
+
 // 1. Draft a request: the origin port and the payer.
 const request = await client.requests.create({ portCode: 'ar_ars', payerId: seeded.payerId });
 if (request.isErr()) stop(request.error);
+const id = request.value.id;
 
 // 2. One output per payee: an amount they receive (CLP), or a budget you spend (ARS).
 for (const [payee, target] of [
@@ -27,26 +44,42 @@ for (const [payee, target] of [
   [mexico, { budget: 80_000 }],
 ] as const) {
   const output = await client.outputs.create({
-    requestId: request.value.id,
+    requestId: id,
     payeeId: payee.userId,
     withdrawalInstructionId: payee.withdrawalInstructionId,
     portCode: payee.portCode,
     ...target,
   });
   if (output.isErr()) stop(output.error);
+  // Accepting: the checks (compliance, account, limits) run later, 2 s in the sandbox.
+  check('a new output', output.value.state, 'accepting');
 }
+await wait(2);
+if ((await read(id)).counters.accepted !== 2) stop('expected both outputs accepted');
 
-// 3. The quote prices every output and the whole request.
-const quoted = await client.requests.requestQuote(request.value.id);
-if (quoted.isErr()) stop(quoted.error);
-const total = quoted.value.totalToSpend;
-console.log(`quoted: ${total ? formatMoney(total) : '(not yet)'} ARS to spend`);
+// 3. Ask for the quote. It comes later (1 s in the sandbox), pricing every output and
+// the whole request.
+const requested = await client.requests.requestQuote(id);
+if (requested.isErr()) stop(requested.error);
+check('the request', requested.value.state, 'quote_requested');
+await wait(1);
+const quoted = await read(id);
+check('the request', quoted.state, 'quoted');
+const total = quoted.totalToSpend;
+console.log(`quoted: ${total ? formatMoney(total) : '(none)'} ARS to spend`);
 
-// 4. Accept it: the payer's funds are there, so the work starts, and these accounts settle.
-await client.requests.acceptQuote(request.value.id).match(
-  ({ state, counters }) => {
-    console.log(`after accept: ${state}, ${counters.settled} of ${counters.total} settled`);
-    if (state !== 'finished' || counters.settled !== 2) stop('expected both payments settled');
-  },
+// 4. Accept it. The payer's funds are there, so the work starts a second later.
+await client.requests.acceptQuote(id).match(
+  ({ state }) => check('the request', state, 'quote_accepted'),
   (error) => stop(error),
 );
+await wait(1);
+check('the request', (await read(id)).state, 'working');
+
+// 5. The payments are issued 10 minutes after work starts, and settle an hour later.
+await wait(600);
+console.log(`after 10 minutes: ${(await read(id)).counters.settling} payments issued`);
+await wait(3600);
+const { state, counters } = await read(id);
+console.log(`an hour later: ${state}, ${counters.settled} of ${counters.total} settled`);
+if (state !== 'finished' || counters.settled !== 2) stop('expected both payments settled');

@@ -21,27 +21,36 @@ const draft = async () => {
   return request;
 };
 
-// Quotes to us_usd are delayed: the request waits in quote_requested until its eta.
+// The answer to request_quote is quote_requested, unpriced, with the eta of the quote:
+// the provider prices later. Quotes to us_usd are delayed an hour.
 const request = await draft();
 const requested = (await client.requests.requestQuote(request.id))._unsafeUnwrap();
+assert.equal(requested.state, 'quote_requested');
+assert.equal(requested.totalToSpend, null);
 console.log(`quote_requested at ${requested.quoteRequestedAt}, eta ${requested.eta}`);
-await operator.advanceClock(3600);
+(await operator.advanceClock(3600))._unsafeUnwrap();
 const quoted = (await client.requests.get(request.id))._unsafeUnwrap();
 assert.equal(quoted.state, 'quoted');
 console.log(`quoted at ${quoted.quotedAt}; accept before ${quoted.acceptQuoteBefore}`);
 
-// Accept before accept_quote_before (10 minutes); the payer's funds start the work.
+// Accept before accept_quote_before (10 minutes). The answer is quote_accepted: the
+// service notices the payer's funds later (1 second in the sandbox) and starts the work.
 const accepted = (await client.requests.acceptQuote(request.id))._unsafeUnwrap();
-console.log(`accepted: ${accepted.state}`);
+assert.equal(accepted.state, 'quote_accepted');
+(await operator.advanceClock(1))._unsafeUnwrap();
+const working = (await client.requests.get(request.id))._unsafeUnwrap();
+assert.equal(working.state, 'working');
+assert.deepEqual(working.fundsAvailable, quoted.totalToSpend); // debited from the payer
+console.log(`accepted: ${accepted.state}, a second later ${working.state}`);
 
-// A quote left alone expires: the request is cancelled with reason quote_expired.
+// A quote left alone expires: the request is cancelled with reason quote_not_accepted.
 const other = await draft();
 await client.requests.requestQuote(other.id);
 await operator.produceQuote(other.id); // the operator can produce it now instead of waiting
-await operator.advanceClock(600);
+(await operator.advanceClock(600))._unsafeUnwrap();
 const expired = (await client.requests.get(other.id))._unsafeUnwrap();
 assert.equal(expired.state, 'cancelled');
-assert.equal(expired.cancellationReason, 'quote_expired');
+assert.equal(expired.cancellationReason, 'quote_not_accepted');
 const late = await client.requests.acceptQuote(other.id);
 assert.ok(late.isErr() && late.error.type === 'conflict');
 console.log(`left alone: ${expired.state} (${expired.cancellationReason})`);

@@ -60,23 +60,45 @@ const output = await call('POST', '/api/concierge_request_outputs', {
     },
   },
 });
-assert.equal(output.attributes.state, 'accepted');
+// Created `accepting`: like the provider, the service runs its checks later (2 s here).
+assert.equal(output.attributes.state, 'accepting');
 
-// 3. An estimate needs no request; 4-6. quote, then accept.
+// This server's clock moves only when the operator says so (`pnpm sandbox` follows real time).
+const advance = (seconds: number) => call('POST', '/sandbox/clock/advance', { seconds });
+await advance(2);
+assert.equal((await call('GET', `/api/concierge_request_outputs/${output.id}`)).attributes.state, 'accepted');
+
+// 3. An estimate needs no request.
 await call('POST', '/api/concierge_estimates', {
   data: {
     type: 'concierge_estimates',
     attributes: { port_code: 'ar_ars', outputs: [{ port_code: 'cl_clp', amount: 1000 }] },
   },
 });
-const quoted = await call('POST', `/api/concierge_requests/${request.id}/request_quote`);
+
+// 4-5. Ask for the quote: answered `quote_requested`, unpriced; the quote follows 1 s later.
+const requested = await call('POST', `/api/concierge_requests/${request.id}/request_quote`);
+assert.equal(requested.attributes.state, 'quote_requested');
+assert.equal(requested.attributes.total_to_spend, null);
+await advance(1);
+const quoted = await call('GET', `/api/concierge_requests/${request.id}`);
+assert.equal(quoted.attributes.state, 'quoted');
 console.log(
   `   total_to_spend ${quoted.attributes.total_to_spend}, accept before ${quoted.attributes.accept_quote_before}`,
 );
-const accepted = await call('POST', `/api/concierge_requests/${request.id}/accept_quote`);
 
-// 7-9. Funds were there, so it worked; the magic account settled: the request is finished.
-assert.equal(accepted.attributes.state, 'finished');
+// 6-7. Accept: answered `quote_accepted`; the funds are there, so work starts 1 s later.
+const accepted = await call('POST', `/api/concierge_requests/${request.id}/accept_quote`);
+assert.equal(accepted.attributes.state, 'quote_accepted');
+await advance(1);
+assert.equal((await call('GET', `/api/concierge_requests/${request.id}`)).attributes.state, 'working');
+
+// 8-9. The magic account's payment is issued 10 minutes later, then settles: run the
+// clock until nothing is due, and the request is finished.
+await advance(600);
+assert.equal((await call('GET', `/api/concierge_request_outputs/${output.id}`)).attributes.state, 'settling');
+await call('POST', '/sandbox/clock/run_until_idle');
+assert.equal((await call('GET', `/api/concierge_requests/${request.id}`)).attributes.state, 'finished');
 const events = (await (await fetch(`${url}/sandbox/events`, { headers: { Authorization: key } })).json()) as {
   data: { attributes: { event_type: string } }[];
 };

@@ -1,32 +1,62 @@
 // Test your own payout code against the in-memory Concierge, and run the contract suite.
 import assert from 'node:assert/strict';
-import { type ConciergeClient, createInMemoryConcierge } from 'concierge-ts';
+import { type ConciergeClient, createInMemoryConcierge, type RequestView } from 'concierge-ts';
 
-// Your code depends on the ConciergeClient port, never on a concrete client...
+/** Lets `seconds` pass: a sleep in production, a move of the sandbox clock in a test. */
+type Wait = (seconds: number) => Promise<void>;
+
+// Your code depends on the ConciergeClient port, never on a concrete client, and is given
+// its way to wait: like the provider, the service answers first and moves later (checks
+// after an output is added, the quote after it is asked for), so the code reads again.
 async function payOne(
   client: ConciergeClient,
+  wait: Wait,
+  invoice: string,
   payerId: string,
   payee: { id: string; instructionId: string },
 ) {
-  const request = await client.requests.create({ portCode: 'ar_ars', payerId, externalId: 'invoice-77' });
+  const request = await client.requests.create({ portCode: 'ar_ars', payerId, externalId: invoice });
   if (request.isErr()) return request.error.code;
+  const id = request.value.id;
+  // Reads the request until `done`, a second apart, for at most a minute.
+  const readUntil = async (done: (r: RequestView) => boolean) => {
+    let read = await client.requests.get(id);
+    for (let tries = 0; tries < 60 && read.isOk() && !done(read.value); tries += 1) {
+      await wait(1);
+      read = await client.requests.get(id);
+    }
+    return read;
+  };
   const output = await client.outputs.create({
-    requestId: request.value.id,
+    requestId: id,
     payeeId: payee.id,
     withdrawalInstructionId: payee.instructionId,
     portCode: 'cl_clp',
     amount: 90_000,
   });
   if (output.isErr()) return output.error.code;
-  const quoted = await client.requests.requestQuote(request.value.id);
+  // Added accepting: quote once the checks have run, so a rejected payee is known first.
+  const checked = await readUntil((r) => r.counters.accepting === 0);
+  if (checked.isErr()) return checked.error.code;
+  const requested = await client.requests.requestQuote(id);
+  if (requested.isErr()) return requested.error.code;
+  // Answered quote_requested, unpriced: the quote comes later.
+  const quoted = await readUntil((r) => r.state !== 'quote_requested');
   if (quoted.isErr()) return quoted.error.code;
-  const accepted = await client.requests.acceptQuote(request.value.id);
+  if (quoted.value.state !== 'quoted') return quoted.value.state;
+  const accepted = await client.requests.acceptQuote(id);
   return accepted.isErr() ? accepted.error.code : accepted.value.state;
 }
 
-// ...so a test hands it the in-memory client, and picks outcomes with magic values.
+// ...so a test hands it the in-memory client and a wait that moves the sandbox clock, and
+// picks outcomes with magic values.
 const sandbox = createInMemoryConcierge({ seed: false });
 const { client, operator } = sandbox;
+const wait: Wait = async (seconds) => {
+  (await operator.advanceClock(seconds))._unsafeUnwrap();
+};
+const stateOf = async (invoice: string) =>
+  (await client.requests.list({ externalId: invoice }))._unsafeUnwrap().items[0]?.state;
 const payer = (await client.users.create({ email: 'payer@example.com' }))._unsafeUnwrap();
 const payee = async (email: string, accountNumber: string) => {
   const user = (await client.users.create({ email }))._unsafeUnwrap();
@@ -42,16 +72,23 @@ const payee = async (email: string, accountNumber: string) => {
   return { id: user.id, instructionId: instruction.id };
 };
 
-// No funds yet: the accepted quote waits for them.
-assert.equal(await payOne(client, payer.id, await payee('ana@example.com', '11110000')), 'quote_accepted');
-await operator.deposit(payer.id, { portCode: 'ar_ars', amount: 1_000_000 });
-// Account ending in 0000: settles by itself once working, so the request finishes.
-assert.equal(await payOne(client, payer.id, await payee('bo@example.com', '22220000')), 'finished');
+// Account ending in 0000: settles by itself once working. Accepting answers quote_accepted;
+// with no funds yet, the request waits for them.
+const ana = await payee('ana@example.com', '11110000');
+assert.equal(await payOne(client, wait, 'invoice-77', payer.id, ana), 'quote_accepted');
+await wait(60);
+assert.equal(await stateOf('invoice-77'), 'quote_accepted');
+// A deposit is noticed a second later: the work starts. The payment is issued 10 minutes
+// after that and settles an hour later; runUntilIdle moves the clock through every move
+// due (it would also prune drafts and expire quotes: use it when nothing should wait).
+(await operator.deposit(payer.id, { portCode: 'ar_ars', amount: 1_000_000 }))._unsafeUnwrap();
+await wait(1);
+assert.equal(await stateOf('invoice-77'), 'working');
+(await operator.runUntilIdle())._unsafeUnwrap();
+assert.equal(await stateOf('invoice-77'), 'finished');
 // A payee whose compliance is rejected: the only output is rejected, the quote refused.
-assert.equal(
-  await payOne(client, payer.id, await payee('cy+rejected@example.com', '33330000')),
-  'no_payable_outputs',
-);
+const cy = await payee('cy+rejected@example.com', '33330000');
+assert.equal(await payOne(client, wait, 'invoice-78', payer.id, cy), 'no_payable_outputs');
 console.log('payOne behaves on the in-memory client');
 
 // In a vitest file, the same behaviour every client must have is one call away:

@@ -58,6 +58,8 @@ export const createHttpSandboxOperator = (options: HttpSandboxOperatorOptions): 
       ),
     advanceClock: (seconds) =>
       post('sandbox/clock/advance', { seconds }, (json) => decodeWith(clockAnswer, json)),
+    runUntilIdle: () =>
+      post('sandbox/clock/run_until_idle', undefined, (json) => decodeWith(clockAnswer, json)),
     events: () =>
       transport.request({ method: 'GET', path: 'sandbox/events', idempotent: true }, (json) =>
         decodeWith(documents.events, json).andThen((doc): Result<readonly EventView[], ConciergeError> => {

@@ -113,6 +113,7 @@ const OPERATOR_IDS: { readonly [K in keyof SandboxOperator]: string | undefined 
   produceQuote: 'requestId',
   outputAction: 'outputId',
   advanceClock: undefined,
+  runUntilIdle: undefined,
   events: undefined,
   reset: undefined,
 };

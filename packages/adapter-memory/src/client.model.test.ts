@@ -15,7 +15,10 @@ import { createInMemoryConcierge } from './compose.js';
  * actions, deposits, compliance decisions, clock advances) drive the in-memory client;
  * a model much simpler than the service predicts each outcome, including the exact
  * refusal, and after every command the counters and the money are checked against a
- * recount of what the client shows.
+ * recount of what the client shows. The service is asynchronous (SPEC section 9): the
+ * model keeps its own list of what comes due when (checks 2 s after an output, a quote 1 s
+ * after it is requested, work 1 s after an accept or a deposit, quote expiry, the funds
+ * deadline, pruning of a draft after 24 hours) and plays it when the clock moves.
  */
 
 type PayeeKind = 'approved' | 'pending' | 'rejected';
@@ -31,12 +34,18 @@ interface ModelRequest {
   acceptBefore: number;
   fundsBefore: number;
 }
+type Due =
+  | { kind: 'checks'; output: number }
+  | { kind: 'quote' | 'expire' | 'start' | 'deadline' | 'prune'; request: number };
 interface Model {
   now: number;
   requests: ModelRequest[];
   outputs: ModelOutput[];
   pendingDecided: 'pending' | 'approved' | 'rejected';
   deposited: bigint;
+  /** What the model expects the service to do, and when, in the order it was planned. */
+  due: { at: number; seq: number; what: Due }[];
+  seq: number;
 }
 interface Real {
   client: ConciergeClient;
@@ -47,6 +56,7 @@ interface Real {
 }
 
 const MIN = 60_000;
+const HOUR = 60 * MIN;
 const OPEN: ReadonlySet<OutputState> = new Set(['accepting', 'accepted', 'working', 'settling', 'failed']);
 
 const settle = async <T>(call: ResultAsync<T, ConciergeError>) => call;
@@ -61,17 +71,92 @@ const cancelOutputsOf = (m: Model, index: number) => {
     if (o.request === index && (o.state === 'accepting' || o.state === 'accepted')) o.state = 'cancelled';
 };
 
-/** Time-based transitions the model expects by `now`. */
-const applyTime = (m: Model) => {
-  m.requests.forEach((r, index) => {
-    if (r.state === 'quoted' && m.now >= r.acceptBefore) {
-      r.state = 'cancelled';
-      cancelOutputsOf(m, index);
-    } else if (r.state === 'quote_accepted' && m.now >= r.fundsBefore) {
-      r.state = 'cancelled';
-      cancelOutputsOf(m, index);
+const plan = (m: Model, at: number, what: Due) => {
+  m.due.push({ at, seq: m.seq++, what });
+};
+
+/** What a check decides for an output of this payee now; null while the review is pending. */
+const checkOutcome = (m: Model, payee: PayeeKind): 'accepted' | 'rejected' | null => {
+  const status = payee === 'pending' ? m.pendingDecided : payee;
+  return status === 'approved' ? 'accepted' : status === 'rejected' ? 'rejected' : null;
+};
+
+/**
+ * Plays everything due by `now`, in time order (and planning order within an instant).
+ * Starting work needs the payer's balance: the model follows it from the balance the
+ * client showed before the clock moved, debiting each start and refunding outputs
+ * rejected once priced, at the budgets (and totals) the client shows.
+ */
+const applyTime = async (m: Model, real: Real, balanceBefore: bigint) => {
+  let balance = balanceBefore;
+  const budgets = new Map<string, bigint>();
+  const budgetOf = async (requestId: string, outputId: string) => {
+    if (!budgets.has(outputId))
+      for (const o of (await unwrap(real.client.requests.getWithOutputs(requestId))).outputs)
+        budgets.set(o.id, o.budget?.amount ?? 0n);
+    return budgets.get(outputId) ?? 0n;
+  };
+  for (;;) {
+    m.due.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    const next = m.due[0];
+    if (!next || next.at > m.now) return;
+    m.due.shift();
+    const { what, at } = next;
+    if (what.kind === 'checks') {
+      const o = m.outputs[what.output];
+      const req = o && m.requests[o.request];
+      if (!o || !req || o.state !== 'accepting') continue;
+      const outcome = checkOutcome(m, o.payee);
+      if (outcome === null) continue;
+      o.state = outcome === 'accepted' && req.state === 'working' ? 'working' : outcome;
+      if (outcome === 'rejected' && req.state === 'working') balance += await budgetOf(req.id, o.id);
+      followRequest(m, o.request);
+      continue;
     }
-  });
+    const r = m.requests[what.request];
+    if (!r) continue;
+    switch (what.kind) {
+      case 'quote':
+        if (r.state !== 'quote_requested') break;
+        r.state = 'quoted';
+        r.acceptBefore = at + 10 * MIN;
+        r.fundsBefore = at + 12 * HOUR;
+        plan(m, r.acceptBefore, { kind: 'expire', request: what.request });
+        break;
+      case 'expire':
+        if (r.state === 'quoted' && at >= r.acceptBefore) {
+          r.state = 'cancelled';
+          cancelOutputsOf(m, what.request);
+        }
+        break;
+      case 'deadline':
+        if (r.state === 'quote_accepted' && at >= r.fundsBefore) {
+          r.state = 'cancelled';
+          cancelOutputsOf(m, what.request);
+        }
+        break;
+      case 'prune':
+        if (r.state === 'draft') {
+          r.state = 'cancelled';
+          cancelOutputsOf(m, what.request);
+        }
+        break;
+      case 'start': {
+        if (r.state !== 'quote_accepted') break;
+        const total = await totalOf(real, r.id);
+        if (balance < total) break;
+        balance -= total;
+        r.state = 'working';
+        for (const [index, o] of m.outputs.entries()) {
+          if (o.request !== what.request) continue;
+          if (o.state === 'accepted') o.state = 'working';
+          if (o.state === 'rejected') balance += await budgetOf(r.id, m.outputs[index]?.id ?? '');
+        }
+        followRequest(m, what.request);
+        break;
+      }
+    }
+  }
 };
 
 /** After an output change: no payable outputs left, or the last output final. */
@@ -94,20 +179,6 @@ const totalOf = async (real: Real, id: string) =>
 const available = async (real: Real) =>
   (await unwrap(real.client.users.get(real.payerId))).balances.ars?.amount ?? 0n;
 
-/** Starts every quote_accepted request the balance covers, oldest first (as the service does on deposit). */
-const startCovered = async (m: Model, real: Real, balanceBefore: bigint, onlyIndex?: number) => {
-  let balance = balanceBefore;
-  for (const [index, r] of m.requests.entries()) {
-    if (r.state !== 'quote_accepted' || (onlyIndex !== undefined && index !== onlyIndex)) continue;
-    const total = await totalOf(real, r.id);
-    if (balance < total) continue;
-    balance -= total;
-    r.state = 'working';
-    for (const o of m.outputs) if (o.request === index && o.state === 'accepted') o.state = 'working';
-    followRequest(m, index);
-  }
-};
-
 const expectRefused = async <T>(call: ResultAsync<T, ConciergeError>, code: string) => {
   const r = await settle(call);
   expect(r.isErr(), `expected ${code}`).toBe(true);
@@ -118,7 +189,6 @@ type Cmd = fc.AsyncCommand<Model, Real>;
 const cmd = (name: string, run: (m: Model, r: Real) => Promise<void>): Cmd => ({
   check: () => true,
   run: async (m, r) => {
-    applyTime(m);
     await run(m, r);
     await checkInvariants(m, r);
   },
@@ -129,6 +199,7 @@ const draft = () =>
   cmd('draft', async (m, r) => {
     const request = await unwrap(r.client.requests.create({ portCode: 'ar_ars', payerId: r.payerId }));
     m.requests.push({ id: request.id, state: 'draft', acceptBefore: 0, fundsBefore: 0 });
+    plan(m, m.now + 24 * HOUR, { kind: 'prune', request: m.requests.length - 1 });
   });
 
 const addOutput = (ri: number, payee: PayeeKind, target: { amount: number } | { budget: number }) =>
@@ -145,11 +216,10 @@ const addOutput = (ri: number, payee: PayeeKind, target: { amount: number } | { 
     });
     if (req.state !== 'draft') return expectRefused(call, 'invalid_transition');
     const out = await unwrap(call);
-    const status = payee === 'pending' ? m.pendingDecided : payee;
-    const expected: OutputState =
-      status === 'approved' ? 'accepted' : status === 'rejected' ? 'rejected' : 'accepting';
-    expect(out.state).toBe(expected);
-    m.outputs.push({ id: out.id, request: m.requests.indexOf(req), payee, state: expected });
+    // Always accepting at first: the checks run 2 s later.
+    expect(out.state).toBe('accepting');
+    m.outputs.push({ id: out.id, request: m.requests.indexOf(req), payee, state: 'accepting' });
+    plan(m, m.now + 2_000, { kind: 'checks', output: m.outputs.length - 1 });
   });
 
 const requestQuote = (ri: number) =>
@@ -161,10 +231,11 @@ const requestQuote = (ri: number) =>
     if (req.state !== 'draft') return expectRefused(call, 'invalid_transition');
     const payable = m.outputs.some((o) => o.request === index && o.state !== 'rejected');
     if (!payable) return expectRefused(call, 'no_payable_outputs');
-    expect((await unwrap(call)).state).toBe('quoted');
-    req.state = 'quoted';
-    req.acceptBefore = m.now + 10 * MIN;
-    req.fundsBefore = m.now + 720 * MIN;
+    const answered = await unwrap(call);
+    expect(answered.state).toBe('quote_requested');
+    expect(answered.totalToSpend).toBeNull();
+    req.state = 'quote_requested';
+    plan(m, m.now + 1_000, { kind: 'quote', request: index });
   });
 
 const acceptQuote = (ri: number) =>
@@ -172,12 +243,12 @@ const acceptQuote = (ri: number) =>
     const index = ri % Math.max(1, m.requests.length);
     const req = m.requests[index];
     if (!req) return;
-    const before = await available(r);
     const call = r.client.requests.acceptQuote(req.id);
     if (req.state !== 'quoted') return expectRefused(call, 'invalid_transition');
-    await unwrap(call);
+    expect((await unwrap(call)).state).toBe('quote_accepted');
     req.state = 'quote_accepted';
-    await startCovered(m, r, before, index);
+    plan(m, m.now + 1_000, { kind: 'start', request: index });
+    plan(m, req.fundsBefore, { kind: 'deadline', request: index });
   });
 
 const cancel = (ri: number) =>
@@ -220,10 +291,11 @@ const operatorAction = (oi: number, action: (typeof ACTIONS)[number]) =>
 
 const deposit = (amount: number) =>
   cmd(`deposit(${amount})`, async (m, r) => {
-    const before = await available(r);
     await unwrap(r.operator.deposit(r.payerId, { portCode: 'ar_ars', amount }));
     m.deposited += BigInt(amount) * 100n;
-    await startCovered(m, r, before + BigInt(amount) * 100n);
+    m.requests.forEach((req, index) => {
+      if (req.state === 'quote_accepted') plan(m, m.now + 1_000, { kind: 'start', request: index });
+    });
   });
 
 const decide = (status: 'approved' | 'rejected') =>
@@ -240,9 +312,16 @@ const decide = (status: 'approved' | 'rejected') =>
 
 const advance = (seconds: number) =>
   cmd(`advanceClock(${seconds})`, async (m, r) => {
-    await unwrap(r.operator.advanceClock(seconds));
-    m.now += seconds * 1000;
-    applyTime(m);
+    // The model plays its plan instant by instant: one step to each due instant on the way.
+    const target = m.now + seconds * 1000;
+    for (;;) {
+      const next = m.due.reduce((min, d) => (d.at > m.now && d.at < min ? d.at : min), target);
+      const balance = await available(r);
+      await unwrap(r.operator.advanceClock((next - m.now) / 1000));
+      m.now = next;
+      await applyTime(m, r, balance);
+      if (next === target) break;
+    }
   });
 
 /** Counters equal a recount; states match the model; money is conserved. */
@@ -303,7 +382,8 @@ const commands = [
   fc.tuple(fc.nat(), fc.constantFrom(...ACTIONS)).map(([oi, a]) => operatorAction(oi, a)),
   fc.integer({ min: 1_000, max: 3_000_000 }).map(deposit),
   fc.constantFrom<'approved' | 'rejected'>('approved', 'rejected').map(decide),
-  fc.constantFrom(30, 300, 599, 600, 3600, 43_200).map(advance),
+  fc.constantFrom(1, 2, 3, 30, 300, 599, 600, 3600, 43_200).map(advance),
+  fc.constantFrom(1, 2).map(advance),
 ];
 
 it('the in-memory client follows a simple model over random command sequences, conserving money', async () => {
@@ -344,6 +424,8 @@ it('the in-memory client follows a simple model over random command sequences, c
         outputs: [],
         pendingDecided: 'pending',
         deposited: 2_000_000_00n,
+        due: [],
+        seq: 0,
       };
       await fc.asyncModelRun(() => ({ model, real }), cmds);
     }),

@@ -14,14 +14,25 @@ export class ManualClock implements ControllableClock {
   }
 }
 
-/** Real time plus whatever the operator added: the sandbox server's clock. */
+/**
+ * Real time, sped up `speed` times from when it was made, plus whatever the operator
+ * added: the sandbox server's clock (`CONCIERGE_SANDBOX_CLOCK_SPEED`; 60 makes a minute
+ * pass each second).
+ */
 export class OffsetClock implements ControllableClock {
   private offset = 0;
+  private readonly start: number;
 
-  constructor(private readonly source: () => number = Date.now) {}
+  constructor(
+    private readonly source: () => number = Date.now,
+    private readonly speed = 1,
+  ) {
+    if (!Number.isFinite(speed) || speed <= 0) throw new RangeError('a clock speed is a number above 0');
+    this.start = source();
+  }
 
   now(): number {
-    return this.source() + this.offset;
+    return Math.floor(this.start + (this.source() - this.start) * this.speed) + this.offset;
   }
 
   advance(ms: number): void {

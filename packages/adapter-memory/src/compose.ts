@@ -16,6 +16,7 @@ import {
   type UserRecord,
 } from '@concierge-ts/application';
 import { DEFAULT_QUOTE_WINDOWS, type PortCatalog, type QuoteWindows } from '@concierge-ts/domain';
+import { okAsync } from 'neverthrow';
 import { container, type DependencyContainer, instanceCachingFactory } from 'tsyringe';
 import { defaultCatalog, staticCatalog } from './catalog.js';
 import { ManualClock } from './clock.js';
@@ -41,8 +42,12 @@ export const TOKENS = {
 } as const;
 
 export interface InMemoryConciergeOptions {
-  /** Default: a manual clock at 2026-01-05T12:00:00Z that moves only when advanced. */
+  /** The first tenant's clock. Default: a manual clock at 2026-01-05T12:00:00Z that moves only when advanced. */
   readonly clock?: ControllableClock;
+  /** The clock of each further tenant (default: a manual clock at the first one's time). */
+  readonly newClock?: () => ControllableClock;
+  /** Where ids come from, shared by every tenant (default: decimal strings counting up from 1). */
+  readonly ids?: IdSource;
   readonly catalog?: PortCatalog;
   readonly prices?: PriceTable;
   /** Default: the sandbox magic values (SPEC section 9). */
@@ -61,15 +66,39 @@ export interface MasterHandle {
   readonly operator: SandboxOperator;
 }
 
-export interface InMemoryConcierge extends MasterHandle {
+/**
+ * One master user's world (SPEC section 9, tenants): its own data, clock, scheduled moves
+ * and event log. Ids come from one source shared by all tenants, so no two resources
+ * anywhere have the same id.
+ */
+export interface Tenant extends MasterHandle {
   readonly service: ConciergeService;
   readonly clock: ControllableClock;
   readonly events: InMemoryEventStore;
   readonly seeded: SeededSandbox | null;
-  /** Another master user in the same instance: isolated from the first. */
-  addMaster(email: string, apiKey?: string): MasterHandle;
+}
+
+export interface InMemoryConcierge extends Tenant {
+  /** Another master user with a tenant of its own, isolated from every other; seeded if asked. */
+  addMaster(email: string, apiKey?: string, options?: { readonly seed?: boolean }): Tenant;
+  /** The tenant of a master's API key, if there is one. */
+  tenantOf(apiKey: string | undefined): Tenant | undefined;
+  /** The tenant of a master user, by its id. */
+  tenantOfMaster(masterId: string): Tenant | undefined;
+  /** Every tenant, the first one first. */
+  tenants(): readonly Tenant[];
+  /** Calls `listener` for each tenant there is and each one added later. */
+  onTenant(listener: (tenant: Tenant) => void): () => void;
   clientFor(apiKey: string): ConciergeClient;
 }
+
+const seedOrThrow = (service: ConciergeService, master: UserRecord): SeededSandbox =>
+  seedSandbox(service, master).match(
+    (seeded) => seeded,
+    (error) => {
+      throw new Error(`the sandbox seed was refused: ${error.code} ${error.detail}`);
+    },
+  );
 
 /** Wires one independent sandbox: its own repositories, clock, ids, events. */
 export const buildContainer = (options: InMemoryConciergeOptions = {}): DependencyContainer => {
@@ -88,7 +117,9 @@ export const buildContainer = (options: InMemoryConciergeOptions = {}): Dependen
     ),
   });
   c.register(TOKENS.clock, { useValue: options.clock ?? new ManualClock() });
-  c.register(TOKENS.ids, { useFactory: instanceCachingFactory<IdSource>(() => new SequentialIds()) });
+  c.register(TOKENS.ids, {
+    useFactory: instanceCachingFactory<IdSource>(() => options.ids ?? new SequentialIds()),
+  });
   c.register(TOKENS.events, {
     useFactory: instanceCachingFactory<EventStore>(() => new InMemoryEventStore()),
   });
@@ -118,33 +149,83 @@ export const buildContainer = (options: InMemoryConciergeOptions = {}): Dependen
 
 /**
  * An in-process Concierge: the client of a seeded master user, an operator handle,
- * and the sandbox behind them. Several can live in one process, each independent.
+ * and the sandbox behind them, one tenant per master. Several can live in one process,
+ * each independent.
  */
 export const createInMemoryConcierge = (options: InMemoryConciergeOptions = {}): InMemoryConcierge => {
-  const c = buildContainer(options);
-  const service = c.resolve<ConciergeService>(TOKENS.service);
-  const clock = c.resolve<ControllableClock>(TOKENS.clock);
-  const events = c.resolve<InMemoryEventStore>(TOKENS.events);
-  const handle = (user: UserRecord): MasterHandle => ({
-    id: user.id,
-    apiKey: user.apiKey as string,
-    client: serviceClient(service, user.apiKey as string),
-    operator: serviceOperator(service, clock, user.apiKey as string),
-  });
-  const master = service.createMasterUser({
-    email: 'master@sandbox.concierge.test',
-    name: 'Sandbox master',
-    ...(options.masterApiKey === undefined ? {} : { apiKey: options.masterApiKey }),
-  });
-  const seeded = options.seed === false ? null : seedSandbox(service, master);
+  const ids = options.ids ?? new SequentialIds();
+  const firstClock = options.clock ?? new ManualClock();
+  const all: Tenant[] = [];
+  const byKey = new Map<string, Tenant>();
+  const byMaster = new Map<string, Tenant>();
+  const listeners = new Set<(tenant: Tenant) => void>();
+
+  const addTenant = (
+    master: { readonly email: string; readonly name?: string; readonly apiKey?: string },
+    clock: ControllableClock,
+    seed: boolean,
+  ): Tenant => {
+    const c = buildContainer({ ...options, clock, ids });
+    const service = c.resolve<ConciergeService>(TOKENS.service);
+    const events = c.resolve<InMemoryEventStore>(TOKENS.events);
+    const user = service.createMasterUser({
+      email: master.email,
+      ...(master.name === undefined ? {} : { name: master.name }),
+      ...(master.apiKey === undefined ? {} : { apiKey: master.apiKey }),
+    });
+    const apiKey = user.apiKey as string;
+    // The seed is this adapter's own data: a refusal is a bug here, not an input error.
+    const seeded = seed ? seedOrThrow(service, user) : null;
+    const operator = serviceOperator(service, clock, apiKey);
+    const tenant: Tenant = {
+      id: user.id,
+      apiKey,
+      service,
+      clock,
+      events,
+      seeded,
+      client: serviceClient(service, apiKey),
+      operator: {
+        ...operator,
+        // Reset empties the tenant and seeds it again, as it was made.
+        reset: () =>
+          operator
+            .reset()
+            .andThen(() => (seed ? seedSandbox(service, user).map(() => undefined) : okAsync(undefined))),
+      },
+    };
+    all.push(tenant);
+    byKey.set(apiKey, tenant);
+    byMaster.set(user.id, tenant);
+    for (const listener of listeners) listener(tenant);
+    return tenant;
+  };
+
+  const first = addTenant(
+    {
+      email: 'master@sandbox.concierge.test',
+      name: 'Sandbox master',
+      ...(options.masterApiKey === undefined ? {} : { apiKey: options.masterApiKey }),
+    },
+    firstClock,
+    options.seed !== false,
+  );
   return {
-    ...handle(master),
-    service,
-    clock,
-    events,
-    seeded,
-    addMaster: (email, apiKey) =>
-      handle(service.createMasterUser({ email, ...(apiKey === undefined ? {} : { apiKey }) })),
-    clientFor: (apiKey) => serviceClient(service, apiKey),
+    ...first,
+    addMaster: (email, apiKey, more = {}) =>
+      addTenant(
+        { email, ...(apiKey === undefined ? {} : { apiKey }) },
+        options.newClock?.() ?? new ManualClock(firstClock.now()),
+        more.seed === true,
+      ),
+    tenantOf: (apiKey) => (apiKey === undefined ? undefined : byKey.get(apiKey)),
+    tenantOfMaster: (masterId) => byMaster.get(masterId),
+    tenants: () => all,
+    onTenant: (listener) => {
+      listeners.add(listener);
+      for (const tenant of all) listener(tenant);
+      return () => listeners.delete(listener);
+    },
+    clientFor: (apiKey) => serviceClient(byKey.get(apiKey)?.service ?? first.service, apiKey),
   };
 };

@@ -1,4 +1,5 @@
-import type { ConciergeService, UserRecord } from '@concierge-ts/application';
+import type { ConciergeError, ConciergeService, UserRecord } from '@concierge-ts/application';
+import { ok, type Result, safeTry } from 'neverthrow';
 import { DEFAULT_PORT_ROWS } from './catalog.js';
 import { MAGIC_ACCOUNT_SUFFIXES } from './magic.js';
 
@@ -30,21 +31,24 @@ const COUNTRY_NAMES: Record<string, string> = {
  * A payer with funds in ar_ars, and one approved payee per port whose instruction
  * settles by itself (account number ending in 0000), as SPEC section 9 describes.
  */
-export const seedSandbox = (service: ConciergeService, master: UserRecord): SeededSandbox => {
-  const payer = service
-    .createUser(master, { email: 'payer@sandbox.concierge.test', name: 'Sandbox payer' })
-    ._unsafeUnwrap();
-  service.deposit(master, payer.id, SEED_DEPOSIT)._unsafeUnwrap();
-  const payees = DEFAULT_PORT_ROWS.map((row, index) => {
-    const [country = '', currency = ''] = row.code.split('_');
-    const user = service
-      .createUser(master, {
+export const seedSandbox = (
+  service: ConciergeService,
+  master: UserRecord,
+): Result<SeededSandbox, ConciergeError> =>
+  safeTry(function* () {
+    const payer = yield* service.createUser(master, {
+      email: 'payer@sandbox.concierge.test',
+      name: 'Sandbox payer',
+    });
+    yield* service.deposit(master, payer.id, SEED_DEPOSIT);
+    const payees: SeededPayee[] = [];
+    for (const [index, row] of DEFAULT_PORT_ROWS.entries()) {
+      const [country = '', currency = ''] = row.code.split('_');
+      const user = yield* service.createUser(master, {
         email: `payee.${row.code}@sandbox.concierge.test`,
         name: `Payee in ${COUNTRY_NAMES[country] ?? country}`,
-      })
-      ._unsafeUnwrap();
-    const instruction = service
-      .createWithdrawalInstruction(master, {
+      });
+      const instruction = yield* service.createWithdrawalInstruction(master, {
         userId: user.id,
         label: `${row.code} bank account`,
         body: {
@@ -54,9 +58,8 @@ export const seedSandbox = (service: ConciergeService, master: UserRecord): Seed
           holder_name: user.name ?? user.email,
           account_number: `${String(100_000 + index)}${MAGIC_ACCOUNT_SUFFIXES.settles}`,
         },
-      })
-      ._unsafeUnwrap();
-    return { userId: user.id, portCode: row.code, withdrawalInstructionId: instruction.id };
+      });
+      payees.push({ userId: user.id, portCode: row.code, withdrawalInstructionId: instruction.id });
+    }
+    return ok({ payerId: payer.id, deposit: SEED_DEPOSIT, payees });
   });
-  return { payerId: payer.id, deposit: SEED_DEPOSIT, payees };
-};

@@ -21,7 +21,10 @@ export interface SandboxOperator {
     action: OperatorOutputAction,
     input?: { readonly reason?: string },
   ): ResultAsync<OutputView, ConciergeError>;
+  /** Moves the clock forward; everything due by then fires in order. */
   advanceClock(seconds: number): ResultAsync<{ readonly now: string }, ConciergeError>;
+  /** Advances the clock to each next due move until nothing is due (SPEC section 9). */
+  runUntilIdle(): ResultAsync<{ readonly now: string }, ConciergeError>;
   events(): ResultAsync<readonly EventView[], ConciergeError>;
   reset(): ResultAsync<void, ConciergeError>;
 }
@@ -68,11 +71,11 @@ export const serviceOperator = (
     advanceClock: (seconds) =>
       as(() =>
         checkAdvance(seconds).map((valid) => {
-          clock.advance(valid * 1000);
-          service.tick();
+          service.advance(clock, valid * 1000);
           return { now: isoTime(clock.now()) };
         }),
       ),
+    runUntilIdle: () => as(() => service.runUntilIdle(clock).map(() => ({ now: isoTime(clock.now()) }))),
     events: () => as((c) => ok(service.listEvents(c).map(eventView))),
     reset: () =>
       as(() => {

@@ -59,6 +59,7 @@ import { type ConciergeError, conciergeError, fromDomainError } from './errors.j
 import { pageOf } from './page.js';
 import type {
   Clock,
+  ControllableClock,
   EventStore,
   HintTokenCodec,
   IdSource,
@@ -74,6 +75,7 @@ import type {
 } from './ports.js';
 import { NO_MAGIC } from './ports.js';
 import { presentInstruction, presentOutput, presentPort, presentRequest, presentUser } from './present.js';
+import { type Scheduler, type TimedMove, TimerQueue } from './provider/scheduler.js';
 import {
   type EstimateView,
   isoTime,
@@ -99,7 +101,45 @@ export interface ServiceDeps {
   readonly windows?: QuoteWindows;
   /** How many payment attempts a `fail_until_returned` instruction gets before its output is returned. */
   readonly maxAttempts?: number;
+  /** Where timed moves wait (default: a timer queue in memory). */
+  readonly scheduler?: Scheduler;
+  /** When the service makes its moves (default `DEFAULT_TIMINGS`). */
+  readonly timings?: Partial<SandboxTimings>;
 }
+
+/**
+ * How long the service takes for what it does on its own (SPEC section 9), in
+ * milliseconds. Quote expiry and the funds deadline are the quote windows.
+ */
+export interface SandboxTimings {
+  /** From an output's creation to its acceptance checks. */
+  readonly checksAfterMs: number;
+  /** From a quote request to its quote, for destinations that are not delayed (and with a hint token). */
+  readonly quoteStepMs: number;
+  /** From an accepted quote (or a deposit) to the start of work when the funds are there. */
+  readonly fundsCheckAfterMs: number;
+  /** From a draft's creation to its pruning when no quote was requested. */
+  readonly pruneDraftAfterMs: number;
+  /** From the start of work (or a retry) to the payment being issued (settling). */
+  readonly issueAfterMs: number;
+  /** From issue to the receiving bank's answer (settled or failed). */
+  readonly settleAfterMs: number;
+  /** From a failure to the retry (or to giving up). */
+  readonly retryAfterMs: number;
+}
+
+export const DEFAULT_TIMINGS: SandboxTimings = {
+  checksAfterMs: 2_000,
+  quoteStepMs: 1_000,
+  fundsCheckAfterMs: 1_000,
+  pruneDraftAfterMs: 24 * 3_600_000,
+  issueAfterMs: 10 * 60_000,
+  settleAfterMs: 3_600_000,
+  retryAfterMs: 10 * 60_000,
+};
+
+/** Distinct instants `runUntilIdle` fires before it gives up (a schedule that never empties). */
+export const MAX_IDLE_STEPS = 1_000_000;
 
 /** The operator's output actions (SPEC section 9) and the domain trigger each one fires. */
 export const OPERATOR_OUTPUT_ACTIONS = {
@@ -146,12 +186,20 @@ export class ConciergeService {
   private readonly policy: SandboxPolicy;
   private readonly windows: QuoteWindows;
   private readonly maxAttempts: number;
+  private readonly scheduler: Scheduler;
+  readonly timings: SandboxTimings;
+  /** While due moves fire: the instant of the moves firing, which is `now()` for them. */
+  private firingAt: number | null = null;
+  /** Hint prices accepted with a quote request, until its quote is produced. */
+  private readonly hintPrices = new Map<string, ReadonlyMap<string, OutputPrice>>();
 
   constructor(private readonly deps: ServiceDeps) {
     this.repos = deps.repositories;
     this.policy = deps.policy ?? NO_MAGIC;
     this.windows = deps.windows ?? DEFAULT_QUOTE_WINDOWS;
     this.maxAttempts = deps.maxAttempts ?? 3;
+    this.scheduler = deps.scheduler ?? new TimerQueue();
+    this.timings = { ...DEFAULT_TIMINGS, ...deps.timings };
   }
 
   // ---------------------------------------------------------------- callers
@@ -182,8 +230,9 @@ export class ConciergeService {
     return user;
   }
 
+  /** The service's time: the clock's, or while due moves fire, theirs. */
   now(): number {
-    return this.deps.clock.now();
+    return this.firingAt ?? this.deps.clock.now();
   }
 
   // ---------------------------------------------------------------- ports
@@ -213,7 +262,13 @@ export class ConciergeService {
       paymentAuthorizationCode: code.value ?? null,
       now: this.now(),
     });
-    return this.apply(change).map((c) => presentRequest(c.request));
+    return this.apply(change).map((c) => {
+      this.scheduler.schedule(c.request.createdAt + this.timings.pruneDraftAfterMs, {
+        kind: 'prune_draft',
+        requestId: c.request.id,
+      });
+      return presentRequest(c.request);
+    });
   }
 
   getRequest(caller: UserRecord, id: string): R<RequestView> {
@@ -288,27 +343,24 @@ export class ConciergeService {
           .andThen((binding) => matchHint(binding, request, outputs, now))
           .mapErr((e) => fromDomainError(e, '/data/attributes/hint_token'));
         if (prices.isErr()) return err(prices.error);
-        return this.applyDomain(requestQuote(request, now, now))
-          .andThen((c) =>
-            this.applyInParts(
-              produceQuoteInParts(
-                c.request,
-                outputs,
-                (o) => prices.value.get(o.id) as OutputPrice,
-                now,
-                this.windows,
-                true,
-                COMMIT_PART,
-              ),
-            ),
-          )
-          .map((c) => presentRequest(c.request));
+        // Quoted at the estimate's prices, one quote step later: never inside this answer.
+        return this.applyDomain(requestQuote(request, now, now)).map((c) => {
+          this.hintPrices.set(c.request.id, prices.value);
+          this.scheduler.schedule(now + this.timings.quoteStepMs, {
+            kind: 'produce_quote',
+            requestId: c.request.id,
+          });
+          return presentRequest(c.request);
+        });
       }
-      const destinations = destinationsOf(outputs);
-      const eta = now + this.quoteDelay(destinations);
-      return this.applyDomain(requestQuote(request, now, eta)).andThen((c) =>
-        eta <= now ? this.quoteNow(c.request, now, destinations) : ok(presentRequest(c.request)),
-      );
+      const eta = now + this.quoteDelay(destinationsOf(outputs));
+      return this.applyDomain(requestQuote(request, now, eta)).map((c) => {
+        this.scheduler.schedule(eta > now ? eta : now + this.timings.quoteStepMs, {
+          kind: 'produce_quote',
+          requestId: c.request.id,
+        });
+        return presentRequest(c.request);
+      });
     });
   }
 
@@ -317,8 +369,17 @@ export class ConciergeService {
     return this.ownRequest(caller, id)
       .andThen((request) => this.applyDomain(acceptQuote(request, this.now())))
       .map((c) => {
-        this.tryStartWorking(c.request.id);
-        return presentRequest(this.repos.requests.get(c.request.id) ?? c.request);
+        // Funds are looked for later, as the provider does: never inside this answer.
+        this.scheduler.schedule(this.now() + this.timings.fundsCheckAfterMs, {
+          kind: 'start_working',
+          requestId: c.request.id,
+        });
+        if (c.request.provisionFundsBefore !== null)
+          this.scheduler.schedule(c.request.provisionFundsBefore, {
+            kind: 'funds_deadline',
+            requestId: c.request.id,
+          });
+        return presentRequest(c.request);
       });
   }
 
@@ -372,19 +433,15 @@ export class ConciergeService {
       target: target.value,
       now,
     };
-    // The checks run as soon as the output exists (SPEC section 9); deciding them first
-    // records accepting and then accepted or rejected in one change: one commit per new
-    // output instead of two. They read nothing the new output changes.
-    // The draft as it is (no price yet): no `{ ...draft, price: null }` copy per output, for speed.
-    const verdict = this.verdictFor(request.value, draft);
-    if (verdict.isErr()) {
-      // The pricing source failed: the output is kept accepting, as when checks ran after it.
-      const added = this.applyDomain(addOutput(request.value, draft));
-      return added.isErr() ? err(added.error) : err(verdict.error);
-    }
-    return this.applyDomain(addCheckedOutput(request.value, draft, verdict.value)).map((change) =>
-      presentOutput(change.outputs[0] as Output, request.value.portCode),
-    );
+    // Created accepting; the checks run later (SPEC sections 2 and 9).
+    return this.applyDomain(addOutput(request.value, draft)).map((change) => {
+      this.scheduler.schedule(now + this.timings.checksAfterMs, {
+        kind: 'run_checks',
+        requestId: request.value.id,
+        outputId: id,
+      });
+      return presentOutput(change.outputs[0] as Output, request.value.portCode);
+    });
   }
 
   getOutput(caller: UserRecord, id: string): R<OutputView> {
@@ -638,7 +695,11 @@ export class ConciergeService {
     if (credited.isErr()) return err(fromDomainError(credited.error, '/amount'));
     this.repos.balances.save(credited.value);
     for (const request of this.repos.requests.listByOwner(caller.id))
-      if (request.payerId === userId && request.state === 'quote_accepted') this.tryStartWorking(request.id);
+      if (request.payerId === userId && request.state === 'quote_accepted')
+        this.scheduler.schedule(this.now() + this.timings.fundsCheckAfterMs, {
+          kind: 'start_working',
+          requestId: request.id,
+        });
     return this.getUser(caller, userId);
   }
 
@@ -687,41 +748,272 @@ export class ConciergeService {
     this.repos.balances.clear();
     this.repos.users.clearManaged();
     this.deps.events.clear();
+    this.scheduler.clear();
+    this.hintPrices.clear();
   }
 
-  /** Applies every time-based transition due now: quote at eta, quote expiry, funds deadline. */
+  /**
+   * Fires every timed move due by the clock's time, in time order, each at its own
+   * instant (SPEC section 9). Every call catches up first; a server also ticks on a timer.
+   */
   tick(): void {
-    const now = this.now();
-    // Every call ticks: collect only the requests with something due (usually none)
-    // rather than copying the list of active requests each time.
-    const due: Request[] = [];
-    for (const request of this.repos.requests.listActive())
-      if (dueTimeTrigger(request, now) !== null) due.push(request);
-    for (const request of due) {
-      for (;;) {
-        const current = this.repos.requests.get(request.id);
-        if (!current) break;
-        const trigger = dueTimeTrigger(current, now);
-        if (trigger === null) break;
-        const at =
-          trigger === 'produce_quote'
-            ? (current.eta ?? now)
-            : trigger === 'expire_quote'
-              ? (current.acceptQuoteBefore ?? now)
-              : (current.provisionFundsBefore ?? now);
-        const done =
-          trigger === 'produce_quote'
-            ? this.quoteNow(current, at)
-            : this.applyDomain(
-                cancelRequest(
-                  current,
-                  this.repos.outputs.listByRequest(current.id),
-                  trigger as CancelTrigger,
-                  at,
-                ),
-              );
-        if (done.isErr()) break;
+    if (this.firingAt !== null) return;
+    const upTo = this.deps.clock.now();
+    try {
+      for (let due = this.scheduler.takeDue(upTo); due; due = this.scheduler.takeDue(upTo)) {
+        this.firingAt = due.at;
+        this.fire(due.moves);
       }
+    } finally {
+      this.firingAt = null;
+    }
+  }
+
+  /** When the next timed move is due (epoch ms), or null when nothing waits. */
+  nextDueAt(): number | null {
+    return this.scheduler.nextDueAt() ?? null;
+  }
+
+  /** Moves `clock` forward by `ms`; everything due fires in order. */
+  advance(clock: ControllableClock, ms: number): void {
+    this.tick();
+    clock.advance(ms);
+    this.tick();
+  }
+
+  /**
+   * Advances `clock` to each next due move until nothing is due: every check, quote,
+   * expiry, deadline and output move the schedule holds happens, in order. Answers how
+   * far the clock went. Refuses, changing nothing more, a schedule that never empties.
+   */
+  runUntilIdle(clock: ControllableClock): R<{ readonly advancedMs: number }> {
+    const start = clock.now();
+    this.tick();
+    for (let steps = 0; ; steps += 1) {
+      const next = this.scheduler.nextDueAt();
+      if (next === undefined) return ok({ advancedMs: clock.now() - start });
+      if (steps >= MAX_IDLE_STEPS)
+        return err(conciergeError.server(`the schedule did not empty after ${MAX_IDLE_STEPS} instants`));
+      if (next <= clock.now()) {
+        this.tick();
+        continue;
+      }
+      // Moves that would change nothing (a pruning of a draft since quoted, the expiry of
+      // an accepted quote) are dropped without moving the clock to them.
+      const due = this.scheduler.takeDue(next);
+      const live = due ? due.moves.filter((move) => this.isLive(move)) : [];
+      if (live.length === 0) continue;
+      clock.advance(next - clock.now());
+      this.firingAt = next;
+      try {
+        this.fire(live);
+      } finally {
+        this.firingAt = null;
+      }
+      this.tick();
+    }
+  }
+
+  /** Whether a timed move would still do something if it fired now. */
+  private isLive(move: TimedMove): boolean {
+    if (move.kind === 'run_checks' || move.kind === 'progress') {
+      const output = this.repos.outputs.get(move.outputId);
+      if (!output) return false;
+      return move.kind === 'run_checks'
+        ? output.state === 'accepting'
+        : output.attempts === move.attempt &&
+            (output.state === 'working' || output.state === 'settling' || output.state === 'failed');
+    }
+    const state = this.repos.requests.get(move.requestId)?.state;
+    switch (move.kind) {
+      case 'produce_quote':
+        return state === 'quote_requested';
+      case 'expire_quote':
+        return state === 'quoted';
+      case 'start_working':
+      case 'funds_deadline':
+        return state === 'quote_accepted';
+      case 'prune_draft':
+        return state === 'draft';
+      default:
+        return move satisfies never;
+    }
+  }
+
+  /** Fires moves due at one instant, grouped by kind so that a batch moves together. */
+  private fire(moves: readonly TimedMove[]): void {
+    const checks = new Map<string, string[]>();
+    const progress = new Map<string, { id: string; attempt: number }[]>();
+    for (const move of moves) {
+      switch (move.kind) {
+        case 'run_checks': {
+          const ids = checks.get(move.requestId);
+          if (ids) ids.push(move.outputId);
+          else checks.set(move.requestId, [move.outputId]);
+          break;
+        }
+        case 'progress': {
+          const list = progress.get(move.requestId);
+          const item = { id: move.outputId, attempt: move.attempt };
+          if (list) list.push(item);
+          else progress.set(move.requestId, [item]);
+          break;
+        }
+        case 'produce_quote': {
+          const request = this.repos.requests.get(move.requestId);
+          if (request?.state === 'quote_requested') this.quoteNow(request, this.now());
+          break;
+        }
+        case 'start_working':
+          this.tryStartWorking(move.requestId);
+          break;
+        case 'expire_quote':
+        case 'funds_deadline':
+        case 'prune_draft':
+          this.cancelOnTime(move.requestId, move.kind);
+          break;
+        default:
+          // Every kind has its case: a new kind is a compile error here.
+          move satisfies never;
+      }
+    }
+    for (const [requestId, ids] of checks) this.runChecksOf(requestId, ids);
+    for (const [requestId, items] of progress) this.progressOf(requestId, items);
+  }
+
+  /** Cancels a request whose deadline came (quote expiry, funds deadline, draft pruning), if it still applies. */
+  private cancelOnTime(requestId: string, trigger: 'expire_quote' | 'funds_deadline' | 'prune_draft'): void {
+    const request = this.repos.requests.get(requestId);
+    const applies =
+      trigger === 'prune_draft'
+        ? request?.state === 'draft'
+        : request && dueTimeTrigger(request, this.now()) === trigger;
+    if (!request || !applies) return;
+    this.hintPrices.delete(requestId);
+    this.applyDomain(
+      cancelRequest(request, this.repos.outputs.listByRequest(requestId), trigger, this.now()),
+    );
+  }
+
+  /**
+   * The acceptance checks of a request's outputs that are still accepting (SPEC section 4):
+   * those that pass move together, part by part; failures one by one with their reason;
+   * pending ones wait for a compliance decision.
+   */
+  private runChecksOf(requestId: string, outputIds: readonly string[]): void {
+    const passed: Output[] = [];
+    for (const id of outputIds) {
+      const output = this.repos.outputs.get(id);
+      const request = this.repos.requests.get(requestId);
+      if (!request || output?.state !== 'accepting') continue;
+      const verdict = this.verdictFor(request, output);
+      // The pricing source failed: the output stays accepting, checked again on its next review.
+      if (verdict.isErr()) continue;
+      if (verdict.value.kind === 'pass') passed.push(output);
+      else if (verdict.value.kind === 'fail') this.step(request, output, 'fail_checks', verdict.value.reason);
+      if (passed.length === COMMIT_PART) this.passChecks(requestId, passed.splice(0));
+    }
+    if (passed.length > 0) this.passChecks(requestId, passed);
+  }
+
+  private passChecks(requestId: string, outputs: readonly Output[]): void {
+    const request = this.repos.requests.get(requestId);
+    if (!request) return;
+    const moved = this.applyDomain(stepOutputs(request, outputs, 'pass_checks', this.now()));
+    // Refused as a whole (not expected): one at a time, as they would alone.
+    if (moved.isErr())
+      for (const output of outputs) {
+        const current = this.repos.requests.get(requestId);
+        if (current) this.step(current, output, 'pass_checks');
+      }
+  }
+
+  /**
+   * The progress of working outputs scripted by their instruction (SPEC section 9):
+   * working → settling (issued), then settled or failed, a failed one retried or given up.
+   * Each move schedules the next. Outputs of a request taking the same step move together.
+   */
+  private progressOf(requestId: string, items: readonly { id: string; attempt: number }[]): void {
+    const scripts = new Map<string, OutcomeScript | null>();
+    const byAction = new Map<OutputAction, Output[]>();
+    for (const { id, attempt } of items) {
+      const output = this.repos.outputs.get(id);
+      if (!output || output.attempts !== attempt) continue;
+      const action = this.nextScriptedAction(output, scripts);
+      if (action === null) continue;
+      const list = byAction.get(action);
+      if (list) list.push(output);
+      else byAction.set(action, [output]);
+    }
+    for (const [action, outputs] of byAction)
+      for (let start = 0; start < outputs.length; start += COMMIT_PART) {
+        const request = this.repos.requests.get(requestId);
+        if (!request || isFinalRequestState(request.state)) return;
+        const part = outputs.slice(start, start + COMMIT_PART);
+        const moved = this.applyDomain(
+          stepOutputs(request, part, action, this.now(), {
+            reason: 'refused_by_receiving_bank',
+            returnCostOf: (o) => this.returnCost(o, action),
+          }),
+        );
+        if (moved.isErr()) continue;
+        // A retried output is working again: `apply` scheduled it. The others wait for their next step.
+        const next = action === 'issue' ? this.timings.settleAfterMs : this.timings.retryAfterMs;
+        if (action === 'issue' || action === 'fail')
+          for (const output of moved.value.outputs)
+            this.scheduler.schedule(this.now() + next, {
+              kind: 'progress',
+              requestId,
+              outputId: output.id,
+              attempt: output.attempts,
+            });
+      }
+  }
+
+  /** What a scripted output does next from where it is, or null (unscripted: the operator decides). */
+  private nextScriptedAction(
+    output: Output,
+    scripts: Map<string, OutcomeScript | null>,
+  ): OutputAction | null {
+    const script = this.scriptOf(output, scripts);
+    if (script === null) return null;
+    switch (output.state) {
+      case 'working':
+        return 'issue';
+      case 'settling':
+        return script === 'settle' || (script === 'fail_once_then_settle' && output.attempts >= 2)
+          ? 'settle'
+          : 'fail';
+      case 'failed':
+        return script === 'fail_until_returned' && output.attempts >= this.maxAttempts ? 'give_up' : 'retry';
+      default:
+        return null;
+    }
+  }
+
+  private scriptOf(output: Output, scripts: Map<string, OutcomeScript | null>): OutcomeScript | null {
+    let script = scripts.get(output.withdrawalInstructionId);
+    if (script === undefined) {
+      const instruction = this.repos.withdrawalInstructions.get(output.withdrawalInstructionId);
+      script = instruction ? this.policy.outcomeScript(instruction) : null;
+      scripts.set(output.withdrawalInstructionId, script);
+    }
+    return script;
+  }
+
+  /** Schedules the first step of outputs that (re)started working, when an outcome is scripted. */
+  private scheduleWork(outputs: readonly Output[]): void {
+    let scripts: Map<string, OutcomeScript | null> | undefined;
+    for (const output of outputs) {
+      if (output.state !== 'working') continue;
+      scripts ??= new Map();
+      if (this.scriptOf(output, scripts) === null) continue;
+      this.scheduler.schedule(this.now() + this.timings.issueAfterMs, {
+        kind: 'progress',
+        requestId: output.requestId,
+        outputId: output.id,
+        attempt: output.attempts,
+      });
     }
   }
 
@@ -824,10 +1116,26 @@ export class ConciergeService {
   }
 
   /**
-   * Produces the quote of a quote_requested request at `at`, from the pricing source.
-   * `destinations`: those of its outputs to price, when the caller has them already.
+   * Produces the quote of a quote_requested request at `at`: at the hint token's prices
+   * when the request came with one, else from the pricing source. `destinations`: those of
+   * its outputs to price, when the caller has them already.
    */
   private quoteNow(request: Request, at: number, destinations?: ReadonlySet<string>): R<RequestView> {
+    const hinted = this.hintPrices.get(request.id);
+    if (hinted) {
+      this.hintPrices.delete(request.id);
+      return this.quoted(
+        produceQuoteInParts(
+          request,
+          this.repos.outputs.listByRequest(request.id),
+          (o) => hinted.get(o.id) as OutputPrice,
+          at,
+          this.windows,
+          true,
+          COMMIT_PART,
+        ),
+      );
+    }
     const catalog = this.deps.catalog.catalog();
     const origin = findActivePort(catalog, request.portCode);
     if (origin.isErr()) return err(fromDomainError(origin.error));
@@ -843,9 +1151,19 @@ export class ConciergeService {
     }
     const priceOf = (o: Output): OutputPrice =>
       (pricers.get(o.portCode) as (target: OutputTarget) => OutputPrice)(o.target);
-    return this.applyInParts(
-      produceQuoteInParts(request, outputs, priceOf, at, this.windows, false, COMMIT_PART),
-    ).map((c) => presentRequest(c.request));
+    return this.quoted(produceQuoteInParts(request, outputs, priceOf, at, this.windows, false, COMMIT_PART));
+  }
+
+  /** Stores a quote and schedules its expiry. */
+  private quoted(parts: Iterable<Result<Change, DomainError>>): R<RequestView> {
+    return this.applyInParts(parts).map((c) => {
+      if (c.request.state === 'quoted' && c.request.acceptQuoteBefore !== null)
+        this.scheduler.schedule(c.request.acceptQuoteBefore, {
+          kind: 'expire_quote',
+          requestId: c.request.id,
+        });
+      return presentRequest(c.request);
+    });
   }
 
   /** Starts work on a quote_accepted request if its payer's balance covers it. */
@@ -960,12 +1278,7 @@ export class ConciergeService {
   private apply(change: Change): R<Change> {
     const committed = this.commit(change);
     if (committed.isErr()) return err(committed.error);
-    // Most changes (a new output, a request move) start no work: no queue for them.
-    if (change.outputs.some(isWorking)) {
-      const scripted = this.scriptQueue();
-      scripted.add(change.outputs);
-      this.automate(scripted);
-    }
+    this.scheduleWork(change.outputs);
     return ok(change);
   }
 
@@ -977,15 +1290,13 @@ export class ConciergeService {
    */
   private applyInParts(parts: Iterable<Result<Change, DomainError>>): R<Change> {
     let last: R<Change> = err(conciergeError.server('the change had no parts'));
-    const scripted = this.scriptQueue();
     for (const part of parts) {
       if (part.isErr()) return err(fromDomainError(part.error));
       const committed = this.commit(part.value);
       if (committed.isErr()) return err(committed.error);
-      scripted.add(part.value.outputs);
+      this.scheduleWork(part.value.outputs);
       last = ok(part.value);
     }
-    this.automate(scripted);
     return last;
   }
 
@@ -1024,106 +1335,6 @@ export class ConciergeService {
     }
     return ok(undefined);
   }
-
-  /**
-   * Outcomes that sandbox instructions script for working outputs (SPEC section 9).
-   * Outputs of one request with the same steps move together, `AUTOMATE_BATCH` per
-   * commit, step by step (all issued, then all settled): the per-output work of a
-   * million-output request was two commits per output. Each output still goes through
-   * its own lifecycle in order, with one event per state change. Outputs wait as ids and
-   * are read a batch at a time: a million-output request never has its million outputs in
-   * memory at once.
-   */
-  private automate(queue: ScriptQueue): void {
-    let current = queue;
-    while (current.groups.size > 0) {
-      const again = new ScriptQueue(current.stepsOf);
-      for (const byScript of current.groups.values())
-        for (const [steps, ids] of byScript)
-          for (let start = 0; start < ids.length; start += AUTOMATE_BATCH)
-            this.runScript(this.outputsOf(ids, start, start + AUTOMATE_BATCH), steps, again);
-      current = again;
-    }
-  }
-
-  /** A queue for the scripted outcomes of outputs, each instruction's script looked up once. */
-  private scriptQueue(): ScriptQueue {
-    const scripts = new Map<string, OutcomeScript | null>();
-    return new ScriptQueue((output) => this.scriptedSteps(output, scripts));
-  }
-
-  /** The outputs of `ids[start, end)`, as stored now (those that no longer exist are left out). */
-  private outputsOf(ids: readonly string[], start: number, end: number): Output[] {
-    const outputs: Output[] = [];
-    for (let i = start; i < end && i < ids.length; i += 1) {
-      const output = this.repos.outputs.get(ids[i] as string);
-      if (output) outputs.push(output);
-    }
-    return outputs;
-  }
-
-  /** Runs the steps over a batch of working outputs of one request; those working again (retried) go to `again`. */
-  private runScript(batch: readonly Output[], steps: readonly OutputAction[], again: ScriptQueue): void {
-    if (batch.length === 0) return;
-    let current = batch;
-    for (const [index, action] of steps.entries()) {
-      const request = this.repos.requests.get((current[0] as Output).requestId);
-      if (!request || isFinalRequestState(request.state)) return;
-      const done = stepOutputs(request, current, action, this.now(), {
-        reason: 'refused_by_receiving_bank',
-        returnCostOf: (o) => this.returnCost(o, action),
-      });
-      if (done.isErr() || this.commit(done.value).isErr()) {
-        // Refused as a whole (not expected): the rest one output at a time, as they would alone.
-        for (const output of current) this.runScriptFor(output.id, steps.slice(index), again);
-        return;
-      }
-      // stepOutputs lists the outputs it moved in the order given, one each.
-      current = done.value.outputs;
-    }
-    again.add(current);
-  }
-
-  private runScriptFor(outputId: string, steps: readonly OutputAction[], again: ScriptQueue): void {
-    for (const action of steps) {
-      const output = this.repos.outputs.get(outputId);
-      const request = output && this.repos.requests.get(output.requestId);
-      if (!output || !request || isFinalRequestState(request.state)) break;
-      const returnCost = this.returnCost(output, action);
-      const done = stepOutput(request, output, action, this.now(), {
-        reason: 'refused_by_receiving_bank',
-        ...(returnCost === undefined ? {} : { returnCost }),
-      });
-      if (done.isErr() || this.commit(done.value).isErr()) break;
-    }
-    const after = this.repos.outputs.get(outputId);
-    if (after) again.add([after]);
-  }
-
-  /** The steps scripted for a working output now; `scripts` remembers each instruction's script. */
-  private scriptedSteps(output: Output, scripts: Map<string, OutcomeScript | null>): readonly OutputAction[] {
-    if (output.state !== 'working') return NO_STEPS;
-    let script = scripts.get(output.withdrawalInstructionId);
-    if (script === undefined) {
-      const instruction = this.repos.withdrawalInstructions.get(output.withdrawalInstructionId);
-      script = instruction ? this.policy.outcomeScript(instruction) : null;
-      scripts.set(output.withdrawalInstructionId, script);
-    }
-    switch (script) {
-      case null:
-        return NO_STEPS;
-      case 'settle':
-        return SETTLE_STEPS;
-      case 'fail_once_then_settle':
-        return output.attempts < 2 ? RETRY_STEPS : SETTLE_STEPS;
-      case 'fail_until_returned':
-        return output.attempts < this.maxAttempts ? RETRY_STEPS : RETURN_STEPS;
-      default: {
-        const unreachable: never = script;
-        return unreachable;
-      }
-    }
-  }
 }
 
 /**
@@ -1157,43 +1368,13 @@ const coalesced = (movements: readonly MoneyMovement[], start: number): [MoneyMo
   ];
 };
 
-/** The destination ports of the outputs a quote prices (accepting or accepted), each once, in order of first use. */
+/** The destinations of a request's outputs that a quote prices (accepting or accepted). */
 const destinationsOf = (outputs: Iterable<Output>): Set<string> => {
   const codes = new Set<string>();
   for (const output of outputs)
     if (output.state === 'accepting' || output.state === 'accepted') codes.add(output.portCode);
   return codes;
 };
-
-const isWorking = (output: Output): boolean => output.state === 'working';
-
-/**
- * Working outputs whose instructions script an outcome, waiting for it: by request, then
- * by steps (a shared constant array), as ids in order (ids rather than outputs: a million
- * may wait at once).
- */
-class ScriptQueue {
-  readonly groups = new Map<string, Map<readonly OutputAction[], string[]>>();
-
-  constructor(readonly stepsOf: (output: Output) => readonly OutputAction[]) {}
-
-  /** Queues those of `outputs` (as stored now) that are working and scripted. */
-  add(outputs: readonly Output[]): void {
-    for (const output of outputs) {
-      if (!isWorking(output)) continue;
-      const steps = this.stepsOf(output);
-      if (steps.length === 0) continue;
-      let byScript = this.groups.get(output.requestId);
-      if (!byScript) {
-        byScript = new Map();
-        this.groups.set(output.requestId, byScript);
-      }
-      const ids = byScript.get(steps);
-      if (ids) ids.push(output.id);
-      else byScript.set(steps, [output.id]);
-    }
-  }
-}
 
 /**
  * Outputs per part when a change over a whole request is stored part by part (pricing,
@@ -1204,14 +1385,5 @@ const COMMIT_PART = 1024;
 
 /** How many distinct numbers per currency `target` remembers. */
 const TARGET_MEMO_SIZE = 4096;
-
-/** Outputs moved per commit by scripted outcomes: few commits, and each batch's garbage dies young. */
-const AUTOMATE_BATCH = 1024;
-
-// Shared constant step lists: `automate` groups outputs by identity of their list.
-const NO_STEPS: readonly OutputAction[] = [];
-const SETTLE_STEPS: readonly OutputAction[] = ['issue', 'settle'];
-const RETRY_STEPS: readonly OutputAction[] = ['issue', 'fail', 'retry'];
-const RETURN_STEPS: readonly OutputAction[] = ['issue', 'fail', 'give_up'];
 
 export type { CancelTrigger };

@@ -224,8 +224,11 @@ export const runDemo = async (options: DemoOptions = {}): Promise<DemoSummary> =
     );
     outputs.set(output.id, payee);
   }
+  print(`Request ${request.id} drafted: every output is accepting until the checks run.`);
+  // The service checks outputs on its own clock, 2 seconds after they arrive.
+  await must('let the checks run', operator.advanceClock(2));
   const drafted = await must('read request', client.requests.get(request.id));
-  print(`Request ${request.id} drafted with ${drafted.counters.total} outputs: ${countersLine(drafted)}.`);
+  print(`After the checks, ${drafted.counters.total} outputs: ${countersLine(drafted)}.`);
 
   // 4. Estimate, then quote at the estimate's prices with its hint token.
   const estimate = await must(
@@ -236,15 +239,21 @@ export const runDemo = async (options: DemoOptions = {}): Promise<DemoSummary> =
     }),
   );
   print(`Estimate: ${formatMoney(estimate.totalToSpend)} ARS in total, valid until ${estimate.expiresAt}.`);
-  const quoted = await must(
+  const requested = await must(
     'request quote',
     client.requests.requestQuote(request.id, { hintToken: estimate.hintToken }),
   );
+  print(`Quote requested: the request is ${requested.state}; the quote follows a second later.`);
+  await must('wait for the quote', operator.advanceClock(1));
+  const quoted = await must('read request', client.requests.get(request.id));
   print(
     `Quote: ${quoted.state}, total_to_spend ${formatMoney(quoted.totalToSpend as Money)} ARS, accept before ${quoted.acceptQuoteBefore}.`,
   );
   const balanceBefore = await balance();
-  const accepted = await must('accept quote', client.requests.acceptQuote(request.id));
+  await must('accept quote', client.requests.acceptQuote(request.id));
+  // The funds are noticed a second later, and work starts.
+  await must('wait for the funds', operator.advanceClock(1));
+  const accepted = await must('read request', client.requests.get(request.id));
   print(
     `Accepted: the request is ${accepted.state}; ${formatMoney(accepted.fundsAvailable as Money)} ARS debited.`,
   );

@@ -29,8 +29,13 @@ const payOne = async (concierge: Concierge) => {
       amount: 100_000,
     })
   )._unsafeUnwrap();
+  // The sandbox moves on its own clock: checks, then the quote, then the work.
+  (await operator.advanceClock(2))._unsafeUnwrap();
   (await client.requests.requestQuote(request.id))._unsafeUnwrap();
-  return (await client.requests.acceptQuote(request.id))._unsafeUnwrap();
+  (await operator.advanceClock(1))._unsafeUnwrap();
+  expect((await client.requests.acceptQuote(request.id))._unsafeUnwrap().state).toBe('quote_accepted');
+  (await operator.runUntilIdle())._unsafeUnwrap();
+  return (await client.requests.get(request.id))._unsafeUnwrap();
 };
 
 describe('createConcierge', () => {

@@ -538,7 +538,12 @@ export function* startWorkingInParts(
   yield settleRequest(last, now).map(() => last.build(now));
 }
 
-export type CancelTrigger = 'cancel' | 'expire_quote' | 'funds_deadline' | 'no_payable_outputs';
+export type CancelTrigger =
+  | 'cancel'
+  | 'expire_quote'
+  | 'funds_deadline'
+  | 'prune_draft'
+  | 'no_payable_outputs';
 
 /**
  * Cancels a request (by the user, or because a deadline passed): every accepting or

@@ -85,8 +85,9 @@ const requestGuard = (request: Request, trigger: RequestTrigger, now: number): s
 
 const REASON_OF: Partial<Record<RequestTrigger, string>> = {
   cancel: 'cancelled_by_user',
-  expire_quote: 'quote_expired',
-  funds_deadline: 'funds_not_provisioned',
+  expire_quote: 'quote_not_accepted',
+  funds_deadline: 'payment_not_received',
+  prune_draft: 'draft_was_pruned',
   no_payable_outputs: 'no_payable_outputs',
 };
 
@@ -183,8 +184,8 @@ describe('the request lifecycle table', () => {
           ),
           acceptQuote(request, now),
           startWorking(request, [], request.totalToSpend ?? enough, now),
-          ...(['cancel', 'expire_quote', 'funds_deadline', 'no_payable_outputs'] as const).map((t) =>
-            cancelRequest(request, [], t, now),
+          ...(['cancel', 'expire_quote', 'funds_deadline', 'prune_draft', 'no_payable_outputs'] as const).map(
+            (t) => cancelRequest(request, [], t, now),
           ),
           updateRequest(request, { externalId: 'x' }, now),
         ];
@@ -337,9 +338,12 @@ describe('the aggregate refuses what the request table refuses', () => {
         ['request_quote', requestQuote(frozen, now, now)],
         ['accept_quote', acceptQuote(frozen, now)],
         ['start_working', startWorking(frozen, [], frozen.totalToSpend ?? enough, now)],
-        ...(['cancel', 'expire_quote', 'funds_deadline', 'no_payable_outputs'] as CancelTrigger[]).map(
-          (t): [RequestTrigger, ReturnType<typeof acceptQuote>] => [t, cancelRequest(frozen, [], t, now)],
-        ),
+        ...(
+          ['cancel', 'expire_quote', 'funds_deadline', 'prune_draft', 'no_payable_outputs'] as CancelTrigger[]
+        ).map((t): [RequestTrigger, ReturnType<typeof acceptQuote>] => [
+          t,
+          cancelRequest(frozen, [], t, now),
+        ]),
       ];
       for (const [trigger, result] of checks) {
         if (requestMove(request.state, trigger) === undefined)
@@ -362,6 +366,7 @@ it('the tables are the ones SPEC sections 3 and 4 write out', () => {
     [
       'draft -request_quote-> quote_requested',
       'draft -cancel-> cancelled',
+      'draft -prune_draft-> cancelled',
       'quote_requested -produce_quote-> quoted',
       'quote_requested -cancel-> cancelled',
       'quoted -accept_quote-> quote_accepted',

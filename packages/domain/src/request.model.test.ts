@@ -321,13 +321,17 @@ class Cancel implements Cmd {
         case 'expire_quote':
           if (m.request !== 'quoted') return INVALID;
           return m.now >= m.acceptBefore!
-            ? { ok: true, apply: (model) => cancelAll(model, 'quote_expired') }
+            ? { ok: true, apply: (model) => cancelAll(model, 'quote_not_accepted') }
             : refused('quote_not_expired');
         case 'funds_deadline':
           if (m.request !== 'quote_accepted') return INVALID;
           return m.now >= m.provisionBefore!
-            ? { ok: true, apply: (model) => cancelAll(model, 'funds_not_provisioned') }
+            ? { ok: true, apply: (model) => cancelAll(model, 'payment_not_received') }
             : refused('deadline_not_reached');
+        case 'prune_draft':
+          return m.request === 'draft'
+            ? { ok: true, apply: (model) => cancelAll(model, 'draft_was_pruned') }
+            : INVALID;
         case 'no_payable_outputs':
           if (m.request !== 'quote_requested' && m.request !== 'quoted' && m.request !== 'quote_accepted')
             return INVALID;
@@ -419,7 +423,7 @@ class FireDue implements Cmd {
       check(
         m,
         r,
-        { ok: true, apply: (model) => cancelAll(model, 'quote_expired') },
+        { ok: true, apply: (model) => cancelAll(model, 'quote_not_accepted') },
         cancelRequest(r.request, r.outputs, due, r.now),
         this.toString(),
       );
@@ -427,7 +431,7 @@ class FireDue implements Cmd {
       check(
         m,
         r,
-        { ok: true, apply: (model) => cancelAll(model, 'funds_not_provisioned') },
+        { ok: true, apply: (model) => cancelAll(model, 'payment_not_received') },
         cancelRequest(r.request, r.outputs, due, r.now),
         this.toString(),
       );
@@ -490,7 +494,13 @@ const commands = [
   fc.constant(new ProduceQuote()),
   fc.constant(new AcceptQuote()),
   fc
-    .constantFrom<CancelTrigger>('cancel', 'expire_quote', 'funds_deadline', 'no_payable_outputs')
+    .constantFrom<CancelTrigger>(
+      'cancel',
+      'expire_quote',
+      'funds_deadline',
+      'prune_draft',
+      'no_payable_outputs',
+    )
     .map((t) => new Cancel(t)),
   fc.boolean().map((fund) => new StartWorking(fund)),
   fc
@@ -554,8 +564,8 @@ describe('a request and its outputs against a model of SPEC sections 3 and 4', (
       'fireDue quote_accepted -> ok',
       'state finished',
       'state cancelled no_payable_outputs',
-      'state cancelled quote_expired',
-      'state cancelled funds_not_provisioned',
+      'state cancelled quote_not_accepted',
+      'state cancelled payment_not_received',
       'state cancelled cancelled_by_user',
       'output returned',
     ])

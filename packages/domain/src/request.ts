@@ -26,6 +26,7 @@ export const REQUEST_TRIGGERS = [
   'cancel',
   'expire_quote',
   'funds_deadline',
+  'prune_draft',
   'no_payable_outputs',
   'finish',
 ] as const;
@@ -33,7 +34,7 @@ export type RequestTrigger = (typeof REQUEST_TRIGGERS)[number];
 
 /** The request lifecycle, SPEC section 3: the one place that says which moves exist. */
 export const REQUEST_TRANSITIONS = {
-  draft: { request_quote: 'quote_requested', cancel: 'cancelled' },
+  draft: { request_quote: 'quote_requested', cancel: 'cancelled', prune_draft: 'cancelled' },
   quote_requested: { produce_quote: 'quoted', cancel: 'cancelled', no_payable_outputs: 'cancelled' },
   quoted: {
     accept_quote: 'quote_accepted',
@@ -52,14 +53,16 @@ export const requestTarget = (state: RequestState, trigger: RequestTrigger): Req
 
 export type CancellationReason =
   | 'cancelled_by_user'
-  | 'quote_expired'
-  | 'funds_not_provisioned'
+  | 'quote_not_accepted'
+  | 'payment_not_received'
+  | 'draft_was_pruned'
   | 'no_payable_outputs';
 
 export const CANCELLATION_REASONS: Partial<Record<RequestTrigger, CancellationReason>> = {
   cancel: 'cancelled_by_user',
-  expire_quote: 'quote_expired',
-  funds_deadline: 'funds_not_provisioned',
+  expire_quote: 'quote_not_accepted',
+  funds_deadline: 'payment_not_received',
+  prune_draft: 'draft_was_pruned',
   no_payable_outputs: 'no_payable_outputs',
 };
 
@@ -171,6 +174,8 @@ const guard = (request: Request, trigger: RequestTrigger, now: number): DomainEr
     case 'produce_quote':
     case 'start_working':
     case 'cancel':
+    // When a draft is old enough to prune is the service's setting (SPEC section 3).
+    case 'prune_draft':
       return undefined;
     default: {
       const unreachable: never = trigger;
@@ -204,6 +209,7 @@ export const transitionRequest = (
     case 'cancel':
     case 'expire_quote':
     case 'funds_deadline':
+    case 'prune_draft':
     case 'no_payable_outputs':
       return ok({ ...moved, cancellationReason: CANCELLATION_REASONS[trigger] ?? null });
     case 'start_working':

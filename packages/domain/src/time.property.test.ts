@@ -156,9 +156,9 @@ describe('time', () => {
         expect(due).toBe('expire_quote');
         const change = result._unsafeUnwrap();
         expect(change.request.state).toBe('cancelled');
-        expect(change.request.cancellationReason).toBe('quote_expired');
+        expect(change.request.cancellationReason).toBe('quote_not_accepted');
         for (const output of change.outputs)
-          expect(output).toMatchObject({ state: 'cancelled', cancellationReason: 'quote_expired' });
+          expect(output).toMatchObject({ state: 'cancelled', cancellationReason: 'quote_not_accepted' });
       } else {
         expect(due).toBeNull();
         expect(result._unsafeUnwrapErr().code).toBe('quote_not_expired');
@@ -167,7 +167,7 @@ describe('time', () => {
   );
 
   test.prop([arbQuoted, fc.nat({ max: 599_999 }), arbAround(86_400_000)], { numRuns: 400 })(
-    'at or after provision_funds_before an accepted quote is due funds_deadline, and cancelling with it gives funds_not_provisioned; before, deadline_not_reached',
+    'at or after provision_funds_before an accepted quote is due funds_deadline, and cancelling with it gives payment_not_received; before, deadline_not_reached',
     (flow, acceptAfter, offset) => {
       const acceptedAt = Math.min(flow.request.quotedAt! + acceptAfter, flow.request.acceptQuoteBefore! - 1);
       const accepted = unwrap(acceptQuote(flow.request, acceptedAt)).request;
@@ -180,10 +180,10 @@ describe('time', () => {
         const change = result._unsafeUnwrap();
         expect(change.request).toMatchObject({
           state: 'cancelled',
-          cancellationReason: 'funds_not_provisioned',
+          cancellationReason: 'payment_not_received',
         });
         for (const output of change.outputs)
-          expect(output).toMatchObject({ state: 'cancelled', cancellationReason: 'funds_not_provisioned' });
+          expect(output).toMatchObject({ state: 'cancelled', cancellationReason: 'payment_not_received' });
         // Rejected outputs keep their state; nothing is left accepting or accepted.
         expect(change.request.counters.accepting + change.request.counters.accepted).toBe(0);
       } else {

@@ -138,7 +138,7 @@ export const createSandboxApp = (
     options.tickEveryMs !== undefined && options.tickEveryMs > 0
       ? setInterval(() => {
           try {
-            concierge.service.tick();
+            for (const tenant of concierge.tenants()) tenant.service.tick();
           } catch (error) {
             reportBug(error);
           }

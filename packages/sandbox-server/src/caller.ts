@@ -1,18 +1,19 @@
-import type { InMemoryConcierge } from '@concierge-ts/adapter-memory';
+import type { InMemoryConcierge, Tenant } from '@concierge-ts/adapter-memory';
 import {
   type ConciergeClient,
   type ConciergeError,
+  conciergeError,
   type SandboxOperator,
   serviceClient,
-  serviceOperator,
 } from '@concierge-ts/application';
 import type { Context } from 'hono';
 import { err, ok, type Result } from 'neverthrow';
 
 /**
  * Who is calling, from the raw `Authorization` header (SPEC section 1: no `Bearer`).
- * Each request gets the in-process client of that key, so the HTTP API answers exactly
- * as the in-process client does. The keys seen are remembered by master id: webhooks
+ * Each key belongs to one tenant (its master's data, clock and events); each request gets
+ * the in-process client of that key in that tenant, so the HTTP API answers exactly as
+ * the in-process client does. The keys seen are remembered by master id: webhooks
  * are signed with the owner's key.
  */
 export class Callers {
@@ -27,20 +28,35 @@ export class Callers {
     return header === '' ? undefined : header;
   }
 
-  /** The caller's client, or 401/403. */
-  authenticate(c: Context): Result<{ client: ConciergeClient; apiKey: string }, ConciergeError> {
+  /** The caller's tenant and client, or 401/403. */
+  authenticate(
+    c: Context,
+  ): Result<{ client: ConciergeClient; apiKey: string; tenant: Tenant }, ConciergeError> {
     const apiKey = this.apiKeyOf(c);
-    const caller = this.concierge.service.authenticate(apiKey);
+    const tenant = this.concierge.tenantOf(apiKey);
+    if (!tenant)
+      return err(
+        apiKey === undefined
+          ? conciergeError.authentication('the Authorization header is missing')
+          : conciergeError.authentication(),
+      );
+    const caller = tenant.service.authenticate(apiKey);
     if (caller.isErr()) return err(caller.error);
     const key = apiKey as string;
     this.keys.set(caller.value.id, key);
-    return ok({ client: serviceClient(this.concierge.service, key), apiKey: key });
+    return ok({ client: serviceClient(tenant.service, key), apiKey: key, tenant });
   }
 
+  /** The operator of the caller's tenant: it acts on that tenant only. */
   operator(c: Context): Result<SandboxOperator, ConciergeError> {
-    return this.authenticate(c).map(({ apiKey }) =>
-      serviceOperator(this.concierge.service, this.concierge.clock, apiKey),
-    );
+    return this.authenticate(c).map(({ tenant }) => tenant.operator);
+  }
+
+  /** A new master user with a tenant of its own (`POST /sandbox/masters`). */
+  createMaster(email: string): { readonly id: string; readonly apiKey: string } {
+    const tenant = this.concierge.addMaster(email);
+    this.keys.set(tenant.id, tenant.apiKey);
+    return { id: tenant.id, apiKey: tenant.apiKey };
   }
 
   /** A client that needs no key (ports, estimates). */

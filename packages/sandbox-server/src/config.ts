@@ -11,6 +11,8 @@ export interface SandboxConfig {
   readonly rateLimit: number;
   /** Level of the log lines on standard output (`CONCIERGE_LOG_LEVEL`, default `info`). */
   readonly logLevel: LogLevel;
+  /** How many times faster than real time the sandbox clock runs (`CONCIERGE_SANDBOX_CLOCK_SPEED`, default 1). */
+  readonly clockSpeed: number;
 }
 
 const wholeNumber = (min: number, max: number) =>
@@ -31,6 +33,13 @@ const env = z.object({
     .regex(/^[\x21-\x7e]+$/, 'expected printable ASCII without spaces (it travels in a header)')
     .optional(),
   CONCIERGE_SANDBOX_RATE_LIMIT: wholeNumber(0, 1_000_000).optional(),
+  CONCIERGE_SANDBOX_CLOCK_SPEED: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'expected a number such as 1 or 60')
+    .transform(Number)
+    .pipe(z.number().gt(0, 'expected a number above 0').max(1_000_000, 'expected at most 1000000'))
+    .optional(),
   CONCIERGE_LOG_LEVEL: z
     .string()
     .transform((value, ctx) => {
@@ -62,5 +71,6 @@ export const readConfig = (source: NodeJS.ProcessEnv): Result<SandboxConfig, str
     apiKey: parsed.data.CONCIERGE_SANDBOX_API_KEY,
     rateLimit: parsed.data.CONCIERGE_SANDBOX_RATE_LIMIT ?? 5,
     logLevel: parsed.data.CONCIERGE_LOG_LEVEL ?? 'info',
+    clockSpeed: parsed.data.CONCIERGE_SANDBOX_CLOCK_SPEED ?? 1,
   });
 };

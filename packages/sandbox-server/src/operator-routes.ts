@@ -38,6 +38,28 @@ export const operatorRoutes = (callers: Callers): Hono => {
 
   const id = (c: Context): string => c.req.param('id') ?? '';
 
+  let mastersMade = 0;
+  sandbox.post(
+    '/masters',
+    // A new tenant for a test: its own data, clock and events; the caller's stays as it is.
+    operate(async (c, _operator, body) => {
+      const email = body.email;
+      if (email !== undefined && (typeof email !== 'string' || !/^[^\s@]{1,64}@[^\s@]{1,190}$/.test(email)))
+        return sendError(c, {
+          type: 'unprocessable',
+          status: 422,
+          code: 'invalid_attribute',
+          detail: 'email must be an address such as qa@example.com',
+          pointer: '/email',
+        });
+      mastersMade += 1;
+      const master = callers.createMaster(
+        email ?? `master-${Date.now()}-${mastersMade}@sandbox.concierge.test`,
+      );
+      return c.json({ id: master.id, api_key: master.apiKey }, 201);
+    }),
+  );
+
   sandbox.post(
     '/users/:id/compliance',
     operate((c, operator, body) =>
@@ -92,13 +114,18 @@ export const operatorRoutes = (callers: Callers): Hono => {
     ),
   );
 
+  // `{ "now": ... }` is plain JSON, not a JSON:API document, and says so.
+  const clockAnswer = async (c: Context, moved: ReturnType<SandboxOperator['advanceClock']>) => {
+    const now = await moved;
+    return now.isOk() ? c.json(now.value) : sendError(c, now.error);
+  };
   sandbox.post(
     '/clock/advance',
-    // `{ "now": ... }` is plain JSON, not a JSON:API document, and says so.
-    operate(async (c, operator, body) => {
-      const now = await operator.advanceClock(body.seconds as number);
-      return now.isOk() ? c.json(now.value) : sendError(c, now.error);
-    }),
+    operate((c, operator, body) => clockAnswer(c, operator.advanceClock(body.seconds as number))),
+  );
+  sandbox.post(
+    '/clock/run_until_idle',
+    operate((c, operator) => clockAnswer(c, operator.runUntilIdle())),
   );
 
   sandbox.get(

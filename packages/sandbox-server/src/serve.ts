@@ -14,11 +14,13 @@ export const serveSandbox = async (options: StartSandboxOptions = {}): Promise<n
   const sandbox = started.value;
   return new Promise<number>((resolve) => {
     let stopping = false;
+    let orphanWatch: NodeJS.Timeout | undefined;
     const shutdown = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
       process.off('SIGINT', shutdown);
       process.off('SIGTERM', shutdown);
+      clearInterval(orphanWatch);
       console.log(`sandbox: ${signal}, shutting down`);
       const timer = setTimeout(() => resolve(0), 2_000);
       void sandbox.close().then(() => {
@@ -28,5 +30,12 @@ export const serveSandbox = async (options: StartSandboxOptions = {}): Promise<n
     };
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
+    // A wrapper (pnpm, npx) that receives the signal may die without passing it on: once
+    // this process is orphaned, it stops as if it had received SIGTERM itself.
+    const parent = process.ppid;
+    orphanWatch = setInterval(() => {
+      if (process.ppid !== parent) shutdown('SIGTERM');
+    }, 500);
+    orphanWatch.unref();
   });
 };

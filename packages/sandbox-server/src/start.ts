@@ -1,6 +1,11 @@
 import { webhookSignature } from '@concierge-ts/adapter-http';
 import { createPinoLogger, type PinoLoggerOptions } from '@concierge-ts/adapter-logging';
-import { createInMemoryConcierge, type InMemoryConcierge, OffsetClock } from '@concierge-ts/adapter-memory';
+import {
+  createInMemoryConcierge,
+  type InMemoryConcierge,
+  OffsetClock,
+  SequentialIds,
+} from '@concierge-ts/adapter-memory';
 import type { Logger, LogLevel } from '@concierge-ts/application';
 import { err, ok, type Result } from 'neverthrow';
 import { createSandboxApp, type SandboxApp, type SandboxAppOptions } from './app.js';
@@ -62,6 +67,7 @@ export const bannerLines = (url: string, concierge: InMemoryConcierge, config: S
     `  API:            ${url}/api   operator: ${url}/sandbox`,
     `  master API key: ${concierge.apiKey}`,
     `  rate limit:     ${rateLimit === 0 ? 'off' : `${rateLimit} requests/s per key`}`,
+    `  clock:          ${config.clockSpeed === 1 ? 'real time' : `${config.clockSpeed}× real time`} (CONCIERGE_SANDBOX_CLOCK_SPEED)`,
     `  log level:      ${logLevel} (CONCIERGE_LOG_LEVEL)`,
   ];
   const seeded = concierge.seeded;
@@ -87,11 +93,14 @@ export const startSandbox = async (
 ): Promise<Result<RunningSandbox, StartFailure>> => {
   const config = readConfig(options.env ?? process.env);
   if (config.isErr()) return err({ reason: 'config', message: config.error });
-  const { port, apiKey, rateLimit, logLevel } = config.value;
+  const { port, apiKey, rateLimit, logLevel, clockSpeed } = config.value;
 
-  // Real time, plus whatever the operator advances.
+  // Real time (sped up by CONCIERGE_SANDBOX_CLOCK_SPEED), plus whatever the operator advances.
   const concierge = createInMemoryConcierge({
-    clock: new OffsetClock(),
+    clock: new OffsetClock(Date.now, clockSpeed),
+    newClock: () => new OffsetClock(Date.now, clockSpeed),
+    // Ids a long-lived client saw before a restart are never handed out again.
+    ids: SequentialIds.neverReused(),
     ...(apiKey === undefined ? {} : { masterApiKey: apiKey }),
   });
   const logger = createSandboxLogger({

@@ -72,7 +72,14 @@ export class WebhookDelivery {
       concurrency: Math.max(1, options.concurrency ?? 8),
       ...(options.onAttempt === undefined ? {} : { onAttempt: options.onAttempt }),
     };
-    this.unsubscribe = concierge.events.subscribe((events) => this.onEvents(events));
+    const unsubscribers: (() => void)[] = [];
+    const stopWatching = concierge.onTenant((tenant) =>
+      unsubscribers.push(tenant.events.subscribe((events) => this.onEvents(events))),
+    );
+    this.unsubscribe = () => {
+      stopWatching();
+      for (const unsubscribe of unsubscribers.splice(0)) unsubscribe();
+    };
   }
 
   /** Resolves once every queued event has been delivered or given up. */
@@ -118,8 +125,9 @@ export class WebhookDelivery {
   private flush(): void {
     const events = this.pending;
     this.pending = [];
-    const service = this.concierge.service;
     for (const event of events) {
+      const service = this.concierge.tenantOfMaster(event.ownerId)?.service;
+      if (!service) continue;
       const apiKey = this.callers.keyOfMaster(event.ownerId);
       const owner = apiKey === undefined ? undefined : service.authenticate(apiKey);
       if (!owner || owner.isErr() || owner.value.webhookUrl === null) continue;
@@ -203,7 +211,10 @@ export class WebhookDelivery {
     try {
       const event = eventView(job.event);
       const body = encodeEventDocument(
-        { ...event, sentAt: isoTime(this.concierge.clock.now()) },
+        {
+          ...event,
+          sentAt: isoTime((this.concierge.tenantOfMaster(job.event.ownerId) ?? this.concierge).clock.now()),
+        },
         job.included,
       );
       const response = await this.options.fetch(job.url, {

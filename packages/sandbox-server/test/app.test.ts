@@ -121,8 +121,9 @@ describe('the sandbox API over HTTP', () => {
       ),
     });
     expect(output.status).toBe(201);
+    // The published answer: accepting ("preliminary checks have not run yet").
     expect(output.json.data.attributes).toMatchObject({
-      state: 'accepted',
+      state: 'accepting',
       port_code: 'cl_clp',
       amount: 1000,
     });
@@ -308,7 +309,13 @@ describe('the sandbox API over HTTP', () => {
       (await call(app, 'POST', '/sandbox/clock/advance', { key, body: '[600]', contentType: json })).status,
     ).toBe(400);
     expect((await call(app, 'POST', '/sandbox/reset', { key })).status).toBe(204);
-    expect((await call(app, 'GET', '/api/users', { key })).json.data).toEqual([]);
+    // Emptied and seeded again: a payer with its opening deposit, the 1000 above gone.
+    const users = (await call(app, 'GET', '/api/users', { key })).json.data as {
+      id: string;
+      attributes: { balances: Record<string, number> };
+    }[];
+    expect(users.map((u) => u.id)).not.toContain(seeded.payerId);
+    expect(users.map((u) => u.attributes.balances['ars'] ?? 0)).toContain(100_000_000);
   });
 
   it('names the log levels it accepts', () => {
@@ -325,6 +332,7 @@ describe('sandbox configuration from the environment', () => {
       apiKey: undefined,
       rateLimit: 5,
       logLevel: 'info',
+      clockSpeed: 1,
     });
   });
 
@@ -335,8 +343,9 @@ describe('sandbox configuration from the environment', () => {
         CONCIERGE_SANDBOX_API_KEY: 'sk_test_1234',
         CONCIERGE_SANDBOX_RATE_LIMIT: '0',
         CONCIERGE_LOG_LEVEL: ' Debug ',
+        CONCIERGE_SANDBOX_CLOCK_SPEED: '60',
       })._unsafeUnwrap(),
-    ).toEqual({ port: 4200, apiKey: 'sk_test_1234', rateLimit: 0, logLevel: 'debug' });
+    ).toEqual({ port: 4200, apiKey: 'sk_test_1234', rateLimit: 0, logLevel: 'debug', clockSpeed: 60 });
     expect(readConfig({ CONCIERGE_LOG_LEVEL: 'silent' })._unsafeUnwrap().logLevel).toBe('silent');
   });
 
@@ -345,6 +354,9 @@ describe('sandbox configuration from the environment', () => {
       ['CONCIERGE_SANDBOX_RATE_LIMIT', 'fast'],
       ['CONCIERGE_SANDBOX_RATE_LIMIT', '-1'],
       ['CONCIERGE_SANDBOX_RATE_LIMIT', '2.5'],
+      ['CONCIERGE_SANDBOX_CLOCK_SPEED', '0'],
+      ['CONCIERGE_SANDBOX_CLOCK_SPEED', 'fast'],
+      ['CONCIERGE_SANDBOX_CLOCK_SPEED', '-2'],
       ['PORT', '70000'],
       ['CONCIERGE_SANDBOX_API_KEY', 'has space in it'],
       ['CONCIERGE_LOG_LEVEL', 'verbose'],

@@ -314,6 +314,7 @@ describe('HTTP client against a misbehaving server', () => {
       const { request, input } = await draftWithOutput(concierge);
       (await concierge.client.outputs.create(input))._unsafeUnwrap();
       (await concierge.client.requests.requestQuote(request.id))._unsafeUnwrap();
+      (await concierge.operator.advanceClock(1))._unsafeUnwrap();
       const accepted = (await client.requests.acceptQuote(request.id))._unsafeUnwrap();
       expect(['quote_accepted', 'working', 'finished']).toContain(accepted.state);
       expect(chaos.count('POST', REQUESTS)).toBe(1);

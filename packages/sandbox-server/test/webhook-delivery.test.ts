@@ -45,7 +45,7 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 
-/** Runs a payout through the HTTP API that settles by itself (seeded payees' accounts end in 0000). */
+/** Runs a payout through the HTTP API that settles by itself (seeded payees' accounts end in 0000), to its end on the sandbox clock. */
 const runPayout = async (setup: Awaited<ReturnType<typeof httpHarness>>) => {
   const { client } = setup.harness;
   const seeded = setup.concierge.seeded;
@@ -66,8 +66,11 @@ const runPayout = async (setup: Awaited<ReturnType<typeof httpHarness>>) => {
       })
     )._unsafeUnwrap();
   }
+  (await setup.harness.operator.advanceClock(2))._unsafeUnwrap();
   (await client.requests.requestQuote(request.id))._unsafeUnwrap();
+  (await setup.harness.operator.advanceClock(1))._unsafeUnwrap();
   (await client.requests.acceptQuote(request.id))._unsafeUnwrap();
+  (await setup.harness.operator.runUntilIdle())._unsafeUnwrap();
   return request.id;
 };
 

@@ -91,6 +91,13 @@ const makeWorld = async (h: { client: ConciergeClient; operator: SandboxOperator
   return { payer, payee, draft, output };
 };
 
+/**
+ * Lets `seconds` pass on the sandbox clock: the service makes its own moves later, as the
+ * real one does (SPEC section 9): checks 2 s after an output is created, a quote 1 s after
+ * it is requested, work 1 s after the funds are there.
+ */
+const pass = (h: { operator: SandboxOperator }, seconds: number) => value(h.operator.advanceClock(seconds));
+
 const balanceOf = (user: UserView, currency = 'ars'): bigint => user.balances[currency]?.amount ?? 0n;
 
 /**
@@ -289,16 +296,21 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         const mx = await w.payee('mx_mxn');
         const request = await w.draft();
         const byAmount = await value(w.output(request, cl, { amount: 150000 }));
+        // Created accepting: the checks have not run yet, as the provider answers.
         expect(byAmount).toMatchObject({
-          state: 'accepted',
+          state: 'accepting',
           portCode: 'cl_clp',
           given: 'amount',
           requestId: request.id,
         });
         expect(byAmount.amount && moneyText(byAmount.amount)).toBe('150000');
         const byBudget = await value(w.output(request, mx, { budget: '25000.50' }));
-        expect(byBudget).toMatchObject({ state: 'accepted', given: 'budget' });
+        expect(byBudget).toMatchObject({ state: 'accepting', given: 'budget' });
         expect(byBudget.budget && moneyText(byBudget.budget)).toBe('25000.50');
+        expect((await value(h.client.requests.get(request.id))).counters).toMatchObject({ accepting: 2 });
+        await pass(h, 1);
+        expect((await value(h.client.outputs.get(byAmount.id))).state).toBe('accepting');
+        await pass(h, 1);
         const after = await value(h.client.requests.get(request.id));
         expect(after.counters).toMatchObject({ accepted: 2, total: 2 });
         const listed = await value(h.client.outputs.list({ requestId: request.id }));
@@ -380,7 +392,6 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         const cl = await w.payee('cl_clp');
         const mx = await w.payee('mx_mxn');
         const compliance = await value(w.output(request, rejectedPayee, { amount: 5000 }));
-        expect(compliance).toMatchObject({ state: 'rejected', rejectionReason: 'compliance_rejected' });
         const mismatch = await value(
           h.client.outputs.create({
             requestId: request.id,
@@ -390,7 +401,6 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
             amount: 100,
           }),
         );
-        expect(mismatch).toMatchObject({ state: 'rejected', rejectionReason: 'instruction_mismatch' });
         const othersInstruction = await value(
           h.client.outputs.create({
             requestId: request.id,
@@ -400,14 +410,29 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
             amount: 5000,
           }),
         );
-        expect(othersInstruction).toMatchObject({
+        const tooMuch = await value(w.output(request, mx, { amount: 5_000_000 }));
+        const pending = await value(w.output(request, pendingPayee, { amount: 5000 }));
+        for (const o of [compliance, mismatch, othersInstruction, tooMuch, pending])
+          expect(o.state).toBe('accepting');
+        await pass(h, 2);
+        const get = (o: OutputView) => value(h.client.outputs.get(o.id));
+        expect(await get(compliance)).toMatchObject({
+          state: 'rejected',
+          rejectionReason: 'compliance_rejected',
+        });
+        expect(await get(mismatch)).toMatchObject({
           state: 'rejected',
           rejectionReason: 'instruction_mismatch',
         });
-        const tooMuch = await value(w.output(request, mx, { amount: 5_000_000 }));
-        expect(tooMuch).toMatchObject({ state: 'rejected', rejectionReason: 'amount_out_of_range' });
-        const pending = await value(w.output(request, pendingPayee, { amount: 5000 }));
-        expect(pending.state).toBe('accepting');
+        expect(await get(othersInstruction)).toMatchObject({
+          state: 'rejected',
+          rejectionReason: 'instruction_mismatch',
+        });
+        expect(await get(tooMuch)).toMatchObject({
+          state: 'rejected',
+          rejectionReason: 'amount_out_of_range',
+        });
+        expect((await get(pending)).state).toBe('accepting');
         await value(h.operator.setCompliance(pendingPayee.user.id, 'approved'));
         expect((await value(h.client.outputs.get(pending.id))).state).toBe('accepted');
         const counters = (await value(h.client.requests.get(request.id))).counters;
@@ -429,22 +454,30 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         });
         const rejected = await w.payee('cl_clp', ACCOUNTS.waits, 'x+rejected@example.com');
         await value(w.output(request, rejected, { amount: 5000 }));
+        await pass(h, 2);
         expect(await failure(h.client.requests.requestQuote(request.id))).toMatchObject({
           code: 'no_payable_outputs',
         });
         expect((await value(h.client.requests.get(request.id))).state).toBe('draft');
       });
 
-      it('quotes non-delayed destinations at once: total_to_spend is the sum of budgets', async () => {
+      it('quotes non-delayed destinations one quote step later: total_to_spend is the sum of budgets', async () => {
         const w = await makeWorld(h);
         const cl = await w.payee('cl_clp');
         const mx = await w.payee('mx_mxn');
         const request = await w.draft();
         await value(w.output(request, cl, { amount: 150000 }));
         await value(w.output(request, mx, { budget: 25000 }));
-        const quoted = await value(h.client.requests.requestQuote(request.id));
+        await pass(h, 2);
+        const requested = await value(h.client.requests.requestQuote(request.id));
+        // The published answer: quote_requested, eta now, nothing priced or funded yet.
+        expect(requested).toMatchObject({ state: 'quote_requested', totalToSpend: null, quotedAt: null });
+        expect(requested.eta).toBe(requested.quoteRequestedAt);
+        expect(requested.fundsAvailable === null || requested.fundsAvailable.amount === 0n).toBe(true);
+        await pass(h, 1);
+        const quoted = await value(h.client.requests.get(request.id));
         expect(quoted.state).toBe('quoted');
-        expect(quoted.eta).toBe(quoted.quoteRequestedAt);
+        expect(Date.parse(quoted.quotedAt ?? '') - Date.parse(quoted.quoteRequestedAt ?? '')).toBe(1000);
         const outputs = (await value(h.client.outputs.list({ requestId: request.id }))).items;
         const sum = outputs.reduce((total, o) => total + (o.budget?.amount ?? 0n), 0n);
         expect(quoted.totalToSpend?.amount).toBe(sum);
@@ -489,15 +522,19 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         expect(await failure(h.operator.produceQuote(request.id))).toMatchObject({ type: 'conflict' });
       });
 
-      it('expires a quote not accepted within 10 minutes (quote_expired)', async () => {
+      it('cancels a quote not accepted within 10 minutes (quote_not_accepted)', async () => {
         const w = await makeWorld(h);
         const cl = await w.payee('cl_clp');
         const request = await w.draft();
         const out = await value(w.output(request, cl, { amount: 5000 }));
         await value(h.client.requests.requestQuote(request.id));
-        await value(h.operator.advanceClock(600));
+        await pass(h, 1);
+        expect((await value(h.client.requests.get(request.id))).state).toBe('quoted');
+        await pass(h, 599);
+        expect((await value(h.client.requests.get(request.id))).state).toBe('quoted');
+        await pass(h, 1);
         const expired = await value(h.client.requests.get(request.id));
-        expect(expired).toMatchObject({ state: 'cancelled', cancellationReason: 'quote_expired' });
+        expect(expired).toMatchObject({ state: 'cancelled', cancellationReason: 'quote_not_accepted' });
         expect((await value(h.client.outputs.get(out.id))).state).toBe('cancelled');
         expect(await failure(h.client.requests.acceptQuote(request.id))).toMatchObject({ type: 'conflict' });
       });
@@ -535,9 +572,12 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
           code: 'hint_token_mismatch',
         });
         await value(w.output(request, us, { amount: 100 }));
-        const quoted = await value(
+        const requested = await value(
           h.client.requests.requestQuote(request.id, { hintToken: estimate.hintToken }),
         );
+        expect(requested).toMatchObject({ state: 'quote_requested', totalToSpend: null });
+        await pass(h, 1);
+        const quoted = await value(h.client.requests.get(request.id));
         expect(quoted.state).toBe('quoted');
         expect(quoted.totalToSpend).toEqual(estimate.totalToSpend);
         expect(
@@ -583,11 +623,19 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         const cl = await w.payee('cl_clp');
         const request = await w.draft();
         await value(w.output(request, cl, { amount: 150000 }));
-        const quoted = await value(h.client.requests.requestQuote(request.id));
+        await pass(h, 2);
+        await value(h.client.requests.requestQuote(request.id));
+        await pass(h, 1);
+        const quoted = await value(h.client.requests.get(request.id));
         const accepted = await value(h.client.requests.acceptQuote(request.id));
         expect(accepted.state).toBe('quote_accepted');
+        await pass(h, 60);
+        expect((await value(h.client.requests.get(request.id))).state).toBe('quote_accepted');
         const total = quoted.totalToSpend?.amount ?? 0n;
         await value(h.operator.deposit(w.payer.id, { portCode: 'ar_ars', amount: 1_000_000 }));
+        // Funds are noticed later, never inside an answer.
+        expect((await value(h.client.requests.get(request.id))).state).toBe('quote_accepted');
+        await pass(h, 1);
         const working = await value(h.client.requests.get(request.id));
         expect(working.state).toBe('working');
         expect(working.fundsAvailable).toEqual(quoted.totalToSpend);
@@ -599,17 +647,18 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         });
       });
 
-      it('cancels a request whose funds do not arrive within 12 hours (funds_not_provisioned)', async () => {
+      it('cancels a request whose funds do not arrive within 12 hours (payment_not_received)', async () => {
         const w = await makeWorld(h, 0);
         const cl = await w.payee('cl_clp');
         const request = await w.draft();
         await value(w.output(request, cl, { amount: 150000 }));
         await value(h.client.requests.requestQuote(request.id));
+        await pass(h, 1);
         await value(h.client.requests.acceptQuote(request.id));
-        await value(h.operator.advanceClock(12 * 3600));
+        await pass(h, 12 * 3600);
         expect(await value(h.client.requests.get(request.id))).toMatchObject({
           state: 'cancelled',
-          cancellationReason: 'funds_not_provisioned',
+          cancellationReason: 'payment_not_received',
         });
       });
 
@@ -627,6 +676,7 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
             amount: 5000,
           }),
         );
+        await pass(h, 2);
         const cancelled = await value(h.client.requests.cancel(request.id));
         expect(cancelled).toMatchObject({ state: 'cancelled', cancellationReason: 'cancelled_by_user' });
         expect(cancelled.counters).toMatchObject({
@@ -650,8 +700,11 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         const request = await value(h.client.requests.get(settles.requestId));
         const returns = await value(w.output(request, await w.payee('mx_mxn'), { amount: 300 }));
         const cancels = await value(w.output(request, await w.payee('uy_uyu'), { amount: 1000 }));
+        await pass(h, 2);
         await value(h.client.requests.requestQuote(request.id));
+        await pass(h, 1);
         await value(h.client.requests.acceptQuote(request.id));
+        await pass(h, 1);
         const before = balanceOf(await value(h.client.users.get(w.payer.id)));
         expect(before).toBe(
           50_000_000_00n - ((await value(h.client.requests.get(request.id))).totalToSpend?.amount ?? 0n),
@@ -711,10 +764,20 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         const returned = await value(
           w.output(request, await w.payee('cl_clp', ACCOUNTS.returned), { amount: 5000 }),
         );
-        expect(rejected).toMatchObject({ state: 'rejected', rejectionReason: 'instruction_mismatch' });
-        await value(h.client.requests.requestQuote(request.id));
-        await value(h.client.requests.acceptQuote(request.id));
+        await pass(h, 2);
         const get = (o: OutputView) => value(h.client.outputs.get(o.id));
+        expect(await get(rejected)).toMatchObject({
+          state: 'rejected',
+          rejectionReason: 'instruction_mismatch',
+        });
+        await value(h.client.requests.requestQuote(request.id));
+        await pass(h, 1);
+        const accepted = await value(h.client.requests.acceptQuote(request.id));
+        // Nothing settles inside an answer: the outputs move on the sandbox clock.
+        expect(accepted.state).toBe('quote_accepted');
+        await pass(h, 1);
+        expect((await get(settles)).state).toBe('working');
+        await value(h.operator.runUntilIdle());
         expect((await get(settles)).state).toBe('settled');
         expect(await get(once)).toMatchObject({ state: 'settled', attempts: 2 });
         expect((await get(returned)).state).toBe('returned');
@@ -728,8 +791,11 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         const w = await makeWorld(h);
         const request = await w.draft();
         await value(w.output(request, await w.payee('cl_clp', ACCOUNTS.settles), { amount: 5000 }));
+        await pass(h, 2);
         await value(h.client.requests.requestQuote(request.id));
+        await pass(h, 1);
         await value(h.client.requests.acceptQuote(request.id));
+        await value(h.operator.runUntilIdle());
         const events = await value(h.operator.events());
         const mine = events.filter(
           (e) => e.resourceType === 'concierge_requests' && e.resourceId === request.id,
@@ -830,7 +896,7 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         expect((await value(o.operator.events())).length).toBe(0);
         const still = await value(h.client.requests.get(request.id));
         expect(still).toMatchObject({ state: 'draft', externalId: 'mine' });
-        expect((await value(h.client.outputs.get(out.id))).state).toBe('accepted');
+        expect((await value(h.client.outputs.get(out.id))).state).toBe('accepting');
       });
     });
   });

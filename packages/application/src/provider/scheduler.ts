@@ -1,7 +1,7 @@
 /**
  * The moves the service makes later, on its own clock (SPEC section 9): acceptance checks,
- * the quote at its eta, quote expiry, the funds deadline, draft pruning, and the progress
- * of working outputs. Each is a due item; the service fires them in time order, each at
+ * the quote at its eta, quote expiry, the start of work once funds are there, the funds
+ * deadline, draft pruning, and the progress of working outputs. Each is a due item; the service fires them in time order, each at
  * its own time, whether the clock is moved by hand (tests) or by real time (a server).
  * A move that is no longer possible when it comes due (its request was cancelled, say)
  * is skipped by whoever fires it: nothing is ever unscheduled.
@@ -10,6 +10,7 @@ export type TimedMove =
   | { readonly kind: 'run_checks'; readonly requestId: string; readonly outputId: string }
   | { readonly kind: 'produce_quote'; readonly requestId: string }
   | { readonly kind: 'expire_quote'; readonly requestId: string }
+  | { readonly kind: 'start_working'; readonly requestId: string }
   | { readonly kind: 'funds_deadline'; readonly requestId: string }
   | { readonly kind: 'prune_draft'; readonly requestId: string }
   | {
