@@ -86,7 +86,8 @@ class OutputChunk {
   readonly portCodes: PortCode[];
   readonly targets: OutputTarget[];
   readonly prices: (OutputPrice | null)[];
-  readonly reasons: Reasons[];
+  /** Allocated for the first output of the chunk that has a reason: most chunks never need it. */
+  reasons: Reasons[] | undefined;
   readonly states: Uint8Array;
   readonly attempts: Uint32Array;
   readonly createdAt: Float64Array;
@@ -100,7 +101,6 @@ class OutputChunk {
     this.portCodes = new Array(capacity);
     this.targets = new Array(capacity);
     this.prices = new Array(capacity);
-    this.reasons = new Array(capacity);
     this.states = new Uint8Array(capacity);
     this.attempts = new Uint32Array(capacity);
     this.createdAt = new Float64Array(capacity);
@@ -118,7 +118,10 @@ class OutputChunk {
       next.portCodes[i] = this.portCodes[i] as PortCode;
       next.targets[i] = this.targets[i] as OutputTarget;
       next.prices[i] = this.prices[i] as OutputPrice | null;
-      next.reasons[i] = this.reasons[i] as Reasons;
+    }
+    if (this.reasons) {
+      next.reasons = new Array(capacity);
+      for (let i = 0; i < this.capacity; i += 1) next.reasons[i] = this.reasons[i] as Reasons;
     }
     next.states.set(this.states);
     next.attempts.set(this.attempts);
@@ -228,7 +231,7 @@ export class InMemoryOutputRepository implements OutputRepository {
   private read(slot: number): Output {
     const chunk = this.chunks[slot >>> CHUNK_BITS] as OutputChunk;
     const i = slot & MASK;
-    const reasons = chunk.reasons[i] as Reasons;
+    const reasons = chunk.reasons?.[i] ?? NO_REASONS;
     return {
       id: chunk.ids[i] as string,
       requestId: chunk.requestIds[i] as string,
@@ -279,7 +282,9 @@ export class InMemoryOutputRepository implements OutputRepository {
     chunk.portCodes[i] = output.portCode;
     chunk.targets[i] = output.target;
     chunk.prices[i] = output.price;
-    chunk.reasons[i] = reasonsOf(output, chunk.reasons[i]);
+    const reasons = reasonsOf(output, chunk.reasons?.[i]);
+    if (reasons !== NO_REASONS) chunk.reasons ??= new Array(chunk.capacity);
+    if (chunk.reasons) chunk.reasons[i] = reasons;
     chunk.states[i] = STATE_CODES.get(output.state) as number;
     chunk.attempts[i] = output.attempts;
     chunk.createdAt[i] = output.createdAt;
