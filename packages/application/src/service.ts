@@ -842,8 +842,17 @@ export class ConciergeService {
 
   /** Fires moves due at one instant, grouped by kind so that a batch moves together. */
   private fire(moves: readonly TimedMove[]): void {
+    // Checks and output progress are gathered per request and moved together; any other
+    // move first lets the gathered ones happen, so that moves keep the order they were
+    // planned in (a check planned before a start of work happens before it).
     const checks = new Map<string, string[]>();
     const progress = new Map<string, { id: string; attempt: number }[]>();
+    const flush = () => {
+      for (const [requestId, ids] of checks) this.runChecksOf(requestId, ids);
+      for (const [requestId, items] of progress) this.progressOf(requestId, items);
+      checks.clear();
+      progress.clear();
+    };
     for (const move of moves) {
       switch (move.kind) {
         case 'run_checks': {
@@ -860,16 +869,19 @@ export class ConciergeService {
           break;
         }
         case 'produce_quote': {
+          flush();
           const request = this.repos.requests.get(move.requestId);
           if (request?.state === 'quote_requested') this.quoteNow(request, this.now());
           break;
         }
         case 'start_working':
+          flush();
           this.tryStartWorking(move.requestId);
           break;
         case 'expire_quote':
         case 'funds_deadline':
         case 'prune_draft':
+          flush();
           this.cancelOnTime(move.requestId, move.kind);
           break;
         default:
@@ -877,8 +889,7 @@ export class ConciergeService {
           move satisfies never;
       }
     }
-    for (const [requestId, ids] of checks) this.runChecksOf(requestId, ids);
-    for (const [requestId, items] of progress) this.progressOf(requestId, items);
+    flush();
   }
 
   /** Cancels a request whose deadline came (quote expiry, funds deadline, draft pruning), if it still applies. */
