@@ -33,6 +33,10 @@ export default defineConfig({
         root: `${root}packages/${name}`,
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         testTimeout: 60_000,
+        // Test files share one module graph per worker instead of importing every package
+        // afresh per file: the suite's CPU time falls by about a third (no test relies on
+        // fresh module state; each builds its own sandbox).
+        isolate: false,
       },
     })),
   },
