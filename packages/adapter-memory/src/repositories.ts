@@ -202,7 +202,8 @@ export class InMemoryOutputRepository implements OutputRepository {
    * as its outputs are saved one after another (no list of a million slots to grow).
    */
   private readonly runsOf = new Map<string, number[]>();
-  private readonly acceptingByPayee = new Map<string, Set<string>>();
+  /** Outputs in state accepting: none, and `listAcceptingByPayee` has nothing to look through. */
+  private accepting = 0;
   /**
    * The slot last read or saved. For speed: a request's outputs are mostly read and saved
    * in creation order (pricing, start of work, scripted outcomes), so the slot after the
@@ -274,7 +275,7 @@ export class InMemoryOutputRepository implements OutputRepository {
     }
     const chunk = this.chunks[slot >>> CHUNK_BITS] as OutputChunk;
     const i = slot & MASK;
-    const wasAccepting = !isNew && chunk.states[i] === ACCEPTING;
+    if (!isNew && chunk.states[i] === ACCEPTING) this.accepting -= 1;
     chunk.ids[i] = output.id;
     chunk.requestIds[i] = output.requestId;
     chunk.payeeIds[i] = output.payeeId;
@@ -289,16 +290,7 @@ export class InMemoryOutputRepository implements OutputRepository {
     chunk.attempts[i] = output.attempts;
     chunk.createdAt[i] = output.createdAt;
     chunk.updatedAt[i] = output.updatedAt;
-    // The payee index changes only on the way into or out of accepting: most saves
-    // (pricing, working, settling...) skip it.
-    if (output.state === 'accepting') {
-      const accepting = this.acceptingByPayee.get(output.payeeId);
-      if (accepting) accepting.add(output.id);
-      else this.acceptingByPayee.set(output.payeeId, new Set([output.id]));
-    } else if (wasAccepting) {
-      const accepting = this.acceptingByPayee.get(output.payeeId);
-      if (accepting?.delete(output.id) && accepting.size === 0) this.acceptingByPayee.delete(output.payeeId);
-    }
+    if (output.state === 'accepting') this.accepting += 1;
   }
 
   /** Read lazily, one output at a time, each time it is iterated (nothing is copied up front). */
@@ -322,10 +314,18 @@ export class InMemoryOutputRepository implements OutputRepository {
     return (this.chunks[slot >>> CHUNK_BITS] as OutputChunk).states[slot & MASK] as number;
   }
 
+  /**
+   * A look through the state and payee columns (a byte and a reference per output), in
+   * creation order; asked only when a payee's compliance is decided. An index by payee
+   * instead cost a set insertion and a deletion for every output, each created accepting
+   * and checked later: 1.9 s of the 20.5 s of CPU a million-output request took (built JS).
+   */
   *listAcceptingByPayee(payeeId: string): Iterable<Output> {
-    for (const id of this.acceptingByPayee.get(payeeId) ?? []) {
-      const output = this.get(id);
-      if (output) yield output;
+    if (this.accepting === 0) return;
+    for (let slot = 0; slot < this.count; slot += 1) {
+      const chunk = this.chunks[slot >>> CHUNK_BITS] as OutputChunk;
+      const i = slot & MASK;
+      if (chunk.states[i] === ACCEPTING && chunk.payeeIds[i] === payeeId) yield this.read(slot);
     }
   }
 
@@ -334,7 +334,7 @@ export class InMemoryOutputRepository implements OutputRepository {
     this.count = 0;
     this.slotOf.clear();
     this.runsOf.clear();
-    this.acceptingByPayee.clear();
+    this.accepting = 0;
     this.lastSlot = -1;
   }
 }

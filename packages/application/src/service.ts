@@ -1,7 +1,6 @@
 import {
   acceptanceChecks,
   acceptQuote,
-  addCheckedOutput,
   addOutput,
   amountInDestination,
   applyMovement,
@@ -88,6 +87,11 @@ import {
   type UserView,
   type WithdrawalInstructionView,
 } from './views.js';
+
+type ProgressMove = Extract<TimedMove, { readonly kind: 'progress' }>;
+
+/** Checks and output progress: moves of one output, gathered per request when they fire. */
+const isOutputMove = (move: TimedMove): boolean => move.kind === 'run_checks' || move.kind === 'progress';
 
 export interface ServiceDeps {
   readonly repositories: Repositories;
@@ -801,7 +805,7 @@ export class ConciergeService {
       // Moves that would change nothing (a pruning of a draft since quoted, the expiry of
       // an accepted quote) are dropped without moving the clock to them.
       const due = this.scheduler.takeDue(next);
-      const live = due ? due.moves.filter((move) => this.isLive(move)) : [];
+      const live = due ? this.liveMoves(due.moves) : [];
       if (live.length === 0) continue;
       clock.advance(next - clock.now());
       this.firingAt = next;
@@ -812,6 +816,17 @@ export class ConciergeService {
       }
       this.tick();
     }
+  }
+
+  /**
+   * The moves of one instant that would still do something. Checks and output progress that
+   * would not are skipped where they are gathered, so they stay in the list as they are
+   * (no copy of a million moves, no read of a million outputs) unless every move is dead;
+   * the others are left out, since each lets the gathered moves happen first.
+   */
+  private liveMoves(moves: readonly TimedMove[]): readonly TimedMove[] {
+    if (!moves.some((move) => this.isLive(move))) return [];
+    return moves.every(isOutputMove) ? moves : moves.filter((move) => this.isLive(move));
   }
 
   /** Whether a timed move would still do something if it fired now. */
@@ -846,7 +861,7 @@ export class ConciergeService {
     // move first lets the gathered ones happen, so that moves keep the order they were
     // planned in (a check planned before a start of work happens before it).
     const checks = new Map<string, string[]>();
-    const progress = new Map<string, { id: string; attempt: number }[]>();
+    const progress = new Map<string, ProgressMove[]>();
     const flush = () => {
       for (const [requestId, ids] of checks) this.runChecksOf(requestId, ids);
       for (const [requestId, items] of progress) this.progressOf(requestId, items);
@@ -863,9 +878,8 @@ export class ConciergeService {
         }
         case 'progress': {
           const list = progress.get(move.requestId);
-          const item = { id: move.outputId, attempt: move.attempt };
-          if (list) list.push(item);
-          else progress.set(move.requestId, [item]);
+          if (list) list.push(move);
+          else progress.set(move.requestId, [move]);
           break;
         }
         case 'produce_quote': {
@@ -944,23 +958,26 @@ export class ConciergeService {
    * working → settling (issued), then settled or failed, a failed one retried or given up.
    * Each move schedules the next. Outputs of a request taking the same step move together.
    */
-  private progressOf(requestId: string, items: readonly { id: string; attempt: number }[]): void {
+  private progressOf(requestId: string, moves: readonly ProgressMove[]): void {
     const scripts = new Map<string, OutcomeScript | null>();
-    const byAction = new Map<OutputAction, Output[]>();
-    for (const { id, attempt } of items) {
-      const output = this.repos.outputs.get(id);
-      if (!output || output.attempts !== attempt) continue;
+    // The ids of the outputs taking each action, in order; the outputs are read again a part
+    // at a time rather than kept (a million of them may move at one instant).
+    const byAction = new Map<OutputAction, string[]>();
+    for (const move of moves) {
+      const output = this.repos.outputs.get(move.outputId);
+      if (!output || output.attempts !== move.attempt) continue;
       const action = this.nextScriptedAction(output, scripts);
       if (action === null) continue;
-      const list = byAction.get(action);
-      if (list) list.push(output);
-      else byAction.set(action, [output]);
+      const ids = byAction.get(action);
+      if (ids) ids.push(output.id);
+      else byAction.set(action, [output.id]);
     }
-    for (const [action, outputs] of byAction)
-      for (let start = 0; start < outputs.length; start += COMMIT_PART) {
+    for (const [action, ids] of byAction)
+      for (let start = 0; start < ids.length; start += COMMIT_PART) {
         const request = this.repos.requests.get(requestId);
         if (!request || isFinalRequestState(request.state)) return;
-        const part = outputs.slice(start, start + COMMIT_PART);
+        const part = this.outputsOf(ids.slice(start, start + COMMIT_PART));
+        if (part.length === 0) continue;
         const moved = this.applyDomain(
           stepOutputs(request, part, action, this.now(), {
             reason: 'refused_by_receiving_bank',
@@ -979,6 +996,16 @@ export class ConciergeService {
               attempt: output.attempts,
             });
       }
+  }
+
+  /** The outputs of `ids` as stored now (an id that no longer exists is left out). */
+  private outputsOf(ids: readonly string[]): Output[] {
+    const outputs: Output[] = [];
+    for (const id of ids) {
+      const output = this.repos.outputs.get(id);
+      if (output) outputs.push(output);
+    }
+    return outputs;
   }
 
   /** What a scripted output does next from where it is, or null (unscripted: the operator decides). */

@@ -192,9 +192,11 @@ export const draftRequest = (input: NewRequest): Change => {
 export const addOutput = (request: Request, input: NewOutput): Result<Change, DomainError> => {
   if (request.state !== 'draft')
     return err(invalidTransition({ entity: 'request', id: request.id, state: request.state }, 'add_output'));
-  const output = createOutput({ ...input, requestId: request.id });
+  // No copy of the input when it already names the request (always, from the service), and
+  // the request copied field by field (`withCounters`): a million outputs are added one by one.
+  const output = createOutput(input.requestId === request.id ? input : { ...input, requestId: request.id });
   return ok({
-    request: { ...request, counters: countNew(request.counters), updatedAt: input.now },
+    request: withCounters(request, countNew(request.counters), input.now),
     outputs: [output],
     events: [outputEvent('accepting', output.id, input.now)],
     movements: [],
