@@ -74,7 +74,13 @@ import type {
 } from './ports.js';
 import { NO_MAGIC } from './ports.js';
 import { presentInstruction, presentOutput, presentPort, presentRequest, presentUser } from './present.js';
-import { type Scheduler, type TimedMove, TimerQueue } from './provider/scheduler.js';
+import {
+  isOutputMove,
+  type OutputMove,
+  type Scheduler,
+  type TimedMove,
+  TimerQueue,
+} from './provider/scheduler.js';
 import {
   type EstimateView,
   isoTime,
@@ -88,10 +94,8 @@ import {
   type WithdrawalInstructionView,
 } from './views.js';
 
-type ProgressMove = Extract<TimedMove, { readonly kind: 'progress' }>;
-
-/** Checks and output progress: moves of one output, gathered per request when they fire. */
-const isOutputMove = (move: TimedMove): boolean => move.kind === 'run_checks' || move.kind === 'progress';
+type CheckMove = Extract<OutputMove, { readonly kind: 'run_checks' }>;
+type ProgressMove = Extract<OutputMove, { readonly kind: 'progress' }>;
 
 export interface ServiceDeps {
   readonly repositories: Repositories;
@@ -442,7 +446,7 @@ export class ConciergeService {
       this.scheduler.schedule(now + this.timings.checksAfterMs, {
         kind: 'run_checks',
         requestId: request.value.id,
-        outputId: id,
+        outputIds: [id],
       });
       return presentOutput(change.outputs[0] as Output, request.value.portCode);
     });
@@ -829,16 +833,17 @@ export class ConciergeService {
     return moves.every(isOutputMove) ? moves : moves.filter((move) => this.isLive(move));
   }
 
-  /** Whether a timed move would still do something if it fired now. */
+  /** Whether a timed move would still do something if it fired now (for some of its outputs). */
   private isLive(move: TimedMove): boolean {
-    if (move.kind === 'run_checks' || move.kind === 'progress') {
-      const output = this.repos.outputs.get(move.outputId);
-      if (!output) return false;
-      return move.kind === 'run_checks'
-        ? output.state === 'accepting'
-        : output.attempts === move.attempt &&
-            (output.state === 'working' || output.state === 'settling' || output.state === 'failed');
-    }
+    if (isOutputMove(move))
+      return move.outputIds.some((id, index) => {
+        const output = this.repos.outputs.get(id);
+        if (!output) return false;
+        return move.kind === 'run_checks'
+          ? output.state === 'accepting'
+          : output.attempts === move.attempts[index] &&
+              (output.state === 'working' || output.state === 'settling' || output.state === 'failed');
+      });
     const state = this.repos.requests.get(move.requestId)?.state;
     switch (move.kind) {
       case 'produce_quote':
@@ -860,10 +865,10 @@ export class ConciergeService {
     // Checks and output progress are gathered per request and moved together; any other
     // move first lets the gathered ones happen, so that moves keep the order they were
     // planned in (a check planned before a start of work happens before it).
-    const checks = new Map<string, string[]>();
+    const checks = new Map<string, CheckMove[]>();
     const progress = new Map<string, ProgressMove[]>();
     const flush = () => {
-      for (const [requestId, ids] of checks) this.runChecksOf(requestId, ids);
+      for (const [requestId, list] of checks) this.runChecksOf(requestId, list);
       for (const [requestId, items] of progress) this.progressOf(requestId, items);
       checks.clear();
       progress.clear();
@@ -871,9 +876,9 @@ export class ConciergeService {
     for (const move of moves) {
       switch (move.kind) {
         case 'run_checks': {
-          const ids = checks.get(move.requestId);
-          if (ids) ids.push(move.outputId);
-          else checks.set(move.requestId, [move.outputId]);
+          const list = checks.get(move.requestId);
+          if (list) list.push(move);
+          else checks.set(move.requestId, [move]);
           break;
         }
         case 'progress': {
@@ -925,19 +930,21 @@ export class ConciergeService {
    * those that pass move together, part by part; failures one by one with their reason;
    * pending ones wait for a compliance decision.
    */
-  private runChecksOf(requestId: string, outputIds: readonly string[]): void {
+  private runChecksOf(requestId: string, moves: readonly CheckMove[]): void {
     const passed: Output[] = [];
-    for (const id of outputIds) {
-      const output = this.repos.outputs.get(id);
-      const request = this.repos.requests.get(requestId);
-      if (!request || output?.state !== 'accepting') continue;
-      const verdict = this.verdictFor(request, output);
-      // The pricing source failed: the output stays accepting, checked again on its next review.
-      if (verdict.isErr()) continue;
-      if (verdict.value.kind === 'pass') passed.push(output);
-      else if (verdict.value.kind === 'fail') this.step(request, output, 'fail_checks', verdict.value.reason);
-      if (passed.length === COMMIT_PART) this.passChecks(requestId, passed.splice(0));
-    }
+    for (const move of moves)
+      for (const id of move.outputIds) {
+        const output = this.repos.outputs.get(id);
+        const request = this.repos.requests.get(requestId);
+        if (!request || output?.state !== 'accepting') continue;
+        const verdict = this.verdictFor(request, output);
+        // The pricing source failed: the output stays accepting, checked again on its next review.
+        if (verdict.isErr()) continue;
+        if (verdict.value.kind === 'pass') passed.push(output);
+        else if (verdict.value.kind === 'fail')
+          this.step(request, output, 'fail_checks', verdict.value.reason);
+        if (passed.length === COMMIT_PART) this.passChecks(requestId, passed.splice(0));
+      }
     if (passed.length > 0) this.passChecks(requestId, passed);
   }
 
@@ -960,23 +967,27 @@ export class ConciergeService {
    */
   private progressOf(requestId: string, moves: readonly ProgressMove[]): void {
     const scripts = new Map<string, OutcomeScript | null>();
-    // The ids of the outputs taking each action, in order; the outputs are read again a part
-    // at a time rather than kept (a million of them may move at one instant).
-    const byAction = new Map<OutputAction, string[]>();
-    for (const move of moves) {
-      const output = this.repos.outputs.get(move.outputId);
-      if (!output || output.attempts !== move.attempt) continue;
-      const action = this.nextScriptedAction(output, scripts);
-      if (action === null) continue;
-      const ids = byAction.get(action);
-      if (ids) ids.push(output.id);
-      else byAction.set(action, [output.id]);
-    }
-    for (const [action, ids] of byAction)
-      for (let start = 0; start < ids.length; start += COMMIT_PART) {
+    // The ids of the outputs taking each action, in order, in parts of COMMIT_PART: the
+    // outputs are read again a part at a time rather than kept, and no list grows to the
+    // million outputs that may move at one instant.
+    const byAction = new Map<OutputAction, string[][]>();
+    for (const move of moves)
+      move.outputIds.forEach((id, index) => {
+        const output = this.repos.outputs.get(id);
+        if (!output || output.attempts !== move.attempts[index]) return;
+        const action = this.nextScriptedAction(output, scripts);
+        if (action === null) return;
+        const parts = byAction.get(action);
+        const last = parts?.[parts.length - 1];
+        if (!parts) byAction.set(action, [[id]]);
+        else if (last && last.length < COMMIT_PART) last.push(id);
+        else parts.push([id]);
+      });
+    for (const [action, parts] of byAction)
+      for (const ids of parts) {
         const request = this.repos.requests.get(requestId);
         if (!request || isFinalRequestState(request.state)) return;
-        const part = this.outputsOf(ids.slice(start, start + COMMIT_PART));
+        const part = this.outputsOf(ids);
         if (part.length === 0) continue;
         const moved = this.applyDomain(
           stepOutputs(request, part, action, this.now(), {
@@ -988,13 +999,12 @@ export class ConciergeService {
         // A retried output is working again: `apply` scheduled it. The others wait for their next step.
         const next = action === 'issue' ? this.timings.settleAfterMs : this.timings.retryAfterMs;
         if (action === 'issue' || action === 'fail')
-          for (const output of moved.value.outputs)
-            this.scheduler.schedule(this.now() + next, {
-              kind: 'progress',
-              requestId,
-              outputId: output.id,
-              attempt: output.attempts,
-            });
+          this.scheduler.schedule(this.now() + next, {
+            kind: 'progress',
+            requestId,
+            outputIds: moved.value.outputs.map((output) => output.id),
+            attempts: moved.value.outputs.map((output) => output.attempts),
+          });
       }
   }
 
@@ -1049,8 +1059,8 @@ export class ConciergeService {
       this.scheduler.schedule(this.now() + this.timings.issueAfterMs, {
         kind: 'progress',
         requestId: output.requestId,
-        outputId: output.id,
-        attempt: output.attempts,
+        outputIds: [output.id],
+        attempts: [output.attempts],
       });
     }
   }

@@ -50,3 +50,59 @@ test.prop([fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 1000 })), {
     expect(queue.size()).toBe(waiting.length);
   }
 });
+
+/** A plan of one output's move, or a request's (which never joins another). */
+const arbPlanned = fc.record({
+  at: fc.integer({ min: 0, max: 4 }),
+  kind: fc.constantFrom('run_checks', 'progress', 'produce_quote'),
+  requestId: fc.constantFrom('r1', 'r2'),
+  attempt: fc.integer({ min: 0, max: 3 }),
+});
+
+test.prop([fc.array(arbPlanned, { maxLength: 200 })], { numRuns: 300 })(
+  'checks and progress joined at an instant name every output once, in the order planned, with its attempt',
+  (plans) => {
+    const queue = new TimerQueue();
+    plans.forEach((plan, n) => {
+      const outputIds = [String(n)];
+      queue.schedule(
+        plan.at,
+        plan.kind === 'run_checks'
+          ? { kind: 'run_checks', requestId: plan.requestId, outputIds }
+          : plan.kind === 'progress'
+            ? { kind: 'progress', requestId: plan.requestId, outputIds, attempts: [plan.attempt] }
+            : { kind: 'produce_quote', requestId: plan.requestId },
+      );
+    });
+    expect(queue.size()).toBe(plans.length);
+    type Fired = { at: number; kind: string; requestId: string; id: string | null; attempt: number | null };
+    // The oracle: every plan, stably sorted by time, each as (kind, request, id, attempt).
+    const expected: Fired[] = plans
+      .map((plan, n) => ({ ...plan, n }))
+      .sort((a, b) => a.at - b.at)
+      .map(({ at, kind, requestId, attempt, n }) => ({
+        at,
+        kind,
+        requestId,
+        id: kind === 'produce_quote' ? null : String(n),
+        attempt: kind === 'progress' ? attempt : null,
+      }));
+    const fired: Fired[] = [];
+    for (let due = queue.takeDue(4); due; due = queue.takeDue(4))
+      for (const m of due.moves) {
+        if (m.kind === 'run_checks' || m.kind === 'progress')
+          m.outputIds.forEach((id, i) => {
+            fired.push({
+              at: due.at,
+              kind: m.kind,
+              requestId: m.requestId,
+              id,
+              attempt: m.kind === 'progress' ? (m.attempts[i] as number) : null,
+            });
+          });
+        else fired.push({ at: due.at, kind: m.kind, requestId: m.requestId, id: null, attempt: null });
+      }
+    expect(fired).toEqual(expected);
+    expect(queue.size()).toBe(0);
+  },
+);
