@@ -16,8 +16,10 @@ import { lifecycleBenchmark } from './lifecycle.js';
 import { xstateBenchmark } from './xstate.js';
 
 /**
- * `pnpm bench`: runs every benchmark at every size, each (benchmark, size) in a fresh
- * child process, then prints each benchmark's tables.
+ * `pnpm bench`: builds (`tsc -b`) and runs every benchmark at every size on the built
+ * JavaScript (this file as bench/dist/index.js, the packages from their dist/, as an
+ * integrator runs them), each (benchmark, size) in a fresh child process with the same
+ * Node flags, then prints each benchmark's tables.
  *
  *   BENCH_SIZES=10000,100000 pnpm bench        sizes (default 10000,100000,1000000)
  *   pnpm bench 10000,100000                     the same, as an argument
