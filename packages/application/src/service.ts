@@ -1331,10 +1331,10 @@ export class ConciergeService {
   }
 
   /**
-   * Stores a change that comes in parts, part by part, then lets scripted outcomes run for
-   * the outputs that started working, once every part is stored (as after one change).
-   * Answers with the last part, which holds the request as it ends. A refused part stops
-   * the series; the domain refuses only the first one (before anything moved).
+   * Stores a change that comes in parts, part by part, each as `apply` does (the outputs
+   * that started working get their scripted progress planned). Answers with the last
+   * part, which holds the request as it ends. A refused part stops the series; the domain
+   * refuses only the first one (before anything moved).
    */
   private applyInParts(parts: Iterable<Result<Change, DomainError>>): R<Change> {
     let last: R<Change> = err(conciergeError.server('the change had no parts'));
@@ -1425,9 +1425,9 @@ const destinationsOf = (outputs: Iterable<Output>): Set<string> => {
 };
 
 /**
- * Outputs per part when a change over a whole request is stored part by part (pricing,
- * start of work): the new versions of a part die young instead of a million of them
- * being held, and promoted to the old generation, until one commit.
+ * Outputs per part when many outputs of a request move together (checks passed, pricing,
+ * start of work, progress): the new versions of a part die young instead of a million of
+ * them being held, and promoted to the old generation, until one commit.
  */
 const COMMIT_PART = 1024;
 
