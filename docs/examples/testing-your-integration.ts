@@ -86,7 +86,7 @@ await wait(1);
 assert.equal(await stateOf('invoice-77'), 'working');
 (await operator.runUntilIdle())._unsafeUnwrap();
 assert.equal(await stateOf('invoice-77'), 'finished');
-// A payee whose compliance is rejected: the only output is rejected, the quote refused.
+// A payee whose compliance_state is rejected: the only output is rejected, the quote refused.
 const cy = await payee('cy+rejected@example.com', '33330000');
 assert.equal(await payOne(client, wait, 'invoice-78', payer.id, cy), 'no_payable_outputs');
 console.log('payOne behaves on the in-memory client');

@@ -39,9 +39,9 @@ export const createHttpSandboxOperator = (options: HttpSandboxOperatorOptions): 
   const output = (json: unknown) => decodeWith(documents.output, json).map((d) => d.data);
 
   return {
-    // Setting the same status twice is harmless.
-    setCompliance: (userId, status) =>
-      post(`sandbox/users/${segment(userId)}/compliance`, { status }, user, true),
+    // Setting the same state twice is harmless.
+    setCompliance: (userId, state) =>
+      post(`sandbox/users/${segment(userId)}/compliance`, { state }, user, true),
     deposit: (userId, input) =>
       post(
         `sandbox/users/${segment(userId)}/deposits`,

@@ -11,7 +11,7 @@ const user = (id: string, apiKey: string | null): UserRecord => ({
   name: null,
   role: 'master',
   masterId: null,
-  complianceStatus: 'approved',
+  complianceState: 'enabled',
   apiKey,
   webhookUrl: null,
   createdAt: 0,

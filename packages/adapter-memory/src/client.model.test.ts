@@ -1,5 +1,7 @@
 import type { ConciergeClient, ConciergeError, OutputView, SandboxOperator } from '@concierge-ts/application';
 import {
+  COMPLIANCE_STATES,
+  type ComplianceState,
   FINAL_OUTPUT_STATES,
   OUTPUT_STATES,
   type OutputState,
@@ -12,7 +14,7 @@ import { createInMemoryConcierge } from './compose.js';
 
 /**
  * Model-based test: random commands (drafts, outputs, quotes, accepts, cancels, operator
- * actions, deposits, compliance decisions, clock advances) drive the in-memory client;
+ * actions, deposits, compliance state changes, clock advances) drive the in-memory client;
  * a model much simpler than the service predicts each outcome, including the exact
  * refusal, and after every command the counters and the money are checked against a
  * recount of what the client shows. The service is asynchronous (SPEC section 9): the
@@ -21,7 +23,8 @@ import { createInMemoryConcierge } from './compose.js';
  * deadline, pruning of a draft after 24 hours) and plays it when the clock moves.
  */
 
-type PayeeKind = 'approved' | 'pending' | 'rejected';
+/** Payees always `enabled`, always `rejected`, and one whose state the operator changes (it starts `new`). */
+type PayeeKind = 'enabled' | 'changing' | 'rejected';
 interface ModelOutput {
   id: string;
   request: number;
@@ -41,7 +44,8 @@ interface Model {
   now: number;
   requests: ModelRequest[];
   outputs: ModelOutput[];
-  pendingDecided: 'pending' | 'approved' | 'rejected';
+  /** The compliance state of the `changing` payee. */
+  changingState: ComplianceState;
   deposited: bigint;
   /** What the model expects the service to do, and when, in the order it was planned. */
   due: { at: number; seq: number; what: Due }[];
@@ -75,10 +79,10 @@ const plan = (m: Model, at: number, what: Due) => {
   m.due.push({ at, seq: m.seq++, what });
 };
 
-/** What a check decides for an output of this payee now; null while the review is pending. */
+/** What a check decides for an output of this payee now; null while it waits (`new`, `disabled`). */
 const checkOutcome = (m: Model, payee: PayeeKind): 'accepted' | 'rejected' | null => {
-  const status = payee === 'pending' ? m.pendingDecided : payee;
-  return status === 'approved' ? 'accepted' : status === 'rejected' ? 'rejected' : null;
+  const state = payee === 'changing' ? m.changingState : payee;
+  return state === 'enabled' ? 'accepted' : state === 'rejected' ? 'rejected' : null;
 };
 
 /**
@@ -298,14 +302,17 @@ const deposit = (amount: number) =>
     });
   });
 
-const decide = (status: 'approved' | 'rejected') =>
-  cmd(`setCompliance(pending, ${status})`, async (m, r) => {
-    await unwrap(r.operator.setCompliance(r.payees.pending.userId, status));
-    m.pendingDecided = status;
+const setCompliance = (state: ComplianceState) =>
+  cmd(`setCompliance(changing, ${state})`, async (m, r) => {
+    const user = await unwrap(r.operator.setCompliance(r.payees.changing.userId, state));
+    expect(user.complianceState).toBe(state);
+    m.changingState = state;
+    const outcome = checkOutcome(m, 'changing');
+    if (outcome === null) return;
     for (const o of m.outputs) {
-      if (o.payee !== 'pending' || o.state !== 'accepting') continue;
+      if (o.payee !== 'changing' || o.state !== 'accepting') continue;
       const req = m.requests[o.request];
-      o.state = status === 'rejected' ? 'rejected' : req?.state === 'working' ? 'working' : 'accepted';
+      o.state = outcome === 'rejected' ? 'rejected' : req?.state === 'working' ? 'working' : 'accepted';
       followRequest(m, o.request);
     }
   });
@@ -363,7 +370,7 @@ const commands = [
     fc
       .tuple(
         fc.nat(),
-        fc.constantFrom<PayeeKind>('approved', 'approved', 'pending', 'rejected'),
+        fc.constantFrom<PayeeKind>('enabled', 'enabled', 'changing', 'rejected'),
         fc.oneof(
           fc.integer({ min: 1_000, max: 2_000_000 }).map((amount) => ({ amount })),
           // Budgets whose CLP value stays within cl_clp limits (the limits have their own contract tests).
@@ -381,7 +388,7 @@ const commands = [
   fc.tuple(fc.nat(), fc.constantFrom(...ACTIONS)).map(([oi, a]) => operatorAction(oi, a)),
   fc.tuple(fc.nat(), fc.constantFrom(...ACTIONS)).map(([oi, a]) => operatorAction(oi, a)),
   fc.integer({ min: 1_000, max: 3_000_000 }).map(deposit),
-  fc.constantFrom<'approved' | 'rejected'>('approved', 'rejected').map(decide),
+  fc.constantFrom(...COMPLIANCE_STATES).map(setCompliance),
   fc.constantFrom(1, 2, 3, 30, 300, 599, 600, 3600, 43_200).map(advance),
   fc.constantFrom(1, 2).map(advance),
 ];
@@ -411,8 +418,8 @@ it('the in-memory client follows a simple model over random command sequences, c
         operator,
         payerId: payer.id,
         payees: {
-          approved: await payee('ok@example.com'),
-          pending: await payee('wait+pending@example.com'),
+          enabled: await payee('ok@example.com'),
+          changing: await payee('wait+new@example.com'),
           rejected: await payee('no+rejected@example.com'),
         },
         returnCost: ports.find((p) => p.code === 'cl_clp')?.returnCost.amount ?? 0n,
@@ -422,7 +429,7 @@ it('the in-memory client follows a simple model over random command sequences, c
         now: 0,
         requests: [],
         outputs: [],
-        pendingDecided: 'pending',
+        changingState: 'new',
         deposited: 2_000_000_00n,
         due: [],
         seq: 0,

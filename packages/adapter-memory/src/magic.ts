@@ -1,5 +1,5 @@
 import type { OutcomeScript, SandboxPolicy, WithdrawalInstructionRecord } from '@concierge-ts/application';
-import type { ComplianceStatus } from '@concierge-ts/domain';
+import type { ComplianceState } from '@concierge-ts/domain';
 
 /**
  * Magic values (SPEC section 9), like card-network test numbers: a test picks an
@@ -7,9 +7,10 @@ import type { ComplianceStatus } from '@concierge-ts/domain';
  *
  * | what | value | outcome |
  * |---|---|---|
- * | user email, local part | contains `+pending` | compliance starts `pending` |
- * | user email, local part | contains `+rejected` | compliance starts `rejected` |
- * | user email | anything else | compliance starts `approved` |
+ * | user email, local part | contains `+new` | `compliance_state` starts `new` |
+ * | user email, local part | contains `+disabled` | `compliance_state` starts `disabled` |
+ * | user email, local part | contains `+rejected` | `compliance_state` starts `rejected` |
+ * | user email | anything else | `compliance_state` starts `enabled` |
  * | instruction account number | ends in `0000` | settles by itself once working |
  * | instruction account number | ends in `0002` | output rejected (`instruction_mismatch`) |
  * | instruction account number | ends in `0004` | fails once, then settles |
@@ -32,11 +33,12 @@ export const accountNumberOf = (instruction: WithdrawalInstructionRecord): strin
   '';
 
 export const MAGIC_VALUES: SandboxPolicy = {
-  initialCompliance(email: string): ComplianceStatus {
-    const local = email.split('@')[0] ?? '';
+  initialCompliance(email: string | null): ComplianceState {
+    const local = (email ?? '').split('@')[0] ?? '';
     if (local.includes('+rejected')) return 'rejected';
-    if (local.includes('+pending')) return 'pending';
-    return 'approved';
+    if (local.includes('+disabled')) return 'disabled';
+    if (local.includes('+new')) return 'new';
+    return 'enabled';
   },
   instructionVerdict(instruction) {
     return accountNumberOf(instruction).endsWith(MAGIC_ACCOUNT_SUFFIXES.rejected)

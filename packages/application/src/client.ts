@@ -1,4 +1,4 @@
-import type { ComplianceStatus, OutputState, RequestState } from '@concierge-ts/domain';
+import type { ComplianceState, OutputState, RequestState } from '@concierge-ts/domain';
 import type { ResultAsync } from 'neverthrow';
 import type { ConciergeError } from './errors.js';
 import type {
@@ -134,4 +134,4 @@ export interface ConciergeClient {
   };
 }
 
-export type { ComplianceStatus };
+export type { ComplianceState };

@@ -1,4 +1,4 @@
-import type { ComplianceStatus } from '@concierge-ts/domain';
+import type { ComplianceState } from '@concierge-ts/domain';
 import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
 import { type ConciergeError, conciergeError } from './errors.js';
 import type { ControllableClock, StoredEvent, UserRecord } from './ports.js';
@@ -10,7 +10,8 @@ import { type EventView, isoTime, type OutputView, type RequestView, type UserVi
  * demand. In-process here; the sandbox server exposes the same calls under /sandbox.
  */
 export interface SandboxOperator {
-  setCompliance(userId: string, status: ComplianceStatus): ResultAsync<UserView, ConciergeError>;
+  /** Sets a user's `compliance_state`; the checks of its accepting outputs run again. */
+  setCompliance(userId: string, state: ComplianceState): ResultAsync<UserView, ConciergeError>;
   deposit(
     userId: string,
     input: { readonly portCode: string; readonly amount: number | string },
@@ -63,7 +64,7 @@ export const serviceOperator = (
     return result.isOk() ? okAsync(result.value) : errAsync(result.error);
   };
   return {
-    setCompliance: (userId, status) => as((c) => service.setCompliance(c, userId, status)),
+    setCompliance: (userId, state) => as((c) => service.setCompliance(c, userId, state)),
     deposit: (userId, input) => as((c) => service.deposit(c, userId, input)),
     produceQuote: (requestId) => as((c) => service.produceQuoteNow(c, requestId)),
     outputAction: (outputId, action, input = {}) =>

@@ -1,6 +1,6 @@
 import type {
   Balance,
-  ComplianceStatus,
+  ComplianceState,
   DomainError,
   DomainEvent,
   HintBinding,
@@ -29,7 +29,7 @@ export interface UserRecord {
   readonly role: 'master' | 'managed';
   /** For managed users: the master who manages them. */
   readonly masterId: string | null;
-  readonly complianceStatus: ComplianceStatus;
+  readonly complianceState: ComplianceState;
   readonly apiKey: string | null;
   readonly webhookUrl: string | null;
   readonly createdAt: number;
@@ -174,7 +174,8 @@ export type OutcomeScript = 'settle' | 'fail_once_then_settle' | 'fail_until_ret
  * service's behaviour is `NO_MAGIC`.
  */
 export interface SandboxPolicy {
-  initialCompliance(email: string): ComplianceStatus;
+  /** A new managed user's compliance state; `email` is null when it was created without one. */
+  initialCompliance(email: string | null): ComplianceState;
   /** A forced rejection for outputs paid to this instruction, if any. */
   instructionVerdict(instruction: WithdrawalInstructionRecord): RejectionReason | null;
   /** What happens to a working output paid to this instruction without an operator. */
@@ -182,7 +183,7 @@ export interface SandboxPolicy {
 }
 
 export const NO_MAGIC: SandboxPolicy = {
-  initialCompliance: () => 'approved',
+  initialCompliance: () => 'enabled',
   instructionVerdict: () => null,
   outcomeScript: () => null,
 };

@@ -75,7 +75,7 @@ export const presentUser = (user: UserRecord, balances: readonly Balance[]): Use
   id: user.id,
   email: user.email,
   name: user.name,
-  complianceStatus: user.complianceStatus,
+  complianceState: user.complianceState,
   master: user.role === 'master',
   webhookUrl: user.webhookUrl,
   balances: Object.fromEntries(

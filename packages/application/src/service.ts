@@ -10,7 +10,8 @@ import {
   type CancelTrigger,
   type Change,
   type CheckVerdict,
-  type ComplianceStatus,
+  COMPLIANCE_STATES,
+  type ComplianceState,
   cancelRequest,
   DEFAULT_QUOTE_WINDOWS,
   type DomainError,
@@ -20,6 +21,7 @@ import {
   estimate,
   findActivePort,
   invalidTransition,
+  isComplianceState,
   isFinalRequestState,
   type Money,
   type MoneyMovement,
@@ -229,7 +231,7 @@ export class ConciergeService {
       name: input.name ?? null,
       role: 'master',
       masterId: null,
-      complianceStatus: 'approved',
+      complianceState: 'enabled',
       apiKey: input.apiKey ?? this.deps.ids.apiKey(),
       webhookUrl: null,
       createdAt: this.now(),
@@ -549,7 +551,7 @@ export class ConciergeService {
       name: name.value ?? null,
       role: 'managed',
       masterId: caller.id,
-      complianceStatus: this.policy.initialCompliance(input.email),
+      complianceState: this.policy.initialCompliance(input.email),
       apiKey: null,
       webhookUrl: null,
       createdAt: this.now(),
@@ -671,14 +673,18 @@ export class ConciergeService {
 
   // ---------------------------------------------------------------- operator (SPEC section 9)
 
-  /** Decides a user's compliance review and re-runs the checks of its accepting outputs. */
-  setCompliance(caller: UserRecord, userId: string, status: ComplianceStatus): R<UserView> {
+  /** Sets a user's `compliance_state` and re-runs the checks of its accepting outputs. */
+  setCompliance(caller: UserRecord, userId: string, state: ComplianceState): R<UserView> {
     this.tick();
-    if (status !== 'approved' && status !== 'rejected' && status !== 'pending')
-      return unprocessable('invalid_attribute', 'status must be approved, rejected or pending', '/status');
+    if (!isComplianceState(state))
+      return unprocessable(
+        'invalid_attribute',
+        `state must be one of ${COMPLIANCE_STATES.join(', ')}`,
+        '/state',
+      );
     const user = this.managedUser(caller, userId);
     if (user.isErr()) return err(user.error);
-    this.repos.users.save({ ...user.value, complianceStatus: status });
+    this.repos.users.save({ ...user.value, complianceState: state });
     for (const output of [...this.repos.outputs.listAcceptingByPayee(userId)]) {
       const checked = this.runChecks(output.id);
       if (checked.isErr()) return err(checked.error);
@@ -928,7 +934,7 @@ export class ConciergeService {
   /**
    * The acceptance checks of a request's outputs that are still accepting (SPEC section 4):
    * those that pass move together, part by part; failures one by one with their reason;
-   * pending ones wait for a compliance decision.
+   * those whose payee is `new` or `disabled` wait for its compliance state to change.
    */
   private runChecksOf(requestId: string, moves: readonly CheckMove[]): void {
     const passed: Output[] = [];
@@ -1241,7 +1247,7 @@ export class ConciergeService {
     const verdict = this.verdictFor(request, output);
     if (verdict.isErr()) return err(verdict.error);
     switch (verdict.value.kind) {
-      case 'pending':
+      case 'wait':
         return ok(undefined);
       case 'pass':
         return this.step(request, output, 'pass_checks');
@@ -1278,7 +1284,7 @@ export class ConciergeService {
     }
     return ok(
       acceptanceChecks({
-        payee: { id: payee.id, complianceStatus: payee.complianceStatus },
+        payee: { id: payee.id, complianceState: payee.complianceState },
         instruction: {
           userId: instruction.userId,
           country: instruction.body.country ?? '',

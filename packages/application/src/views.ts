@@ -1,6 +1,6 @@
 import type {
   CancellationReason,
-  ComplianceStatus,
+  ComplianceState,
   Money,
   OutputCounters,
   OutputState,
@@ -100,7 +100,7 @@ export interface UserView {
   readonly id: string;
   readonly email: string;
   readonly name: string | null;
-  readonly complianceStatus: ComplianceStatus;
+  readonly complianceState: ComplianceState;
   readonly master: boolean;
   readonly webhookUrl: string | null;
   /** Available balance per currency code in lower case, e.g. `ars`. */

@@ -183,7 +183,7 @@ export const runDemo = async (options: DemoOptions = {}): Promise<DemoSummary> =
       .toLowerCase()
       .normalize('NFD')
       .replace(/[^a-z ]/g, '')
-      .replace(' ', '.')}${row.plan === 'compliance_rejected' ? '+pending' : ''}@example.com`;
+      .replace(' ', '.')}${row.plan === 'compliance_rejected' ? '+new' : ''}@example.com`;
     const user = await must('create payee', client.users.create({ email, name }));
     const instruction = await must(
       'create instruction',
@@ -280,8 +280,9 @@ export const runDemo = async (options: DemoOptions = {}): Promise<DemoSummary> =
     if (current.state !== 'working') break;
     round += 1;
     if (round === 3) {
-      const pending = payees.find((p) => p.plan === 'compliance_rejected');
-      if (pending) await must('compliance decision', operator.setCompliance(pending.userId, 'rejected'));
+      const underReview = payees.find((p) => p.plan === 'compliance_rejected');
+      if (underReview)
+        await must('compliance decision', operator.setCompliance(underReview.userId, 'rejected'));
     }
     let moved = 0;
     for await (const output of allPages(

@@ -44,7 +44,7 @@ export {
   type AmountInput,
   allPages,
   type CallOptions,
-  type ComplianceStatus,
+  type ComplianceState,
   type ConciergeClient,
   type ConciergeError,
   type ConciergeErrorType,

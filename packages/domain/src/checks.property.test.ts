@@ -4,7 +4,7 @@ import { acceptanceChecks, type CheckInput } from './checks.js';
 import { money } from './money.js';
 import {
   arbCheckInput,
-  arbComplianceStatus,
+  arbComplianceState,
   arbCountryCode,
   arbCurrency,
   propertyTest,
@@ -68,50 +68,51 @@ describe('acceptance checks', () => {
     'a payee whose compliance was rejected fails with compliance_rejected, whatever else holds',
     (input, broken) => {
       const base = broken?.input ?? input;
-      const verdict = acceptanceChecks({ ...base, payee: { ...base.payee, complianceStatus: 'rejected' } });
+      const verdict = acceptanceChecks({ ...base, payee: { ...base.payee, complianceState: 'rejected' } });
       expect(verdict).toEqual({ kind: 'fail', reason: 'compliance_rejected' });
     },
   );
 
-  test.prop([arbBroken(INSTRUCTION), fc.constantFrom('approved', 'pending' as const), fc.boolean()], {
+  test.prop([arbBroken(INSTRUCTION), fc.constantFrom('enabled', 'new', 'disabled' as const), fc.boolean()], {
     numRuns: 300,
   })(
-    'an instruction of another user, or whose country or currency differ from the destination port, fails with instruction_mismatch (before the limits, even for a pending review)',
-    ({ input }, status, alsoOutOfRange) => {
+    'an instruction of another user, or whose country or currency differ from the destination port, fails with instruction_mismatch (before the limits, even for a payee new or disabled)',
+    ({ input }, state, alsoOutOfRange) => {
       const amount = alsoOutOfRange
         ? money(input.port.maxAmount.amount + 1n, input.port.currency)
         : input.amount;
       const verdict = acceptanceChecks({
         ...input,
         amount,
-        payee: { ...input.payee, complianceStatus: status },
+        payee: { ...input.payee, complianceState: state },
       });
       expect(verdict).toEqual({ kind: 'fail', reason: 'instruction_mismatch' });
     },
   );
 
-  test.prop([arbBroken(LIMITS), fc.constantFrom('approved', 'pending' as const)], { numRuns: 300 })(
+  test.prop([arbBroken(LIMITS), fc.constantFrom('enabled', 'new', 'disabled' as const)], { numRuns: 300 })(
     'an amount below min_amount or above max_amount of the port (or not in its currency) fails with amount_out_of_range',
-    ({ input }, status) => {
-      const verdict = acceptanceChecks({ ...input, payee: { ...input.payee, complianceStatus: status } });
+    ({ input }, state) => {
+      const verdict = acceptanceChecks({ ...input, payee: { ...input.payee, complianceState: state } });
       expect(verdict).toEqual({ kind: 'fail', reason: 'amount_out_of_range' });
     },
   );
 
-  test.prop([arbCheckInput(), arbComplianceStatus()], { numRuns: 300 })(
-    'with the instruction and the amount in order, an approved payee passes, a pending review stays pending (accepting), a rejected one fails',
-    (input, status) => {
-      const verdict = acceptanceChecks({ ...input, payee: { ...input.payee, complianceStatus: status } });
+  test.prop([arbCheckInput(), arbComplianceState()], { numRuns: 300 })(
+    'with the instruction and the amount in order, an enabled payee passes, a new or disabled one waits (accepting), a rejected one fails',
+    (input, state) => {
+      const verdict = acceptanceChecks({ ...input, payee: { ...input.payee, complianceState: state } });
       const expected = {
-        approved: { kind: 'pass' },
-        pending: { kind: 'pending' },
+        enabled: { kind: 'pass' },
+        new: { kind: 'wait' },
+        disabled: { kind: 'wait' },
         rejected: { kind: 'fail', reason: 'compliance_rejected' },
-      }[status];
+      }[state];
       expect(verdict).toEqual(expected);
       // The limits are inclusive.
       for (const edge of [input.port.minAmount, input.port.maxAmount])
         expect(
-          acceptanceChecks({ ...input, amount: edge, payee: { ...input.payee, complianceStatus: status } }),
+          acceptanceChecks({ ...input, amount: edge, payee: { ...input.payee, complianceState: state } }),
         ).toEqual(expected);
     },
   );

@@ -1,6 +1,6 @@
 import { encodeEvent, encodeLinkedRequest, encodeOutput, encodeUser } from '@concierge-ts/adapter-http';
 import type { ConciergeError, OperatorOutputAction, SandboxOperator } from '@concierge-ts/application';
-import type { ComplianceStatus } from '@concierge-ts/domain';
+import type { ComplianceState } from '@concierge-ts/domain';
 import { type Context, Hono } from 'hono';
 import { err, ok, type Result } from 'neverthrow';
 import type { Callers } from './caller.js';
@@ -63,8 +63,8 @@ export const operatorRoutes = (callers: Callers): Hono => {
   sandbox.post(
     '/users/:id/compliance',
     operate((c, operator, body) =>
-      // The service checks the status at run time and names /status when it is wrong.
-      answer(c, operator.setCompliance(id(c), body.status as ComplianceStatus), (u) => ({
+      // The service checks the state at run time and names /state when it is wrong.
+      answer(c, operator.setCompliance(id(c), body.state as ComplianceState), (u) => ({
         data: encodeUser(u),
       })),
     ),

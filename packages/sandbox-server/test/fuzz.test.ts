@@ -188,7 +188,7 @@ const templates = (w: World) => {
       }),
     }),
     fc.record({
-      status: fc.constantFrom('approved', 'rejected', 'pending', 'maybe'),
+      state: fc.constantFrom('new', 'enabled', 'disabled', 'rejected', 'approved', 'maybe'),
       port_code: fc.constantFrom('ar_ars', 'zz_zzz'),
       amount: jsonScalar,
       seconds: fc.oneof(fc.integer({ min: -5, max: 100 }), jsonScalar),
@@ -416,7 +416,7 @@ const coherent = (w: World) => {
     fc.record({
       method: fc.constant('POST'),
       path: pick(w.ids.users).map((id) => `/sandbox/users/${id}/compliance`),
-      body: fc.record({ status: fc.constantFrom('approved', 'rejected', 'pending') }),
+      body: fc.record({ state: fc.constantFrom('new', 'enabled', 'disabled', 'rejected') }),
     }),
     fc.record({
       method: fc.constant('POST'),

@@ -154,7 +154,7 @@ const runFlow = async (
   // The sandbox quotes at once unless told otherwise: producing it again is refused (409), and logged.
   await operator.produceQuote(request.id);
   must(await client.requests.acceptQuote(request.id), 'requests.acceptQuote');
-  must(await operator.setCompliance(payee.id, 'approved'), 'operator.setCompliance');
+  must(await operator.setCompliance(payee.id, 'enabled'), 'operator.setCompliance');
   must(await operator.deposit(payerId, { portCode: 'ar_ars', amount: 500 }), 'operator.deposit');
   // Whether these apply depends on the state the account number's magic suffix led to.
   for (const action of ['accept', 'issue', 'settle'] as const)

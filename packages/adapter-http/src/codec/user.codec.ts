@@ -1,5 +1,5 @@
 import type { UserView } from '@concierge-ts/application';
-import { currencyOf, type Money } from '@concierge-ts/domain';
+import { COMPLIANCE_STATES, currencyOf, type Money } from '@concierge-ts/domain';
 import { z } from 'zod';
 import { RESOURCE_TYPES, wireId } from './json-api.js';
 import { addIssue, readMoney, readTime } from './reader.js';
@@ -9,7 +9,8 @@ import { encodeMoney, wireNumber } from './values.js';
 export const userAttributesWire = z.object({
   email: z.string(),
   name: z.string().nullable().optional(),
-  compliance_status: z.enum(['pending', 'approved', 'rejected']),
+  /** The published names: `new`, `enabled`, `disabled`, `rejected`. */
+  compliance_state: z.enum(COMPLIANCE_STATES),
   master: z.boolean().optional(),
   webhook_url: z.string().nullable().optional(),
   /** Per currency code in lower case, e.g. `{ "ars": 1500.25 }`. */
@@ -30,7 +31,7 @@ export const encodeUser = (u: UserView): UserResourceWire => ({
   attributes: {
     email: u.email,
     name: u.name,
-    compliance_status: u.complianceStatus,
+    compliance_state: u.complianceState,
     master: u.master,
     webhook_url: u.webhookUrl,
     balances: Object.fromEntries(Object.entries(u.balances).map(([code, m]) => [code, encodeMoney(m)])),
@@ -55,7 +56,7 @@ export const userResource = z.codec(userResourceWire, z.custom<UserView>(), {
       id: w.id,
       email: a.email,
       name: a.name ?? null,
-      complianceStatus: a.compliance_status,
+      complianceState: a.compliance_state,
       master: a.master ?? false,
       webhookUrl: a.webhook_url ?? null,
       balances,

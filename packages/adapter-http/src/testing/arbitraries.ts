@@ -9,6 +9,7 @@ import type {
 import {
   CANCELLATION_REASONS,
   type CancellationReason,
+  COMPLIANCE_STATES,
   type Money,
   OUTPUT_STATES,
   type Rate,
@@ -154,7 +155,7 @@ export const arbUserView = (): fc.Arbitrary<UserView> =>
     id: arbId(),
     email: fc.emailAddress(),
     name: nullable(arbText()),
-    complianceStatus: fc.constantFrom('pending' as const, 'approved' as const, 'rejected' as const),
+    complianceState: fc.constantFrom(...COMPLIANCE_STATES),
     master: fc.boolean(),
     webhookUrl: nullable(fc.webUrl()),
     balances: fc

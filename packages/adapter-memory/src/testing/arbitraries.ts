@@ -63,5 +63,5 @@ export const arbAccountNumber = (): fc.Arbitrary<string> =>
 
 export const arbEmail = (): fc.Arbitrary<string> =>
   fc
-    .tuple(fc.stringMatching(/^[a-z]{1,10}$/), fc.constantFrom('', '+pending', '+rejected'))
+    .tuple(fc.stringMatching(/^[a-z]{1,10}$/), fc.constantFrom('', '+new', '+disabled', '+rejected'))
     .map(([name, tag]) => `${name}${tag}@example.com`);

@@ -1,4 +1,5 @@
 import type {
+  ComplianceState,
   ConciergeClient,
   ConciergeError,
   OutputView,
@@ -127,20 +128,19 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
     });
 
     describe('users and withdrawal instructions', () => {
-      it('creates managed users, approved unless the email says +pending or +rejected', async () => {
+      it('creates managed users, enabled unless the email says +new, +disabled or +rejected', async () => {
         const ana = await value(h.client.users.create({ email: 'ana@example.com', name: 'Ana' }));
         expect(ana).toMatchObject({
           email: 'ana@example.com',
           name: 'Ana',
-          complianceStatus: 'approved',
+          complianceState: 'enabled',
           master: false,
         });
-        expect(
-          (await value(h.client.users.create({ email: 'bo+pending@example.com' }))).complianceStatus,
-        ).toBe('pending');
-        expect(
-          (await value(h.client.users.create({ email: 'cy+rejected@example.com' }))).complianceStatus,
-        ).toBe('rejected');
+        const stateOf = async (email: string) =>
+          (await value(h.client.users.create({ email }))).complianceState;
+        expect(await stateOf('bo+new@example.com')).toBe('new');
+        expect(await stateOf('bea+disabled@example.com')).toBe('disabled');
+        expect(await stateOf('cy+rejected@example.com')).toBe('rejected');
         expect((await value(h.client.users.get(ana.id))).id).toBe(ana.id);
         const listed = await value(h.client.users.list());
         expect(listed.items.map((u) => u.email)).toEqual(expect.arrayContaining(['ana@example.com']));
@@ -384,11 +384,11 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         expect(await failure(h.client.outputs.get('999999'))).toMatchObject({ type: 'not_found' });
       });
 
-      it('runs the acceptance checks: compliance, instruction, limits, pending review', async () => {
+      it('runs the acceptance checks: compliance, instruction, limits; a new payee waits until enabled', async () => {
         const w = await makeWorld(h);
         const request = await w.draft();
         const rejectedPayee = await w.payee('cl_clp', ACCOUNTS.waits, 'no+rejected@example.com');
-        const pendingPayee = await w.payee('cl_clp', ACCOUNTS.waits, 'wait+pending@example.com');
+        const newPayee = await w.payee('cl_clp', ACCOUNTS.waits, 'wait+new@example.com');
         const cl = await w.payee('cl_clp');
         const mx = await w.payee('mx_mxn');
         const compliance = await value(w.output(request, rejectedPayee, { amount: 5000 }));
@@ -411,8 +411,8 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
           }),
         );
         const tooMuch = await value(w.output(request, mx, { amount: 5_000_000 }));
-        const pending = await value(w.output(request, pendingPayee, { amount: 5000 }));
-        for (const o of [compliance, mismatch, othersInstruction, tooMuch, pending])
+        const waiting = await value(w.output(request, newPayee, { amount: 5000 }));
+        for (const o of [compliance, mismatch, othersInstruction, tooMuch, waiting])
           expect(o.state).toBe('accepting');
         await pass(h, 2);
         const get = (o: OutputView) => value(h.client.outputs.get(o.id));
@@ -432,11 +432,50 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
           state: 'rejected',
           rejectionReason: 'amount_out_of_range',
         });
-        expect((await get(pending)).state).toBe('accepting');
-        await value(h.operator.setCompliance(pendingPayee.user.id, 'approved'));
-        expect((await value(h.client.outputs.get(pending.id))).state).toBe('accepted');
+        expect((await get(waiting)).state).toBe('accepting');
+        // Still under review however long it takes: the output keeps accepting.
+        await pass(h, 3600);
+        expect((await get(waiting)).state).toBe('accepting');
+        const enabled = await value(h.operator.setCompliance(newPayee.user.id, 'enabled'));
+        expect(enabled).toMatchObject({ id: newPayee.user.id, complianceState: 'enabled' });
+        expect((await value(h.client.users.get(newPayee.user.id))).complianceState).toBe('enabled');
+        expect((await get(waiting)).state).toBe('accepted');
         const counters = (await value(h.client.requests.get(request.id))).counters;
         expect(counters).toMatchObject({ rejected: 4, accepted: 1, accepting: 0, total: 5 });
+      });
+
+      it("keeps a disabled payee's payments waiting until enabled, and rejects a rejected payee's", async () => {
+        const w = await makeWorld(h);
+        const request = await w.draft();
+        const payee = await w.payee('cl_clp');
+        const later = await w.payee('mx_mxn', ACCOUNTS.waits, 'later+disabled@example.com');
+        expect(later.user.complianceState).toBe('disabled');
+        const disabled = await value(h.operator.setCompliance(payee.user.id, 'disabled'));
+        expect(disabled.complianceState).toBe('disabled');
+        const first = await value(w.output(request, payee, { amount: 5000 }));
+        const second = await value(w.output(request, later, { amount: 500 }));
+        await pass(h, 2);
+        const get = (o: OutputView) => value(h.client.outputs.get(o.id));
+        expect((await get(first)).state).toBe('accepting');
+        expect((await get(second)).state).toBe('accepting');
+        // Enabled again: its payments continue where they waited.
+        await value(h.operator.setCompliance(payee.user.id, 'enabled'));
+        expect((await get(first)).state).toBe('accepted');
+        expect((await get(second)).state).toBe('accepting');
+        // Rejected is permanent: the waiting payment is rejected, and so is every new one.
+        await value(h.operator.setCompliance(later.user.id, 'rejected'));
+        expect(await get(second)).toMatchObject({
+          state: 'rejected',
+          rejectionReason: 'compliance_rejected',
+        });
+        const third = await value(w.output(request, later, { amount: 500 }));
+        await pass(h, 2);
+        expect(await get(third)).toMatchObject({ state: 'rejected', rejectionReason: 'compliance_rejected' });
+        expect((await value(h.client.requests.get(request.id))).counters).toMatchObject({
+          accepted: 1,
+          rejected: 2,
+          accepting: 0,
+        });
       });
     });
 
@@ -667,7 +706,7 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         const request = await w.draft();
         const ok1 = await value(w.output(request, await w.payee('cl_clp'), { amount: 5000 }));
         const pend = await value(
-          w.output(request, await w.payee('cl_clp', ACCOUNTS.waits, 'p+pending@example.com'), {
+          w.output(request, await w.payee('cl_clp', ACCOUNTS.waits, 'p+new@example.com'), {
             amount: 5000,
           }),
         );
@@ -843,9 +882,13 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         expect(await failure(h.operator.outputAction('999999', 'settle'))).toMatchObject({
           type: 'not_found',
         });
-        expect(await failure(h.operator.setCompliance('999999', 'approved'))).toMatchObject({
+        expect(await failure(h.operator.setCompliance('999999', 'enabled'))).toMatchObject({
           type: 'not_found',
         });
+        expect(
+          await failure(h.operator.setCompliance(w.payer.id, 'approved' as ComplianceState)),
+        ).toMatchObject({ type: 'unprocessable', pointer: '/state' });
+        expect((await value(h.client.users.get(w.payer.id))).complianceState).toBe('enabled');
       });
     });
 

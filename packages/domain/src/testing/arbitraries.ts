@@ -1,7 +1,7 @@
 import * as isoCurrencies from 'dinero.js/bigint/currencies';
 import fc, { type Arbitrary } from 'fast-check';
 import type { Result } from 'neverthrow';
-import type { CheckInput, ComplianceStatus } from '../checks.js';
+import type { CheckInput } from '../checks.js';
 import type { OutputCounters } from '../counters.js';
 import { type Currency, currencyOf } from '../currency.js';
 import type { DomainError, MoneyRefusal } from '../errors.js';
@@ -23,6 +23,7 @@ import {
   type RequestState,
   type RequestTrigger,
 } from '../request.js';
+import { COMPLIANCE_STATES, type ComplianceState } from '../user/user.js';
 
 /**
  * fast-check arbitraries of the domain, for our own property tests and for integrators'.
@@ -497,8 +498,7 @@ export const arbOutputRecord = (state: Arbitrary<OutputState> = arbOutputState()
 // ---------------------------------------------------------------------------------------------
 // Acceptance checks
 
-export const arbComplianceStatus = (): Arbitrary<ComplianceStatus> =>
-  fc.constantFrom('pending', 'approved', 'rejected');
+export const arbComplianceState = (): Arbitrary<ComplianceState> => fc.constantFrom(...COMPLIANCE_STATES);
 
 /**
  * Input of the acceptance checks that passes every check but compliance, which is random:
@@ -508,14 +508,14 @@ export const arbCheckInput = (): Arbitrary<CheckInput> =>
   fc
     .record({
       port: arbPort({ active: true }),
-      status: arbComplianceStatus(),
+      state: arbComplianceState(),
       payeeId: arbId('u'),
       upper: fc.boolean(),
     })
-    .chain(({ port, status, payeeId, upper }) =>
+    .chain(({ port, state, payeeId, upper }) =>
       fc.bigInt({ min: port.minAmount.amount, max: port.maxAmount.amount }).map(
         (amount): CheckInput => ({
-          payee: { id: payeeId, complianceStatus: status },
+          payee: { id: payeeId, complianceState: state },
           instruction: {
             userId: payeeId,
             country: upper ? port.country : port.country.toLowerCase(),
