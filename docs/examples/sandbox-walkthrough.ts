@@ -19,10 +19,10 @@ const call = async (method: string, path: string, body?: unknown) => {
   return json.data;
 };
 
-// The payer, and a payee in Chile with a bank account (ending in 0000: settles by itself).
-const payer = await call('POST', '/api/users', {
-  data: { type: 'users', attributes: { email: 'payer@example.com' } },
-});
+// The payer, created as the published guide does, with no attributes, and a payee in
+// Chile with a bank account (ending in 0000: settles by itself).
+const payer = await call('POST', '/api/users', { data: { type: 'users' } });
+assert.equal(payer.attributes.compliance_state, 'enabled');
 await call('POST', `/sandbox/users/${payer.id}/deposits`, { port_code: 'ar_ars', amount: 2_000_000 });
 const payee = await call('POST', '/api/users', {
   data: { type: 'users', attributes: { email: 'ana@example.com' } },

@@ -261,7 +261,7 @@ export const createHttpConciergeClient = (options: HttpConciergeClientOptions): 
         ),
     },
     users: {
-      create: (input, callOptions) =>
+      create: (input = {}, callOptions) =>
         send(
           { method: 'POST', path: 'api/users', body: encodeCreateUserBody(input), idempotent: false },
           one(documents.user),

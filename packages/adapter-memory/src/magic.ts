@@ -10,7 +10,7 @@ import type { ComplianceState } from '@concierge-ts/domain';
  * | user email, local part | contains `+new` | `compliance_state` starts `new` |
  * | user email, local part | contains `+disabled` | `compliance_state` starts `disabled` |
  * | user email, local part | contains `+rejected` | `compliance_state` starts `rejected` |
- * | user email | anything else | `compliance_state` starts `enabled` |
+ * | user email | anything else, or none | `compliance_state` starts `enabled` |
  * | instruction account number | ends in `0000` | settles by itself once working |
  * | instruction account number | ends in `0002` | output rejected (`instruction_mismatch`) |
  * | instruction account number | ends in `0004` | fails once, then settles |

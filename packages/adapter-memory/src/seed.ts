@@ -55,7 +55,7 @@ export const seedSandbox = (
           payment_method: 'bank_transfer',
           country: country.toUpperCase(),
           currency: currency.toUpperCase(),
-          holder_name: user.name ?? user.email,
+          holder_name: user.name ?? user.email ?? `Payee ${user.id}`,
           account_number: `${String(100_000 + index)}${MAGIC_ACCOUNT_SUFFIXES.settles}`,
         },
       });

@@ -60,8 +60,9 @@ export interface EstimateInput {
   }[];
 }
 
+/** Both optional: the published guide creates a user with no attributes. */
 export interface CreateUserInput {
-  readonly email: string;
+  readonly email?: string;
   readonly name?: string;
 }
 
@@ -121,8 +122,9 @@ export interface ConciergeClient {
     create(input: EstimateInput, options?: CallOptions): R<EstimateView>;
   };
   readonly users: {
-    create(input: CreateUserInput, options?: CallOptions): R<UserView>;
+    create(input?: CreateUserInput, options?: CallOptions): R<UserView>;
     get(id: string, options?: CallOptions): R<UserView>;
+    /** The caller (the master user) first, then the users it manages, as published. */
     list(query?: { readonly page?: PageQuery }, options?: CallOptions): R<Page<UserView>>;
     me(options?: CallOptions): R<UserView>;
     updateMe(input: UpdateMeInput, options?: CallOptions): R<UserView>;

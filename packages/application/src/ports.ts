@@ -23,7 +23,8 @@ import type { ConciergeError } from './errors.js';
 
 export interface UserRecord {
   readonly id: string;
-  readonly email: string;
+  /** Null for a managed user created without one. */
+  readonly email: string | null;
   readonly name: string | null;
   /** A master user is an integrator's account; managed users are its payers and payees. */
   readonly role: 'master' | 'managed';

@@ -59,7 +59,7 @@ export const serviceClient = (
       create: (input) => open(() => service.createEstimate(input)),
     },
     users: {
-      create: (input) => as((c) => service.createUser(c, input)),
+      create: (input = {}) => as((c) => service.createUser(c, input)),
       get: (id) => as((c) => service.getUser(c, id)),
       list: (query) => as((c) => service.listUsers(c, query)),
       me: () => as((c) => service.me(c)),

@@ -536,22 +536,25 @@ export class ConciergeService {
 
   // ---------------------------------------------------------------- users
 
-  createUser(caller: UserRecord, input: CreateUserInput): R<UserView> {
-    if (typeof input.email !== 'string' || !EMAIL.test(input.email))
+  /** A managed user; `email` and `name` are optional, as the published guide creates one with neither. */
+  createUser(caller: UserRecord, input: CreateUserInput = {}): R<UserView> {
+    const given = input.email;
+    if (given !== undefined && given !== null && (typeof given !== 'string' || !EMAIL.test(given)))
       return unprocessable(
         'invalid_attribute',
         'email must be an address such as ana@example.com',
         '/data/attributes/email',
       );
+    const email = given ?? null;
     const name = optionalText(input.name, '/data/attributes/name');
     if (name.isErr()) return err(name.error);
     const user: UserRecord = {
       id: this.deps.ids.next('user'),
-      email: input.email,
+      email,
       name: name.value ?? null,
       role: 'managed',
       masterId: caller.id,
-      complianceState: this.policy.initialCompliance(input.email),
+      complianceState: this.policy.initialCompliance(email),
       apiKey: null,
       webhookUrl: null,
       createdAt: this.now(),
@@ -565,8 +568,10 @@ export class ConciergeService {
     return user.map((u) => presentUser(u, this.repos.balances.listByUser(u.id)));
   }
 
+  /** The caller first, then the users it manages, oldest first (the published list includes the master). */
   listUsers(caller: UserRecord, query: { page?: PageQuery } = {}): R<Page<UserView>> {
-    return pageOf(this.repos.users.listByMaster(caller.id), query.page, (u) =>
+    const self = this.repos.users.get(caller.id) ?? caller;
+    return pageOf([self, ...this.repos.users.listByMaster(caller.id)], query.page, (u) =>
       presentUser(u, this.repos.balances.listByUser(u.id)),
     );
   }

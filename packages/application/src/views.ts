@@ -98,7 +98,7 @@ export interface EstimateView {
 
 export interface UserView {
   readonly id: string;
-  readonly email: string;
+  readonly email: string | null;
   readonly name: string | null;
   readonly complianceState: ComplianceState;
   readonly master: boolean;

@@ -288,6 +288,41 @@ describe('the sandbox API over HTTP', () => {
     expect((await call(app, 'GET', '/api/users/me', { key: concierge.apiKey })).status).toBe(200);
   });
 
+  it('creates a user with the published bare body, shows its compliance_state, and lists the master itself', async () => {
+    const { app, concierge } = setup();
+    const key = concierge.apiKey;
+    const created = await call(app, 'POST', '/api/users', {
+      key,
+      contentType: 'application/json',
+      body: '{ "data": { "type": "users" } }',
+    });
+    expect(created.status).toBe(201);
+    expect(created.json.data).toMatchObject({
+      type: 'users',
+      attributes: { email: null, name: null, compliance_state: 'enabled' },
+    });
+    expect(created.json.data.attributes).not.toHaveProperty('compliance_status');
+    const me = (await call(app, 'GET', '/api/users/me', { key })).json.data;
+    const listed = await call(app, 'GET', '/api/users?page[size]=500', { key });
+    const ids = (listed.json.data as { id: string }[]).map((u) => u.id);
+    expect(ids[0]).toBe(me.id);
+    expect(ids).toContain(created.json.data.id);
+    const set = await call(app, 'POST', `/sandbox/users/${created.json.data.id}/compliance`, {
+      key,
+      contentType: 'application/json',
+      body: '{"state": "disabled"}',
+    });
+    expect(set.status).toBe(200);
+    expect(set.json.data.attributes.compliance_state).toBe('disabled');
+    const old = await call(app, 'POST', `/sandbox/users/${created.json.data.id}/compliance`, {
+      key,
+      contentType: 'application/json',
+      body: '{"status": "approved"}',
+    });
+    expect(old.status).toBe(422);
+    expect(old.json.errors[0]).toMatchObject({ source: { pointer: '/state' } });
+  });
+
   it('runs the operator API with plain JSON bodies', async () => {
     const { app, concierge, seeded } = setup();
     const key = concierge.apiKey;

@@ -217,9 +217,8 @@ describe('webhook delivery', () => {
     const other = concierge.addMaster('third@example.com');
     app.registerMaster(other);
     (await other.client.users.updateMe({ webhookUrl: receiver.url }))._unsafeUnwrap();
-    (await other.client.users.create({ email: 'payer@example.com' }))._unsafeUnwrap();
-    const payer = (await other.client.users.list())._unsafeUnwrap().items[0];
-    (await other.client.requests.create({ portCode: 'ar_ars', payerId: payer?.id ?? '' }))._unsafeUnwrap();
+    const payer = (await other.client.users.create({ email: 'payer@example.com' }))._unsafeUnwrap();
+    (await other.client.requests.create({ portCode: 'ar_ars', payerId: payer.id }))._unsafeUnwrap();
     await app.webhooks?.idle();
     const events = eventsOf(receiver.received, other.apiKey);
     expect(events.map((e) => e.eventType)).toEqual(['concierge_request_draft']);

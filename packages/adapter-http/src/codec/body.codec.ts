@@ -350,19 +350,29 @@ export const encodeEstimateBody = (input: EstimateInput) => ({
 
 // ---------------------------------------------------------------- users
 
-const createUserSchema = resourceBody(RESOURCE_TYPES.user, { email: z.string(), name: text.optional() }, {});
+const createUserSchema = resourceBody(
+  RESOURCE_TYPES.user,
+  { email: text.optional(), name: text.optional() },
+  {},
+);
 
-/** `POST /api/users`: a payer or payee managed by the caller. */
+/** `POST /api/users`: a payer or payee managed by the caller; `{"data": {"type": "users"}}` is enough. */
 export const decodeCreateUserBody = decodeCreationBody(
   RESOURCE_TYPES.user,
   createUserSchema,
-  ({ data: { attributes: a } }): CreateUserInput => ({ email: a.email, ...present('name', a.name) }),
+  ({ data: { attributes: a } }): CreateUserInput => ({
+    ...present('email', a.email),
+    ...present('name', a.name),
+  }),
 );
 
 export const encodeCreateUserBody = (input: CreateUserInput) => ({
   data: {
     type: RESOURCE_TYPES.user,
-    attributes: { email: input.email, ...(input.name === undefined ? {} : { name: input.name }) },
+    attributes: {
+      ...(input.email === undefined ? {} : { email: input.email }),
+      ...(input.name === undefined ? {} : { name: input.name }),
+    },
   },
 });
 

@@ -7,7 +7,8 @@ import { encodeMoney, wireNumber } from './values.js';
 
 /** A user: the caller (`me`, a master user) or one it manages, with balances per currency. */
 export const userAttributesWire = z.object({
-  email: z.string(),
+  /** Null for a user created without one. */
+  email: z.string().nullable().optional(),
   name: z.string().nullable().optional(),
   /** The published names: `new`, `enabled`, `disabled`, `rejected`. */
   compliance_state: z.enum(COMPLIANCE_STATES),
@@ -54,7 +55,7 @@ export const userResource = z.codec(userResourceWire, z.custom<UserView>(), {
     }
     return {
       id: w.id,
-      email: a.email,
+      email: a.email ?? null,
       name: a.name ?? null,
       complianceState: a.compliance_state,
       master: a.master ?? false,

@@ -101,6 +101,12 @@ const pass = (h: { operator: SandboxOperator }, seconds: number) => value(h.oper
 
 const balanceOf = (user: UserView, currency = 'ars'): bigint => user.balances[currency]?.amount ?? 0n;
 
+const allUsers = async (client: ConciergeClient): Promise<UserView[]> => {
+  const users: UserView[] = [];
+  for await (const user of allPages((page) => client.users.list({ page }))) users.push(user);
+  return users;
+};
+
 /**
  * The behaviour every `ConciergeClient` must have (SPEC sections 2 to 9), written once
  * and run against each implementation: the in-process client, the HTTP client talking
@@ -144,6 +150,29 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         expect((await value(h.client.users.get(ana.id))).id).toBe(ana.id);
         const listed = await value(h.client.users.list());
         expect(listed.items.map((u) => u.email)).toEqual(expect.arrayContaining(['ana@example.com']));
+      });
+
+      it('creates a user with no attributes, as the published guide does', async () => {
+        const bare = await value(h.client.users.create());
+        expect(bare).toMatchObject({ email: null, name: null, complianceState: 'enabled', master: false });
+        const named = await value(h.client.users.create({ name: 'Eve' }));
+        expect(named).toMatchObject({ email: null, name: 'Eve' });
+        expect(await value(h.client.users.get(bare.id))).toMatchObject({ id: bare.id, email: null });
+      });
+
+      it('lists the caller first, then the users it manages, as published', async () => {
+        const me = await value(h.client.users.me());
+        const ana = await value(h.client.users.create({ email: 'ana@example.com' }));
+        const bo = await value(h.client.users.create());
+        const ids = (await allUsers(h.client)).map((u) => u.id);
+        expect(ids[0]).toBe(me.id);
+        expect(ids.slice(-2)).toEqual([ana.id, bo.id]);
+        expect(new Set(ids).size).toBe(ids.length);
+        const first = (await value(h.client.users.list())).items[0];
+        expect(first).toMatchObject({ id: me.id, master: true, complianceState: 'enabled' });
+        // The other master is not one of them.
+        const theirs = await value(h.other.client.users.me());
+        expect(ids).not.toContain(theirs.id);
       });
 
       it('refuses a bad email naming the field, and an unknown user with not found', async () => {
@@ -912,7 +941,9 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         expect((await value(o.client.requests.list())).items).toEqual([]);
         expect((await value(o.client.outputs.list())).items).toEqual([]);
         expect((await value(o.client.outputs.list({ requestId: request.id }))).items).toEqual([]);
-        expect((await value(o.client.users.list())).items).toEqual([]);
+        // Their list of users is themselves alone.
+        const theirs = await value(o.client.users.list());
+        expect(theirs.items.map((u) => u.id)).toEqual([(await value(o.client.users.me())).id]);
         expect((await value(o.client.withdrawalInstructions.list())).items).toEqual([]);
         expect(
           await failure(
