@@ -1,16 +1,17 @@
-import type { OutputView, RequestView } from '@concierge-ts/application';
+import type { OutputView, RequestView, UserView } from '@concierge-ts/application';
 import { encodeEventDocument } from './codec/event.codec.js';
 import { RESOURCE_TYPES } from './codec/json-api.js';
 import { WEBHOOK_AUTH_HEADER, webhookSignature } from './webhook-signature.js';
 
-/** What a test webhook is about: an event of a request or an output, with its snapshot. */
+/** What a test webhook is about: an event of a request, an output or a user, with its snapshot. */
 export interface TestWebhookEvent {
   readonly id: string;
-  /** `concierge_request_<state>`, `concierge_request_output_<state>`, or any other type. */
+  /** `concierge_request_<state>`, `concierge_request_output_<state>`, `user_disabled`, or any other type. */
   readonly eventType: string;
   readonly resource:
     | { readonly kind: 'request'; readonly view: RequestView }
-    | { readonly kind: 'output'; readonly view: OutputView };
+    | { readonly kind: 'output'; readonly view: OutputView }
+    | { readonly kind: 'user'; readonly view: UserView };
   /** ISO 8601 (default now). */
   readonly createdAt?: string;
 }
@@ -33,7 +34,7 @@ export const signTestWebhook = (apiKey: string, event: TestWebhookEvent): TestWe
     {
       id: event.id,
       eventType: event.eventType,
-      resourceType: event.resource.kind === 'request' ? RESOURCE_TYPES.request : RESOURCE_TYPES.output,
+      resourceType: RESOURCE_TYPES[event.resource.kind],
       resourceId: event.resource.view.id,
       createdAt,
       sentAt: createdAt,

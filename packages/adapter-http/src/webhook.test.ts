@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeEventDocument } from './codec/event.codec.js';
-import { arbOutputView, arbRequestView } from './testing/arbitraries.js';
+import { signTestWebhook } from './test-webhook.js';
+import { arbOutputView, arbRequestView, arbUserView } from './testing/arbitraries.js';
 import { verifyWebhook } from './webhook.js';
 import { webhookSignature } from './webhook-signature.js';
 
@@ -104,5 +105,30 @@ describe('verifyWebhook', () => {
       { kind: 'request', view: request },
     );
     expect(verifyWebhook(JSON.stringify(doc), signed, KEY)._unsafeUnwrap().resource).toEqual(request);
+  });
+
+  it('reads user_disabled and user_enabled with their user, as signTestWebhook makes them', () => {
+    const user = {
+      ...fc.sample(arbUserView(), { numRuns: 1, seed: 5 })[0]!,
+      complianceState: 'disabled' as const,
+    };
+    const delivery = signTestWebhook(KEY, {
+      id: '43',
+      eventType: 'user_disabled',
+      resource: { kind: 'user', view: user },
+      createdAt: event.createdAt,
+    });
+    expect(JSON.parse(delivery.body).included[0]).toMatchObject({
+      type: 'users',
+      id: user.id,
+      attributes: { compliance_state: 'disabled' },
+    });
+    const received = verifyWebhook(delivery.body, delivery.headers, KEY)._unsafeUnwrap();
+    expect(received).toMatchObject({
+      eventType: 'user_disabled',
+      resourceType: 'users',
+      resourceId: user.id,
+    });
+    expect(received.resource).toEqual(user);
   });
 });

@@ -5,6 +5,7 @@ import { eventResource, type ReceivedEvent } from './codec/event.codec.js';
 import { decodeWith, RESOURCE_TYPES } from './codec/json-api.js';
 import { outputResource } from './codec/output.codec.js';
 import { requestResource } from './codec/request.codec.js';
+import { userResource } from './codec/user.codec.js';
 import { WEBHOOK_AUTH_HEADER, webhookSignature } from './webhook-signature.js';
 
 /** Why a webhook was refused. A receiver answers non-200 to all of them (the sender retries). */
@@ -90,7 +91,9 @@ export const verifyWebhook = (
       ? decodeWith(requestResource, item)
       : event.resourceType === RESOURCE_TYPES.output
         ? decodeWith(outputResource, item)
-        : undefined;
+        : event.resourceType === RESOURCE_TYPES.user
+          ? decodeWith(userResource, item)
+          : undefined;
   if (resource === undefined) return ok(event);
   if (resource.isErr())
     return err({

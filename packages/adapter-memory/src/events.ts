@@ -1,5 +1,5 @@
 import type { EventStore, OutboundEvent, StoredEvent } from '@concierge-ts/application';
-import type { DomainEvent } from '@concierge-ts/domain';
+import type { DomainEvent, EventResource } from '@concierge-ts/domain';
 
 export type EventListener = (events: readonly StoredEvent[]) => void;
 
@@ -18,6 +18,8 @@ const MASK = CHUNK - 1;
  */
 export class InMemoryEventStore implements EventStore {
   private readonly types: DomainEvent['eventType'][] = [];
+  /** What each type seen is about, by the same index. */
+  private readonly resources: EventResource[] = [];
   private readonly typeIndex = new Map<DomainEvent['eventType'], number>();
   private readonly typeChunks: Uint8Array[] = [];
   private readonly idChunks: string[][] = [];
@@ -75,6 +77,7 @@ export class InMemoryEventStore implements EventStore {
     if (type === undefined) {
       type = this.types.length;
       this.types.push(event.eventType);
+      this.resources.push(event.resource);
       this.typeIndex.set(event.eventType, type);
     }
     const i = this.count;
@@ -115,13 +118,11 @@ export class InMemoryEventStore implements EventStore {
 
   private at(i: number, run: number): StoredEvent {
     const chunk = i >>> CHUNK_BITS;
-    const eventType = this.types[
-      (this.typeChunks[chunk] as Uint8Array)[i & MASK] as number
-    ] as DomainEvent['eventType'];
+    const type = (this.typeChunks[chunk] as Uint8Array)[i & MASK] as number;
     return {
       id: String(this.firstId + i),
-      eventType,
-      resource: eventType.startsWith('concierge_request_output_') ? 'output' : 'request',
+      eventType: this.types[type] as DomainEvent['eventType'],
+      resource: this.resources[type] as EventResource,
       resourceId: (this.idChunks[chunk] as string[])[i & MASK] as string,
       ownerId: this.runOwners[run] as string,
       at: this.runTimes[run] as number,

@@ -1,16 +1,26 @@
-import type { ComplianceState } from '@concierge-ts/domain';
+import type { ComplianceState, EventResource } from '@concierge-ts/domain';
 import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
 import { type ConciergeError, conciergeError } from './errors.js';
 import type { ControllableClock, StoredEvent, UserRecord } from './ports.js';
 import type { ConciergeService, OperatorOutputAction } from './service.js';
-import { type EventView, isoTime, type OutputView, type RequestView, type UserView } from './views.js';
+import {
+  type EventView,
+  isoTime,
+  type OutputView,
+  type RequestView,
+  type ResourceType,
+  type UserView,
+} from './views.js';
 
 /**
  * The sandbox operator (SPEC section 9): what a human at the provider would do, on
  * demand. In-process here; the sandbox server exposes the same calls under /sandbox.
  */
 export interface SandboxOperator {
-  /** Sets a user's `compliance_state`; the checks of its accepting outputs run again. */
+  /**
+   * Sets a user's `compliance_state`; the checks of its accepting outputs run again. A
+   * change to `disabled` or `enabled` is a `user_disabled` or `user_enabled` event.
+   */
   setCompliance(userId: string, state: ComplianceState): ResultAsync<UserView, ConciergeError>;
   deposit(
     userId: string,
@@ -30,10 +40,17 @@ export interface SandboxOperator {
   reset(): ResultAsync<void, ConciergeError>;
 }
 
+/** The JSON:API type of what each kind of event is about. */
+export const EVENT_RESOURCE_TYPES = {
+  request: 'concierge_requests',
+  output: 'concierge_request_outputs',
+  user: 'users',
+} as const satisfies Record<EventResource, ResourceType>;
+
 export const eventView = (e: StoredEvent): EventView => ({
   id: e.id,
   eventType: e.eventType,
-  resourceType: e.resource === 'request' ? 'concierge_requests' : 'concierge_request_outputs',
+  resourceType: EVENT_RESOURCE_TYPES[e.resource],
   resourceId: e.resourceId,
   createdAt: isoTime(e.at),
   sentAt: null,

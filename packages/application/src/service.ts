@@ -13,6 +13,7 @@ import {
   COMPLIANCE_STATES,
   type ComplianceState,
   cancelRequest,
+  complianceEvent,
   DEFAULT_QUOTE_WINDOWS,
   type DomainError,
   draftRequest,
@@ -678,7 +679,11 @@ export class ConciergeService {
 
   // ---------------------------------------------------------------- operator (SPEC section 9)
 
-  /** Sets a user's `compliance_state` and re-runs the checks of its accepting outputs. */
+  /**
+   * Sets a user's `compliance_state` and re-runs the checks of its accepting outputs
+   * (SPEC section 9). Becoming `disabled` or `enabled` is an event (`user_disabled`,
+   * `user_enabled`: SPEC section 8), published before what the checks then move.
+   */
   setCompliance(caller: UserRecord, userId: string, state: ComplianceState): R<UserView> {
     this.tick();
     if (!isComplianceState(state))
@@ -690,6 +695,8 @@ export class ConciergeService {
     const user = this.managedUser(caller, userId);
     if (user.isErr()) return err(user.error);
     this.repos.users.save({ ...user.value, complianceState: state });
+    const event = complianceEvent(user.value.complianceState, state, userId, this.now());
+    if (event) this.deps.events.publish([{ event, ownerId: caller.id }]);
     for (const output of [...this.repos.outputs.listAcceptingByPayee(userId)]) {
       const checked = this.runChecks(output.id);
       if (checked.isErr()) return err(checked.error);

@@ -116,7 +116,8 @@ export interface WithdrawalInstructionView {
   readonly createdAt: string;
 }
 
-export type ResourceType = 'concierge_requests' | 'concierge_request_outputs';
+/** The JSON:API types of the resources events are about. */
+export type ResourceType = 'concierge_requests' | 'concierge_request_outputs' | 'users';
 
 export interface EventView {
   readonly id: string;
@@ -126,7 +127,7 @@ export interface EventView {
   readonly createdAt: string;
   readonly sentAt: string | null;
   /** The resource as it was when the event happened (webhooks carry it in `included`). */
-  readonly resource?: RequestView | OutputView;
+  readonly resource?: RequestView | OutputView | UserView;
 }
 
 export interface PageQuery {

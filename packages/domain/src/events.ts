@@ -1,12 +1,18 @@
 import { OUTPUT_STATES, type OutputState } from './output.js';
 import { REQUEST_STATES, type RequestState } from './request.js';
+import type { ComplianceState } from './user/user.js';
 
-/** Event types, SPEC section 8: `concierge_request_<state>` and `concierge_request_output_<state>`. */
+/**
+ * Event types, SPEC section 8: `concierge_request_<state>` and
+ * `concierge_request_output_<state>`; `user_disabled` (published) and `user_enabled`
+ * (this project's) when a user's compliance state becomes one of them.
+ */
 export type RequestEventType = `concierge_request_${RequestState}`;
 export type OutputEventType = `concierge_request_output_${OutputState}`;
-export type EventType = RequestEventType | OutputEventType;
+export type UserEventType = 'user_disabled' | 'user_enabled';
+export type EventType = RequestEventType | OutputEventType | UserEventType;
 
-/** A state change of a request or an output, as the domain reports it. */
+/** A state change of a request, an output or a user, as the domain reports it. */
 export type DomainEvent =
   | {
       readonly eventType: RequestEventType;
@@ -19,7 +25,16 @@ export type DomainEvent =
       readonly resource: 'output';
       readonly resourceId: string;
       readonly at: number;
+    }
+  | {
+      readonly eventType: UserEventType;
+      readonly resource: 'user';
+      readonly resourceId: string;
+      readonly at: number;
     };
+
+/** What each kind of event is about. */
+export type EventResource = DomainEvent['resource'];
 
 /**
  * The event type of each state, built once: a template string per event would be a new
@@ -45,3 +60,28 @@ export const outputEvent = (state: OutputState, resourceId: string, at: number):
   resourceId,
   at,
 });
+
+/**
+ * The event of a user whose compliance state went from `from` to `to`: `user_disabled`
+ * when it becomes disabled, `user_enabled` when it becomes enabled; none otherwise (no
+ * change, or a change to `new` or `rejected`, which have no event).
+ */
+export const complianceEvent = (
+  from: ComplianceState,
+  to: ComplianceState,
+  userId: string,
+  at: number,
+): DomainEvent | null => {
+  if (from === to) return null;
+  switch (to) {
+    case 'disabled':
+      return { eventType: 'user_disabled', resource: 'user', resourceId: userId, at };
+    case 'enabled':
+      return { eventType: 'user_enabled', resource: 'user', resourceId: userId, at };
+    case 'new':
+    case 'rejected':
+      return null;
+    default:
+      return to satisfies never;
+  }
+};

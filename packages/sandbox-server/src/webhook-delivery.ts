@@ -1,6 +1,12 @@
 import { encodeEventDocument, WEBHOOK_AUTH_HEADER, webhookSignature } from '@concierge-ts/adapter-http';
 import type { InMemoryConcierge } from '@concierge-ts/adapter-memory';
-import { eventView, isoTime, type StoredEvent } from '@concierge-ts/application';
+import {
+  type ConciergeService,
+  eventView,
+  isoTime,
+  type StoredEvent,
+  type UserRecord,
+} from '@concierge-ts/application';
 import type { Callers } from './caller.js';
 
 export interface WebhookDeliveryOptions {
@@ -30,11 +36,33 @@ export interface DeliveryAttempt {
   readonly outcome: 'delivered' | 'retrying' | 'gave_up';
 }
 
+type Snapshot = NonNullable<Parameters<typeof encodeEventDocument>[1]>;
+
+/** The resource an event is about, as it is now (just after the command that made the event). */
+const snapshotOf = (service: ConciergeService, caller: UserRecord, event: StoredEvent) => {
+  switch (event.resource) {
+    case 'request':
+      return service.getRequestWithOutputs(caller, event.resourceId).map(
+        ({ outputs, ...view }): Snapshot => ({
+          kind: 'request',
+          view,
+          outputIds: outputs.map((o) => o.id),
+        }),
+      );
+    case 'output':
+      return service.getOutput(caller, event.resourceId).map((view): Snapshot => ({ kind: 'output', view }));
+    case 'user':
+      return service.getUser(caller, event.resourceId).map((view): Snapshot => ({ kind: 'user', view }));
+    default:
+      return event.resource satisfies never;
+  }
+};
+
 interface Job {
   readonly event: StoredEvent;
   readonly url: string;
   readonly signature: string;
-  readonly included: Parameters<typeof encodeEventDocument>[1];
+  readonly included: Snapshot | undefined;
 }
 
 /**
@@ -132,14 +160,7 @@ export class WebhookDelivery {
       const owner = apiKey === undefined ? undefined : service.authenticate(apiKey);
       if (!owner || owner.isErr() || owner.value.webhookUrl === null) continue;
       const caller = owner.value;
-      const resource =
-        event.resource === 'request'
-          ? service.getRequestWithOutputs(caller, event.resourceId).map(({ outputs, ...view }) => ({
-              kind: 'request' as const,
-              view,
-              outputIds: outputs.map((o) => o.id),
-            }))
-          : service.getOutput(caller, event.resourceId).map((view) => ({ kind: 'output' as const, view }));
+      const resource = snapshotOf(service, caller, event);
       const key = `${event.ownerId}|${event.resource}|${event.resourceId}`;
       const job: Job = {
         event,

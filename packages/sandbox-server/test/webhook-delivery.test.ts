@@ -140,6 +140,39 @@ describe('webhook delivery', () => {
     expect(attempts.every((a) => a.outcome === 'delivered')).toBe(true);
   });
 
+  it('POSTs user_disabled and user_enabled with the user in included, as the provider does', async () => {
+    const receiver = await startReceiver();
+    closers.push(receiver.close);
+    const attempts: DeliveryAttempt[] = [];
+    const check = new DocumentCheck();
+    const setup = await harnessWithWebhooks(attempts, 5, check);
+    const { client, operator } = setup.harness;
+    (await client.users.updateMe({ webhookUrl: receiver.url }))._unsafeUnwrap();
+    const payee = (await client.users.create({ name: 'Dora' }))._unsafeUnwrap();
+    (await operator.setCompliance(payee.id, 'disabled'))._unsafeUnwrap();
+    await setup.app.webhooks?.idle();
+    (await operator.setCompliance(payee.id, 'enabled'))._unsafeUnwrap();
+    await setup.app.webhooks?.idle();
+    expect(check.violations).toEqual([]);
+    for (const r of receiver.received) expect(schemaErrors(JSON.parse(r.body))).toEqual([]);
+    const delivered = eventsOf(receiver.received, setup.concierge.apiKey);
+    expect(delivered.map((e) => [e.eventType, e.resourceType, e.resourceId])).toEqual([
+      ['user_disabled', 'users', payee.id],
+      ['user_enabled', 'users', payee.id],
+    ]);
+    expect(delivered.map((e) => e.resource)).toMatchObject([
+      { id: payee.id, name: 'Dora', complianceState: 'disabled' },
+      { id: payee.id, name: 'Dora', complianceState: 'enabled' },
+    ]);
+    // A receiver that follows requests and outputs accepts them and moves nothing.
+    const ledger = new EventLedger();
+    expect(delivered.map((e) => ledger.apply(e))).toEqual(['ignored', 'ignored']);
+    const log = (await operator.events())._unsafeUnwrap();
+    expect(log.filter((e) => e.resourceType === 'users').map((e) => e.id)).toEqual(
+      delivered.map((e) => e.id),
+    );
+  });
+
   it('retries anything but a 200, and keeps later events of the same resource behind it', async () => {
     const failedOnce = new Set<string>();
     const receiver = await startReceiver((_, body) => {

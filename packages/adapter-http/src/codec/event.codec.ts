@@ -1,9 +1,10 @@
-import type { EventView, OutputView, RequestView } from '@concierge-ts/application';
+import type { EventView, OutputView, RequestView, UserView } from '@concierge-ts/application';
 import { z } from 'zod';
 import { anyIdentifier, RESOURCE_TYPES, wireId } from './json-api.js';
 import { encodeOutput } from './output.codec.js';
 import { readTime, readTimeOrNull } from './reader.js';
 import { encodeRequest } from './request.codec.js';
+import { encodeUser } from './user.codec.js';
 
 /**
  * An event (SPEC section 8). Receivers must accept every event type and ignore the ones
@@ -18,7 +19,7 @@ export interface ReceivedEvent {
   readonly createdAt: string;
   readonly sentAt: string | null;
   /** The resource as it was delivered in `included`, when it is one this client knows. */
-  readonly resource?: RequestView | OutputView;
+  readonly resource?: RequestView | OutputView | UserView;
 }
 
 export const eventResourceWire = z.object({
@@ -52,28 +53,36 @@ export const eventResource = z.codec(eventResourceWire, z.custom<ReceivedEvent>(
   encode: encodeEvent,
 });
 
-/** The operator's log narrows resource types to the two that have events. */
+/** The operator's log narrows resource types to the three that have events. */
 export const isEventView = (e: ReceivedEvent): e is ReceivedEvent & EventView =>
-  e.resourceType === RESOURCE_TYPES.request || e.resourceType === RESOURCE_TYPES.output;
+  e.resourceType === RESOURCE_TYPES.request ||
+  e.resourceType === RESOURCE_TYPES.output ||
+  e.resourceType === RESOURCE_TYPES.user;
+
+/** What an event is about, with its snapshot, for a webhook body's `included`. */
+export type EventSnapshot =
+  | { readonly kind: 'request'; readonly view: RequestView; readonly outputIds?: readonly string[] }
+  | { readonly kind: 'output'; readonly view: OutputView }
+  | { readonly kind: 'user'; readonly view: UserView };
+
+const encodeSnapshot = (resource: EventSnapshot) => {
+  switch (resource.kind) {
+    case 'request':
+      return encodeRequest(resource.view, resource.outputIds);
+    case 'output':
+      return encodeOutput(resource.view);
+    case 'user':
+      return encodeUser(resource.view);
+    default:
+      return resource satisfies never;
+  }
+};
 
 /**
  * A webhook body: the event, and the resource in `included` (SPEC section 8); a request
  * carries its outputs' linkage when their ids are given.
  */
-export const encodeEventDocument = (
-  e: Omit<ReceivedEvent, 'resource'>,
-  resource?:
-    | { readonly kind: 'request'; readonly view: RequestView; readonly outputIds?: readonly string[] }
-    | { readonly kind: 'output'; readonly view: OutputView },
-) => ({
+export const encodeEventDocument = (e: Omit<ReceivedEvent, 'resource'>, resource?: EventSnapshot) => ({
   data: encodeEvent(e),
-  ...(resource === undefined
-    ? {}
-    : {
-        included: [
-          resource.kind === 'request'
-            ? encodeRequest(resource.view, resource.outputIds)
-            : encodeOutput(resource.view),
-        ],
-      }),
+  ...(resource === undefined ? {} : { included: [encodeSnapshot(resource)] }),
 });

@@ -890,6 +890,28 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         expect(ids.every((id, i) => i === 0 || id > (ids[i - 1] ?? 0n))).toBe(true);
       });
 
+      it('records user_disabled and user_enabled when a user becomes disabled or enabled, before the checks it lets pass', async () => {
+        const w = await makeWorld(h);
+        const payee = await w.payee('cl_clp', ACCOUNTS.waits, 'rev+new@example.com');
+        const request = await w.draft();
+        const waiting = await value(w.output(request, payee, { amount: 5000 }));
+        await pass(h, 2);
+        const before = (await value(h.operator.events())).length;
+        await value(h.operator.setCompliance(payee.user.id, 'disabled'));
+        // The same state again changes nothing: no event.
+        await value(h.operator.setCompliance(payee.user.id, 'disabled'));
+        await value(h.operator.setCompliance(payee.user.id, 'enabled'));
+        await value(h.operator.setCompliance(payee.user.id, 'rejected'));
+        const after = (await value(h.operator.events())).slice(before);
+        expect(after.map((e) => [e.eventType, e.resourceType, e.resourceId])).toEqual([
+          ['user_disabled', 'users', payee.user.id],
+          ['user_enabled', 'users', payee.user.id],
+          ['concierge_request_output_accepted', 'concierge_request_outputs', waiting.id],
+        ]);
+        const ids = after.map((e) => BigInt(e.id));
+        expect(ids.every((id, i) => i === 0 || id > (ids[i - 1] ?? 0n))).toBe(true);
+      });
+
       it('refuses bad operator input naming the field', async () => {
         const w = await makeWorld(h, 0);
         expect(

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { complianceEvent } from '../events.js';
 import { propertyTest } from '../testing/index.js';
 import {
   COMPLIANCE_STATES,
@@ -34,6 +35,16 @@ describe('compliance states', () => {
       const expected = { enabled: 'proceed', rejected: 'refuse', new: 'wait', disabled: 'wait' } as const;
       expect(compliancePaymentVerdict(state)).toBe(expected[state]);
       expect(compliancePermitsPayments(state)).toBe(state === 'enabled');
+    },
+  );
+
+  test.prop([arbState, arbState, fc.nat()], RUNS)(
+    'a change to disabled is a user_disabled event, a change to enabled a user_enabled one (SPEC section 8); nothing else is',
+    (from, to, at) => {
+      const event = complianceEvent(from, to, 'u1', at);
+      if (from !== to && (to === 'disabled' || to === 'enabled')) {
+        expect(event).toEqual({ eventType: `user_${to}`, resource: 'user', resourceId: 'u1', at });
+      } else expect(event).toBeNull();
     },
   );
 });
