@@ -153,7 +153,7 @@ export const arbEstimateView = (): fc.Arbitrary<EstimateView> =>
 export const arbUserView = (): fc.Arbitrary<UserView> =>
   fc.record({
     id: arbId(),
-    email: fc.emailAddress(),
+    email: nullable(fc.emailAddress()),
     name: nullable(arbText()),
     complianceState: fc.constantFrom(...COMPLIANCE_STATES),
     master: fc.boolean(),
