@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * The test command: lint, build (which is the type-check: `tsc -b` over every project,
- * tests included), then every vitest project, side by side with the docs examples and
- * the package checks (packed tarballs installed in a fresh app). Ends with one line
- * counting everything that ran: `tests: N passed, M failed`.
+ * The test command: every vitest project (from source), and beside it the lint, the
+ * build (which is the type-check: `tsc -b` over every project, tests included), then the
+ * docs examples and the package checks (packed tarballs installed in a fresh app), which
+ * need the build. Ends with one line counting everything that ran:
+ * `tests: N passed, M failed`.
  *
- * The steps after the build run at the same time and print their output when they end,
- * one after the other. `pnpm test` exits non-zero if anything failed.
+ * Steps run at the same time and print their output when they end, one after the other.
+ * `pnpm test` exits non-zero if anything failed; a failed build skips the steps that need
+ * it and counts as a failure.
  */
 interface Step {
   readonly label: string;
@@ -57,38 +59,35 @@ const countLine = (step: Step) => {
   if (counted && !step.ok && Number(counted[2]) === 0) failed += 1;
 };
 
+// The tests run from source: they start at once, beside the lint and the build that the
+// docs examples and the package checks need.
+const report = join(mkdtempSync(join(tmpdir(), 'concierge-test-')), 'vitest.json');
+const vitest = run('tests', 'pnpm', [
+  'exec',
+  'vitest',
+  'run',
+  '--reporter=dot',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+]);
 count((await run('lint', 'pnpm', ['exec', 'biome', 'check', '.'])).ok);
 const build = await run('build and type-check', 'pnpm', ['exec', 'tsc', '-b']);
 count(build.ok);
-
-if (build.ok) {
-  const report = join(mkdtempSync(join(tmpdir(), 'concierge-test-')), 'vitest.json');
-  const [vitest, examples, packages] = await Promise.all([
-    run('tests', 'pnpm', [
-      'exec',
-      'vitest',
-      'run',
-      '--reporter=dot',
-      '--reporter=json',
-      `--outputFile.json=${report}`,
-    ]),
-    run('docs examples', 'pnpm', ['exec', 'tsx', 'docs/run-examples.ts']),
-    run('package checks', 'pnpm', ['exec', 'tsx', 'scripts/check-packages.ts']),
-  ]);
-  try {
-    const json = JSON.parse(readFileSync(report, 'utf8')) as {
-      numPassedTests: number;
-      numFailedTests: number;
-    };
-    passed += json.numPassedTests;
-    failed += json.numFailedTests;
-    if (!vitest.ok && json.numFailedTests === 0) failed += 1;
-  } catch {
-    failed += 1;
-  }
-  countLine(examples);
-  countLine(packages);
+const [tests, examples, packages] = await Promise.all([
+  vitest,
+  build.ok ? run('docs examples', 'pnpm', ['exec', 'tsx', 'docs/run-examples.ts']) : undefined,
+  build.ok ? run('package checks', 'pnpm', ['exec', 'tsx', 'scripts/check-packages.ts']) : undefined,
+]);
+try {
+  const json = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number };
+  passed += json.numPassedTests;
+  failed += json.numFailedTests;
+  if (!tests.ok && json.numFailedTests === 0) failed += 1;
+} catch {
+  failed += 1;
 }
+if (examples) countLine(examples);
+if (packages) countLine(packages);
 
 console.log(`\nall steps took ${((Date.now() - started) / 1000).toFixed(0)} s`);
 console.log(`tests: ${passed} passed, ${failed} failed`);
