@@ -13,7 +13,7 @@ import type {
   Request,
 } from '@concierge-ts/domain';
 import type { Result } from 'neverthrow';
-import type { ConciergeError } from './errors.js';
+import type { ConciergeError } from './gateway/errors.js';
 
 /**
  * What the concierge service needs from the outside world. Adapters implement these;

@@ -1,5 +1,4 @@
 import type { Balance, Output, Port, Request } from '@concierge-ts/domain';
-import type { UserRecord, WithdrawalInstructionRecord } from './ports.js';
 import {
   isoTime,
   isoTimeOrNull,
@@ -8,7 +7,8 @@ import {
   type RequestView,
   type UserView,
   type WithdrawalInstructionView,
-} from './views.js';
+} from './gateway/views.js';
+import type { UserRecord, WithdrawalInstructionRecord } from './ports.js';
 
 /** Entities as the API shows them. */
 

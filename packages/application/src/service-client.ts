@@ -1,6 +1,6 @@
 import { errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
-import type { ConciergeClient } from './client.js';
-import { type ConciergeError, conciergeError } from './errors.js';
+import type { ConciergeClient } from './gateway/client.js';
+import { type ConciergeError, conciergeError } from './gateway/errors.js';
 import type { UserRecord } from './ports.js';
 import type { ConciergeService } from './service.js';
 

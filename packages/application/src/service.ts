@@ -56,9 +56,21 @@ import type {
   ListWithdrawalInstructionsQuery,
   UpdateMeInput,
   UpdateRequestInput,
-} from './client.js';
-import { type ConciergeError, conciergeError, fromDomainError } from './errors.js';
-import { pageOf } from './page.js';
+} from './gateway/client.js';
+import { type ConciergeError, conciergeError, fromDomainError } from './gateway/errors.js';
+import { pageOf } from './gateway/page.js';
+import {
+  type EstimateView,
+  isoTime,
+  type OutputView,
+  type Page,
+  type PageQuery,
+  type PortView,
+  type RequestView,
+  type RequestWithOutputs,
+  type UserView,
+  type WithdrawalInstructionView,
+} from './gateway/views.js';
 import type {
   Clock,
   ControllableClock,
@@ -84,18 +96,6 @@ import {
   type TimedMove,
   TimerQueue,
 } from './provider/scheduler.js';
-import {
-  type EstimateView,
-  isoTime,
-  type OutputView,
-  type Page,
-  type PageQuery,
-  type PortView,
-  type RequestView,
-  type RequestWithOutputs,
-  type UserView,
-  type WithdrawalInstructionView,
-} from './views.js';
 
 type CheckMove = Extract<OutputMove, { readonly kind: 'run_checks' }>;
 type ProgressMove = Extract<OutputMove, { readonly kind: 'progress' }>;
