@@ -59,7 +59,7 @@ const refused = await client.outputs.create({
   portCode: 'cl_clp',
   amount: 1500.5, // CLP has no decimals
 });
-assert.ok(refused.isErr());
+assert.ok(refused.isErr() && refused.error.type === 'unprocessable');
 console.log(refused.error.type, refused.error.code, refused.error.pointer, '-', refused.error.detail);
 assert.equal(refused.error.pointer, '/data/attributes/amount');
 

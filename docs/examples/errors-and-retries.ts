@@ -13,7 +13,7 @@ const connect = (options: { apiKey?: string; rateLimit?: number; retries?: numbe
 
 const show = (label: string, error: ConciergeError) =>
   console.log(
-    `${label.padEnd(16)} ${error.type} ${error.status ?? ''} ${error.code}${error.pointer ? ` at ${error.pointer}` : ''}`,
+    `${label.padEnd(16)} ${error.type} ${'status' in error ? (error.status ?? '') : ''} ${error.code}${'pointer' in error && error.pointer ? ` at ${error.pointer}` : ''}`,
   );
 
 // Errors are values with a type, an HTTP status, a stable code, a detail and the field.
