@@ -68,9 +68,11 @@ export interface Call {
 }
 
 /**
- * After an ambiguous failure of a call that is not idempotent: what the service holds.
- * `ok(value)`: the call took effect, here is its result; `ok(null)`: it did not, send
- * again; `err`: cannot tell.
+ * After an ambiguous failure of a call that is not idempotent, for a call whose effect
+ * the service's state shows whoever caused it (a request moved to `quoted`, `cancelled`):
+ * `ok(value)`: the effect holds, here is the result; `ok(null)`: it does not, send again
+ * (a late copy of the first would be refused); `err`: cannot tell. A create has none:
+ * an identical resource may be another caller's, or a late copy of an earlier call.
  */
 export type Reconcile<T> = () => Promise<Result<T | null, ConciergeError>>;
 
@@ -133,8 +135,8 @@ const parseJson = (text: string): unknown => {
  * Retry-After, and no blind resend of what is not idempotent. ky does the HTTP; the loop
  * is ours because ky 1.x neither retries timeouts nor adds jitter, and a POST that may
  * have taken effect is either not sent again (its error's `outcome` is `unknown`) or
- * sent again only once the service shows it did not (`Reconcile`), which no retry hook
- * allows. Never throws: every failure is a `ConciergeError`.
+ * sent again only once the service's state shows it did not (`Reconcile`), which no
+ * retry hook allows. Never throws: every failure is a `ConciergeError`.
  */
 export class HttpTransport {
   private readonly ky: KyInstance;
@@ -219,7 +221,8 @@ export class HttpTransport {
       uncertain ||= ambiguous;
       if (!retryable) return err(settled(error, uncertain));
       if (ambiguous && !call.idempotent) {
-        // Never sent again blindly: a second POST could pay someone twice.
+        // Never sent again blindly: a second POST could pay someone twice. Only a call
+        // whose effect the service's state shows (a request's transition) is checked.
         if (!reconcile) return err(this.notSentAgain(error));
         const held = await reconcile();
         if (held.isErr()) return err(this.notSentAgain(error));
