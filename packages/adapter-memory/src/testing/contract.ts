@@ -7,7 +7,7 @@ import type {
   SandboxOperator,
   UserView,
 } from '@concierge-ts/application';
-import { allItems, allPages } from '@concierge-ts/application';
+import { allItems, allPages, isConciergeError } from '@concierge-ts/application';
 import { moneyText } from '@concierge-ts/domain';
 import { ok, type ResultAsync } from 'neverthrow';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -32,6 +32,9 @@ const failure = async <T>(call: ResultAsync<T, ConciergeError>): Promise<Concier
     throw new Error(
       `expected a refusal, got ${JSON.stringify(result.value, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`,
     );
+  // Every client refuses with the same kinds, each with the fields its kind always has.
+  if (!isConciergeError(result.error))
+    throw new Error(`not a well-formed ConciergeError: ${JSON.stringify(result.error)}`);
   return result.error;
 };
 
