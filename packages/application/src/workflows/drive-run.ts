@@ -11,7 +11,7 @@ const transient = (error: PayoutError): boolean =>
 
 const backoff = (failures: number, error: PayoutError): number => {
   const base = Math.min(30_000, 500 * 2 ** (failures - 1));
-  return error.code === 'service' && error.error.retryAfterMs !== undefined
+  return error.code === 'service' && error.error.type === 'rate_limited'
     ? Math.max(base, error.error.retryAfterMs)
     : base;
 };

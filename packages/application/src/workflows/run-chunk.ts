@@ -212,7 +212,7 @@ const draft = (scope: StepScope, build: ChunkRecord): ResultAsync<PhaseResult, P
   });
 
 const retryAfter = (scope: StepScope, error: ConciergeError): number =>
-  Math.max(error.retryAfterMs ?? 0, scope.tuning.quoteWaitMs);
+  Math.max(error.type === 'rate_limited' ? error.retryAfterMs : 0, scope.tuning.quoteWaitMs);
 
 const adoptDraft = (
   scope: StepScope,

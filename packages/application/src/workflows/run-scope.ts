@@ -148,7 +148,8 @@ export const splitKey = (key: string): { readonly prefix: string; readonly attem
 export type CallFailure = 'refused' | 'retry' | 'unknown' | 'fatal';
 
 export const classifyFailure = (error: ConciergeError): CallFailure => {
-  if ((error as { readonly outcome?: unknown }).outcome === 'not_sent') return 'retry';
+  if ((error.type === 'connection' || error.type === 'timeout') && error.outcome === 'not_sent')
+    return 'retry';
   return match(error.type)
     .with('bad_request', 'unprocessable', 'not_found', 'conflict', 'permission', () => 'refused' as const)
     .with('authentication', () => 'fatal' as const)
@@ -161,7 +162,7 @@ export const classifyFailure = (error: ConciergeError): CallFailure => {
 export const refusesRequest = (error: ConciergeError): boolean =>
   error.type === 'conflict' ||
   error.type === 'not_found' ||
-  (error.pointer ?? '').startsWith('/data/relationships/request');
+  ('pointer' in error && (error.pointer ?? '').startsWith('/data/relationships/request'));
 
 export const describe = (error: ConciergeError): string => `${error.code}: ${error.detail}`;
 
