@@ -78,17 +78,20 @@ import type {
   HintTokenCodec,
   IdSource,
   OutboundEvent,
-  OutcomeScript,
   PortCatalogSource,
   PricingSource,
   Repositories,
-  SandboxPolicy,
   StoredEvent,
   UserRecord,
   WithdrawalInstructionRecord,
-} from './ports.js';
-import { NO_MAGIC } from './ports.js';
-import { presentInstruction, presentOutput, presentPort, presentRequest, presentUser } from './present.js';
+} from './provider/ports.js';
+import {
+  presentInstruction,
+  presentOutput,
+  presentPort,
+  presentRequest,
+  presentUser,
+} from './provider/present.js';
 import {
   isOutputMove,
   type OutputMove,
@@ -96,6 +99,7 @@ import {
   type TimedMove,
   TimerQueue,
 } from './provider/scheduler.js';
+import { NO_MAGIC, type OutcomeScript, type SandboxPolicy } from './sandbox/policy.js';
 
 type CheckMove = Extract<OutputMove, { readonly kind: 'run_checks' }>;
 type ProgressMove = Extract<OutputMove, { readonly kind: 'progress' }>;
