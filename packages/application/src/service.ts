@@ -5,7 +5,6 @@ import {
   amountInDestination,
   applyMovement,
   availableMoney,
-  type Balance,
   bindHint,
   type CancelTrigger,
   type Change,
@@ -14,7 +13,6 @@ import {
   type ComplianceState,
   cancelRequest,
   complianceEvent,
-  DEFAULT_QUOTE_WINDOWS,
   type DomainError,
   draftRequest,
   dueTimeTrigger,
@@ -25,18 +23,14 @@ import {
   isComplianceState,
   isFinalRequestState,
   type Money,
-  type MoneyMovement,
   matchHint,
   type Output,
   type OutputAction,
   type OutputPrice,
   type OutputTarget,
-  type Port,
-  type PortCatalog,
   parseMoney,
   pricer,
   produceQuoteInParts,
-  type QuoteWindows,
   type Request,
   requestQuote,
   startWorkingInParts,
@@ -57,7 +51,7 @@ import type {
   UpdateMeInput,
   UpdateRequestInput,
 } from './gateway/client.js';
-import { type ConciergeError, conciergeError, fromDomainError } from './gateway/errors.js';
+import { conciergeError, fromDomainError } from './gateway/errors.js';
 import { pageOf } from './gateway/page.js';
 import {
   type EstimateView,
@@ -71,87 +65,25 @@ import {
   type UserView,
   type WithdrawalInstructionView,
 } from './gateway/views.js';
+import {
+  type ProviderContext,
+  providerContext,
+  type ServiceDeps,
+  type ServiceResult,
+} from './provider/context.js';
+import { MAX_TEXT, optionalText, unprocessable } from './provider/input.js';
+import { activePort, listPorts, quoteDelay } from './provider/port-catalog.js';
 import type {
-  Clock,
   ControllableClock,
-  EventStore,
-  HintTokenCodec,
-  IdSource,
-  OutboundEvent,
-  PortCatalogSource,
-  PricingSource,
-  Repositories,
   StoredEvent,
   UserRecord,
   WithdrawalInstructionRecord,
 } from './provider/ports.js';
-import {
-  presentInstruction,
-  presentOutput,
-  presentPort,
-  presentRequest,
-  presentUser,
-} from './provider/present.js';
-import {
-  isOutputMove,
-  type OutputMove,
-  type Scheduler,
-  type TimedMove,
-  TimerQueue,
-} from './provider/scheduler.js';
-import { NO_MAGIC, type OutcomeScript, type SandboxPolicy } from './sandbox/policy.js';
-
-type CheckMove = Extract<OutputMove, { readonly kind: 'run_checks' }>;
-type ProgressMove = Extract<OutputMove, { readonly kind: 'progress' }>;
-
-export interface ServiceDeps {
-  readonly repositories: Repositories;
-  readonly catalog: PortCatalogSource;
-  readonly pricing: PricingSource;
-  readonly clock: Clock;
-  readonly ids: IdSource;
-  readonly events: EventStore;
-  readonly hints: HintTokenCodec;
-  readonly policy?: SandboxPolicy;
-  readonly windows?: QuoteWindows;
-  /** How many payment attempts a `fail_until_returned` instruction gets before its output is returned. */
-  readonly maxAttempts?: number;
-  /** Where timed moves wait (default: a timer queue in memory). */
-  readonly scheduler?: Scheduler;
-  /** When the service makes its moves (default `DEFAULT_TIMINGS`). */
-  readonly timings?: Partial<SandboxTimings>;
-}
-
-/**
- * How long the service takes for what it does on its own (SPEC section 9), in
- * milliseconds. Quote expiry and the funds deadline are the quote windows.
- */
-export interface SandboxTimings {
-  /** From an output's creation to its acceptance checks. */
-  readonly checksAfterMs: number;
-  /** From a quote request to its quote, for destinations that are not delayed (and with a hint token). */
-  readonly quoteStepMs: number;
-  /** From an accepted quote (or a deposit) to the start of work when the funds are there. */
-  readonly fundsCheckAfterMs: number;
-  /** From a draft's creation to its pruning when no quote was requested. */
-  readonly pruneDraftAfterMs: number;
-  /** From the start of work (or a retry) to the payment being issued (settling). */
-  readonly issueAfterMs: number;
-  /** From issue to the receiving bank's answer (settled or failed). */
-  readonly settleAfterMs: number;
-  /** From a failure to the retry (or to giving up). */
-  readonly retryAfterMs: number;
-}
-
-export const DEFAULT_TIMINGS: SandboxTimings = {
-  checksAfterMs: 2_000,
-  quoteStepMs: 1_000,
-  fundsCheckAfterMs: 1_000,
-  pruneDraftAfterMs: 24 * 3_600_000,
-  issueAfterMs: 10 * 60_000,
-  settleAfterMs: 3_600_000,
-  retryAfterMs: 10 * 60_000,
-};
+import { presentInstruction, presentOutput, presentRequest, presentUser } from './provider/present.js';
+import { type CheckMove, isOutputMove, type ProgressMove, type TimedMove } from './provider/scheduler.js';
+import type { SandboxTimings } from './provider/timings.js';
+import { apply, applyDomain, applyInParts, COMMIT_PART } from './provider/unit-of-work.js';
+import { NO_MAGIC, type OutcomeScript } from './sandbox/policy.js';
 
 /** Distinct instants `runUntilIdle` fires before it gives up (a schedule that never empties). */
 export const MAX_IDLE_STEPS = 1_000_000;
@@ -175,21 +107,9 @@ const DEFAULT_REASONS: Partial<Record<OutputAction, string>> = {
   provider_cancel: 'cancelled_by_provider',
 };
 
-const MAX_TEXT = 255;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{1,63}$/;
 
-type R<T> = Result<T, ConciergeError>;
-
-const unprocessable = (code: string, detail: string, pointer: string) =>
-  err(conciergeError.unprocessable(code, detail, pointer));
-
-/** Optional short text: undefined, null or a string of at most 255 characters. */
-const optionalText = (value: unknown, pointer: string): R<string | null | undefined> => {
-  if (value === undefined || value === null) return ok(value);
-  if (typeof value !== 'string' || value.length > MAX_TEXT)
-    return unprocessable('invalid_attribute', `expected text of at most ${MAX_TEXT} characters`, pointer);
-  return ok(value);
-};
+type R<T> = ServiceResult<T>;
 
 /**
  * The concierge service: every command and query of SPEC sections 2 to 7 as a master
@@ -197,24 +117,21 @@ const optionalText = (value: unknown, pointer: string): R<string | null | undefi
  * applies the time-based transitions that are due.
  */
 export class ConciergeService {
-  private readonly repos: Repositories;
-  private readonly policy: SandboxPolicy;
-  private readonly windows: QuoteWindows;
-  private readonly maxAttempts: number;
-  private readonly scheduler: Scheduler;
+  private readonly p: ProviderContext;
   readonly timings: SandboxTimings;
-  /** While due moves fire: the instant of the moves firing, which is `now()` for them. */
-  private firingAt: number | null = null;
-  /** Hint prices accepted with a quote request, until its quote is produced. */
-  private readonly hintPrices = new Map<string, ReadonlyMap<string, OutputPrice>>();
 
-  constructor(private readonly deps: ServiceDeps) {
-    this.repos = deps.repositories;
-    this.policy = deps.policy ?? NO_MAGIC;
-    this.windows = deps.windows ?? DEFAULT_QUOTE_WINDOWS;
-    this.maxAttempts = deps.maxAttempts ?? 3;
-    this.scheduler = deps.scheduler ?? new TimerQueue();
-    this.timings = { ...DEFAULT_TIMINGS, ...deps.timings };
+  constructor(deps: ServiceDeps) {
+    this.p = providerContext(deps, {
+      policy: deps.policy ?? NO_MAGIC,
+      progress: {
+        started: (_p, outputs) => this.scheduleWork(outputs),
+        progress: (_p, requestId, moves) => {
+          this.progressOf(requestId, moves);
+          return ok(undefined);
+        },
+      },
+    });
+    this.timings = this.p.timings;
   }
 
   // ---------------------------------------------------------------- callers
@@ -222,7 +139,7 @@ export class ConciergeService {
   /** The master user an API key belongs to: 401 for an unknown key, 403 for a managed user's. */
   authenticate(apiKey: string | undefined | null): R<UserRecord> {
     if (!apiKey) return err(conciergeError.authentication('the Authorization header is missing'));
-    const user = this.repos.users.findByApiKey(apiKey);
+    const user = this.p.repos.users.findByApiKey(apiKey);
     if (!user) return err(conciergeError.authentication());
     if (user.role !== 'master') return err(conciergeError.permission('only master users may use Concierge'));
     return ok(user);
@@ -231,36 +148,36 @@ export class ConciergeService {
   /** Creates a master user (an integrator's account) with its API key; for seeding. */
   createMasterUser(input: { email: string; name?: string; apiKey?: string }): UserRecord {
     const user: UserRecord = {
-      id: this.deps.ids.next('user'),
+      id: this.p.ids.next('user'),
       email: input.email,
       name: input.name ?? null,
       role: 'master',
       masterId: null,
       complianceState: 'enabled',
-      apiKey: input.apiKey ?? this.deps.ids.apiKey(),
+      apiKey: input.apiKey ?? this.p.ids.apiKey(),
       webhookUrl: null,
       createdAt: this.now(),
     };
-    this.repos.users.save(user);
+    this.p.repos.users.save(user);
     return user;
   }
 
   /** The service's time: the clock's, or while due moves fire, theirs. */
   now(): number {
-    return this.firingAt ?? this.deps.clock.now();
+    return this.p.time.now();
   }
 
   // ---------------------------------------------------------------- ports
 
   listPorts(): PortView[] {
-    return this.deps.catalog.catalog().ports.map(presentPort);
+    return listPorts(this.p);
   }
 
   // ---------------------------------------------------------------- requests
 
   createRequest(caller: UserRecord, input: CreateRequestInput): R<RequestView> {
     this.tick();
-    const port = this.activePort(input.portCode, '/data/attributes/port_code');
+    const port = activePort(this.p, input.portCode, '/data/attributes/port_code');
     if (port.isErr()) return err(port.error);
     const payer = this.managedUser(caller, input.payerId, '/data/relationships/user');
     if (payer.isErr()) return err(payer.error);
@@ -269,7 +186,7 @@ export class ConciergeService {
     const code = optionalText(input.paymentAuthorizationCode, '/data/attributes/payment_authorization_code');
     if (code.isErr()) return err(code.error);
     const change = draftRequest({
-      id: this.deps.ids.next('request'),
+      id: this.p.ids.next('request'),
       ownerId: caller.id,
       payerId: payer.value.id,
       portCode: port.value.code,
@@ -277,8 +194,8 @@ export class ConciergeService {
       paymentAuthorizationCode: code.value ?? null,
       now: this.now(),
     });
-    return this.apply(change).map((c) => {
-      this.scheduler.schedule(c.request.createdAt + this.timings.pruneDraftAfterMs, {
+    return apply(this.p, change).map((c) => {
+      this.p.scheduler.schedule(c.request.createdAt + this.p.timings.pruneDraftAfterMs, {
         kind: 'prune_draft',
         requestId: c.request.id,
       });
@@ -295,7 +212,7 @@ export class ConciergeService {
     this.tick();
     return this.ownRequest(caller, id).map((request) => ({
       ...presentRequest(request),
-      outputs: Array.from(this.repos.outputs.listByRequest(request.id), (o) =>
+      outputs: Array.from(this.p.repos.outputs.listByRequest(request.id), (o) =>
         presentOutput(o, request.portCode),
       ),
     }));
@@ -303,7 +220,7 @@ export class ConciergeService {
 
   listRequests(caller: UserRecord, query: ListRequestsQuery = {}): R<Page<RequestView>> {
     this.tick();
-    const all = this.repos.requests.listByOwner(caller.id);
+    const all = this.p.repos.requests.listByOwner(caller.id);
     const filtered = all.filter(
       (r) =>
         (query.state === undefined || r.state === query.state) &&
@@ -329,7 +246,7 @@ export class ConciergeService {
       )
         .mapErr((e) => fromDomainError(e))
         .map((updated) => {
-          this.repos.requests.save(updated);
+          this.p.repos.requests.save(updated);
           return presentRequest(updated);
         }),
     );
@@ -339,7 +256,7 @@ export class ConciergeService {
     this.tick();
     return this.ownRequest(caller, id).andThen((request): R<RequestView> => {
       const now = this.now();
-      const outputs = this.repos.outputs.listByRequest(request.id);
+      const outputs = this.p.repos.outputs.listByRequest(request.id);
       if (input.hintToken !== undefined) {
         if (typeof input.hintToken !== 'string' || input.hintToken.length === 0)
           return unprocessable(
@@ -353,24 +270,24 @@ export class ConciergeService {
               invalidTransition({ entity: 'request', id: request.id, state: request.state }, 'request_quote'),
             ),
           );
-        const prices = this.deps.hints
+        const prices = this.p.hints
           .decode(input.hintToken)
           .andThen((binding) => matchHint(binding, request, outputs, now))
           .mapErr((e) => fromDomainError(e, '/data/attributes/hint_token'));
         if (prices.isErr()) return err(prices.error);
         // Quoted at the estimate's prices, one quote step later: never inside this answer.
-        return this.applyDomain(requestQuote(request, now, now)).map((c) => {
-          this.hintPrices.set(c.request.id, prices.value);
-          this.scheduler.schedule(now + this.timings.quoteStepMs, {
+        return applyDomain(this.p, requestQuote(request, now, now)).map((c) => {
+          this.p.hintPrices.set(c.request.id, prices.value);
+          this.p.scheduler.schedule(now + this.p.timings.quoteStepMs, {
             kind: 'produce_quote',
             requestId: c.request.id,
           });
           return presentRequest(c.request);
         });
       }
-      const eta = now + this.quoteDelay(destinationsOf(outputs));
-      return this.applyDomain(requestQuote(request, now, eta)).map((c) => {
-        this.scheduler.schedule(eta > now ? eta : now + this.timings.quoteStepMs, {
+      const eta = now + quoteDelay(this.p, destinationsOf(outputs));
+      return applyDomain(this.p, requestQuote(request, now, eta)).map((c) => {
+        this.p.scheduler.schedule(eta > now ? eta : now + this.p.timings.quoteStepMs, {
           kind: 'produce_quote',
           requestId: c.request.id,
         });
@@ -382,15 +299,15 @@ export class ConciergeService {
   acceptQuote(caller: UserRecord, id: string): R<RequestView> {
     this.tick();
     return this.ownRequest(caller, id)
-      .andThen((request) => this.applyDomain(acceptQuote(request, this.now())))
+      .andThen((request) => applyDomain(this.p, acceptQuote(request, this.now())))
       .map((c) => {
         // Funds are looked for later, as the provider does: never inside this answer.
-        this.scheduler.schedule(this.now() + this.timings.fundsCheckAfterMs, {
+        this.p.scheduler.schedule(this.now() + this.p.timings.fundsCheckAfterMs, {
           kind: 'start_working',
           requestId: c.request.id,
         });
         if (c.request.provisionFundsBefore !== null)
-          this.scheduler.schedule(c.request.provisionFundsBefore, {
+          this.p.scheduler.schedule(c.request.provisionFundsBefore, {
             kind: 'funds_deadline',
             requestId: c.request.id,
           });
@@ -402,8 +319,9 @@ export class ConciergeService {
     this.tick();
     return this.ownRequest(caller, id)
       .andThen((request) =>
-        this.applyDomain(
-          cancelRequest(request, this.repos.outputs.listByRequest(request.id), 'cancel', this.now()),
+        applyDomain(
+          this.p,
+          cancelRequest(request, this.p.repos.outputs.listByRequest(request.id), 'cancel', this.now()),
         ),
       )
       .map((c) => presentRequest(c.request));
@@ -421,11 +339,11 @@ export class ConciergeService {
       ),
     );
     if (request.isErr()) return err(request.error);
-    const origin = this.activePort(request.value.portCode, '/data/relationships/request');
+    const origin = activePort(this.p, request.value.portCode, '/data/relationships/request');
     if (origin.isErr()) return err(origin.error);
-    const destination = this.activePort(input.portCode, '/data/attributes/port_code');
+    const destination = activePort(this.p, input.portCode, '/data/attributes/port_code');
     if (destination.isErr()) return err(destination.error);
-    const target = this.target(input, origin.value, destination.value, '/data/attributes');
+    const target = this.p.targets.parse(input, origin.value, destination.value, '/data/attributes');
     if (target.isErr()) return err(target.error);
     const payee = this.managedUser(caller, input.payeeId, '/data/relationships/user');
     if (payee.isErr()) return err(payee.error);
@@ -438,7 +356,7 @@ export class ConciergeService {
     );
     if (instruction.isErr()) return err(instruction.error);
     const now = this.now();
-    const id = this.deps.ids.next('output');
+    const id = this.p.ids.next('output');
     const draft = {
       id,
       requestId: request.value.id,
@@ -449,8 +367,8 @@ export class ConciergeService {
       now,
     };
     // Created accepting; the checks run later (SPEC sections 2 and 9).
-    return this.applyDomain(addOutput(request.value, draft)).map((change) => {
-      this.scheduler.schedule(now + this.timings.checksAfterMs, {
+    return applyDomain(this.p, addOutput(request.value, draft)).map((change) => {
+      this.p.scheduler.schedule(now + this.p.timings.checksAfterMs, {
         kind: 'run_checks',
         requestId: request.value.id,
         outputIds: [id],
@@ -468,11 +386,11 @@ export class ConciergeService {
     this.tick();
     const requests =
       query.requestId === undefined
-        ? this.repos.requests.listByOwner(caller.id)
-        : [this.repos.requests.get(query.requestId)].filter(
+        ? this.p.repos.requests.listByOwner(caller.id)
+        : [this.p.repos.requests.get(query.requestId)].filter(
             (r): r is Request => r !== undefined && r.ownerId === caller.id,
           );
-    const outputs = this.repos.outputs;
+    const outputs = this.p.repos.outputs;
     function* all(): Generator<{ output: Output; origin: string }> {
       for (const request of requests) {
         const list =
@@ -489,7 +407,7 @@ export class ConciergeService {
 
   createEstimate(input: EstimateInput): R<EstimateView> {
     this.tick();
-    const origin = this.activePort(input.portCode, '/data/attributes/port_code');
+    const origin = activePort(this.p, input.portCode, '/data/attributes/port_code');
     if (origin.isErr()) return err(origin.error);
     if (!Array.isArray(input.outputs) || input.outputs.length === 0 || input.outputs.length > 1000)
       return unprocessable(
@@ -506,11 +424,11 @@ export class ConciergeService {
           'expected an object with port_code and amount or budget',
           at,
         );
-      const destination = this.activePort(line.portCode, `${at}/port_code`);
+      const destination = activePort(this.p, line.portCode, `${at}/port_code`);
       if (destination.isErr()) return err(destination.error);
-      const target = this.target(line, origin.value, destination.value, at);
+      const target = this.p.targets.parse(line, origin.value, destination.value, at);
       if (target.isErr()) return err(target.error);
-      const quote = this.deps.pricing.quote(origin.value, destination.value);
+      const quote = this.p.pricing.quote(origin.value, destination.value);
       if (quote.isErr()) return err(quote.error);
       lines.push({
         portCode: destination.value.code,
@@ -525,7 +443,7 @@ export class ConciergeService {
     return ok({
       portCode: result.portCode,
       totalToSpend: result.totalToSpend,
-      hintToken: this.deps.hints.encode(binding),
+      hintToken: this.p.hints.encode(binding),
       expiresAt: isoTime(binding.expiresAt),
       outputs: result.outputs.map((o) => ({
         portCode: o.portCode,
@@ -554,36 +472,36 @@ export class ConciergeService {
     const name = optionalText(input.name, '/data/attributes/name');
     if (name.isErr()) return err(name.error);
     const user: UserRecord = {
-      id: this.deps.ids.next('user'),
+      id: this.p.ids.next('user'),
       email,
       name: name.value ?? null,
       role: 'managed',
       masterId: caller.id,
-      complianceState: this.policy.initialCompliance(email),
+      complianceState: this.p.policy.initialCompliance(email),
       apiKey: null,
       webhookUrl: null,
       createdAt: this.now(),
     };
-    this.repos.users.save(user);
+    this.p.repos.users.save(user);
     return ok(presentUser(user, []));
   }
 
   getUser(caller: UserRecord, id: string): R<UserView> {
     const user = id === caller.id ? ok(caller) : this.managedUser(caller, id);
-    return user.map((u) => presentUser(u, this.repos.balances.listByUser(u.id)));
+    return user.map((u) => presentUser(u, this.p.repos.balances.listByUser(u.id)));
   }
 
   /** The caller first, then the users it manages, oldest first (the published list includes the master). */
   listUsers(caller: UserRecord, query: { page?: PageQuery } = {}): R<Page<UserView>> {
-    const self = this.repos.users.get(caller.id) ?? caller;
-    return pageOf([self, ...this.repos.users.listByMaster(caller.id)], query.page, (u) =>
-      presentUser(u, this.repos.balances.listByUser(u.id)),
+    const self = this.p.repos.users.get(caller.id) ?? caller;
+    return pageOf([self, ...this.p.repos.users.listByMaster(caller.id)], query.page, (u) =>
+      presentUser(u, this.p.repos.balances.listByUser(u.id)),
     );
   }
 
   me(caller: UserRecord): R<UserView> {
     return ok(
-      presentUser(this.repos.users.get(caller.id) ?? caller, this.repos.balances.listByUser(caller.id)),
+      presentUser(this.p.repos.users.get(caller.id) ?? caller, this.p.repos.balances.listByUser(caller.id)),
     );
   }
 
@@ -603,9 +521,9 @@ export class ConciergeService {
           '/data/attributes/webhook_url',
         );
     }
-    const current = this.repos.users.get(caller.id) ?? caller;
+    const current = this.p.repos.users.get(caller.id) ?? caller;
     const updated: UserRecord = url === undefined ? current : { ...current, webhookUrl: url };
-    this.repos.users.save(updated);
+    this.p.repos.users.save(updated);
     return this.me(updated);
   }
 
@@ -657,14 +575,14 @@ export class ConciergeService {
           `/data/attributes/body/${key}`,
         );
     const record: WithdrawalInstructionRecord = {
-      id: this.deps.ids.next('instruction'),
+      id: this.p.ids.next('instruction'),
       userId: user.value.id,
       masterId: caller.id,
       label: input.label,
       body: { ...body },
       createdAt: this.now(),
     };
-    this.repos.withdrawalInstructions.save(record);
+    this.p.repos.withdrawalInstructions.save(record);
     return ok(presentInstruction(record));
   }
 
@@ -676,7 +594,7 @@ export class ConciergeService {
     caller: UserRecord,
     query: ListWithdrawalInstructionsQuery = {},
   ): R<Page<WithdrawalInstructionView>> {
-    const all = this.repos.withdrawalInstructions.listByMaster(caller.id);
+    const all = this.p.repos.withdrawalInstructions.listByMaster(caller.id);
     const filtered = query.userId === undefined ? all : all.filter((i) => i.userId === query.userId);
     return pageOf(filtered, query.page, presentInstruction);
   }
@@ -698,10 +616,10 @@ export class ConciergeService {
       );
     const user = this.managedUser(caller, userId);
     if (user.isErr()) return err(user.error);
-    this.repos.users.save({ ...user.value, complianceState: state });
+    this.p.repos.users.save({ ...user.value, complianceState: state });
     const event = complianceEvent(user.value.complianceState, state, userId, this.now());
-    if (event) this.deps.events.publish([{ event, ownerId: caller.id }]);
-    for (const output of [...this.repos.outputs.listAcceptingByPayee(userId)]) {
+    if (event) this.p.events.publish([{ event, ownerId: caller.id }]);
+    for (const output of [...this.p.repos.outputs.listAcceptingByPayee(userId)]) {
       const checked = this.runChecks(output.id);
       if (checked.isErr()) return err(checked.error);
     }
@@ -713,20 +631,20 @@ export class ConciergeService {
     this.tick();
     const user = this.managedUser(caller, userId);
     if (user.isErr()) return err(user.error);
-    const port = this.activePort(input.portCode, '/port_code');
+    const port = activePort(this.p, input.portCode, '/port_code');
     if (port.isErr()) return err(port.error);
     const amount = parseMoney(input.amount, port.value.currency.code).mapErr((e) =>
       fromDomainError(e, '/amount'),
     );
     if (amount.isErr()) return err(amount.error);
     const balance =
-      this.repos.balances.get(userId, amount.value.currency) ?? emptyBalance(userId, port.value.currency);
+      this.p.repos.balances.get(userId, amount.value.currency) ?? emptyBalance(userId, port.value.currency);
     const credited = applyMovement(balance, { kind: 'deposit', payerId: userId, amount: amount.value });
     if (credited.isErr()) return err(fromDomainError(credited.error, '/amount'));
-    this.repos.balances.save(credited.value);
-    for (const request of this.repos.requests.listByOwner(caller.id))
+    this.p.repos.balances.save(credited.value);
+    for (const request of this.p.repos.requests.listByOwner(caller.id))
       if (request.payerId === userId && request.state === 'quote_accepted')
-        this.scheduler.schedule(this.now() + this.timings.fundsCheckAfterMs, {
+        this.p.scheduler.schedule(this.now() + this.p.timings.fundsCheckAfterMs, {
           kind: 'start_working',
           requestId: request.id,
         });
@@ -759,7 +677,7 @@ export class ConciergeService {
     const trigger = OPERATOR_OUTPUT_ACTIONS[action];
     return this.ownOutput(caller, outputId).andThen(({ output, request }) =>
       this.step(request, output, trigger, reason.value ?? DEFAULT_REASONS[trigger]).map(() =>
-        presentOutput(this.repos.outputs.get(output.id) ?? output, request.portCode),
+        presentOutput(this.p.repos.outputs.get(output.id) ?? output, request.portCode),
       ),
     );
   }
@@ -767,19 +685,19 @@ export class ConciergeService {
   /** The caller's events, oldest first. */
   listEvents(caller: UserRecord): StoredEvent[] {
     this.tick();
-    return [...this.deps.events.list(caller.id)];
+    return [...this.p.events.list(caller.id)];
   }
 
   /** Empties everything but the master users. */
   reset(): void {
-    this.repos.requests.clear();
-    this.repos.outputs.clear();
-    this.repos.withdrawalInstructions.clear();
-    this.repos.balances.clear();
-    this.repos.users.clearManaged();
-    this.deps.events.clear();
-    this.scheduler.clear();
-    this.hintPrices.clear();
+    this.p.repos.requests.clear();
+    this.p.repos.outputs.clear();
+    this.p.repos.withdrawalInstructions.clear();
+    this.p.repos.balances.clear();
+    this.p.repos.users.clearManaged();
+    this.p.events.clear();
+    this.p.scheduler.clear();
+    this.p.hintPrices.clear();
   }
 
   /**
@@ -787,21 +705,17 @@ export class ConciergeService {
    * instant (SPEC section 9). Every call catches up first; a server also ticks on a timer.
    */
   tick(): void {
-    if (this.firingAt !== null) return;
-    const upTo = this.deps.clock.now();
-    try {
-      for (let due = this.scheduler.takeDue(upTo); due; due = this.scheduler.takeDue(upTo)) {
-        this.firingAt = due.at;
-        this.fire(due.moves);
-      }
-    } finally {
-      this.firingAt = null;
+    if (this.p.time.firing) return;
+    const upTo = this.p.time.clock.now();
+    for (let due = this.p.scheduler.takeDue(upTo); due; due = this.p.scheduler.takeDue(upTo)) {
+      const moves = due.moves;
+      this.p.time.during(due.at, () => this.fire(moves));
     }
   }
 
   /** When the next timed move is due (epoch ms), or null when nothing waits. */
   nextDueAt(): number | null {
-    return this.scheduler.nextDueAt() ?? null;
+    return this.p.scheduler.nextDueAt() ?? null;
   }
 
   /** Moves `clock` forward by `ms`; everything due fires in order. */
@@ -820,7 +734,7 @@ export class ConciergeService {
     const start = clock.now();
     this.tick();
     for (let steps = 0; ; steps += 1) {
-      const next = this.scheduler.nextDueAt();
+      const next = this.p.scheduler.nextDueAt();
       if (next === undefined) return ok({ advancedMs: clock.now() - start });
       if (steps >= MAX_IDLE_STEPS)
         return err(conciergeError.server(`the schedule did not empty after ${MAX_IDLE_STEPS} instants`));
@@ -830,16 +744,11 @@ export class ConciergeService {
       }
       // Moves that would change nothing (a pruning of a draft since quoted, the expiry of
       // an accepted quote) are dropped without moving the clock to them.
-      const due = this.scheduler.takeDue(next);
+      const due = this.p.scheduler.takeDue(next);
       const live = due ? this.liveMoves(due.moves) : [];
       if (live.length === 0) continue;
       clock.advance(next - clock.now());
-      this.firingAt = next;
-      try {
-        this.fire(live);
-      } finally {
-        this.firingAt = null;
-      }
+      this.p.time.during(next, () => this.fire(live));
       this.tick();
     }
   }
@@ -859,14 +768,14 @@ export class ConciergeService {
   private isLive(move: TimedMove): boolean {
     if (isOutputMove(move))
       return move.outputIds.some((id, index) => {
-        const output = this.repos.outputs.get(id);
+        const output = this.p.repos.outputs.get(id);
         if (!output) return false;
         return move.kind === 'run_checks'
           ? output.state === 'accepting'
           : output.attempts === move.attempts[index] &&
               (output.state === 'working' || output.state === 'settling' || output.state === 'failed');
       });
-    const state = this.repos.requests.get(move.requestId)?.state;
+    const state = this.p.repos.requests.get(move.requestId)?.state;
     switch (move.kind) {
       case 'produce_quote':
         return state === 'quote_requested';
@@ -911,7 +820,7 @@ export class ConciergeService {
         }
         case 'produce_quote': {
           flush();
-          const request = this.repos.requests.get(move.requestId);
+          const request = this.p.repos.requests.get(move.requestId);
           if (request?.state === 'quote_requested') this.quoteNow(request, this.now());
           break;
         }
@@ -935,15 +844,16 @@ export class ConciergeService {
 
   /** Cancels a request whose deadline came (quote expiry, funds deadline, draft pruning), if it still applies. */
   private cancelOnTime(requestId: string, trigger: 'expire_quote' | 'funds_deadline' | 'prune_draft'): void {
-    const request = this.repos.requests.get(requestId);
+    const request = this.p.repos.requests.get(requestId);
     const applies =
       trigger === 'prune_draft'
         ? request?.state === 'draft'
         : request && dueTimeTrigger(request, this.now()) === trigger;
     if (!request || !applies) return;
-    this.hintPrices.delete(requestId);
-    this.applyDomain(
-      cancelRequest(request, this.repos.outputs.listByRequest(requestId), trigger, this.now()),
+    this.p.hintPrices.delete(requestId);
+    applyDomain(
+      this.p,
+      cancelRequest(request, this.p.repos.outputs.listByRequest(requestId), trigger, this.now()),
     );
   }
 
@@ -956,8 +866,8 @@ export class ConciergeService {
     const passed: Output[] = [];
     for (const move of moves)
       for (const id of move.outputIds) {
-        const output = this.repos.outputs.get(id);
-        const request = this.repos.requests.get(requestId);
+        const output = this.p.repos.outputs.get(id);
+        const request = this.p.repos.requests.get(requestId);
         if (!request || output?.state !== 'accepting') continue;
         const verdict = this.verdictFor(request, output);
         // The pricing source failed: the output stays accepting, checked again on its next review.
@@ -971,13 +881,13 @@ export class ConciergeService {
   }
 
   private passChecks(requestId: string, outputs: readonly Output[]): void {
-    const request = this.repos.requests.get(requestId);
+    const request = this.p.repos.requests.get(requestId);
     if (!request) return;
-    const moved = this.applyDomain(stepOutputs(request, outputs, 'pass_checks', this.now()));
+    const moved = applyDomain(this.p, stepOutputs(request, outputs, 'pass_checks', this.now()));
     // Refused as a whole (not expected): one at a time, as they would alone.
     if (moved.isErr())
       for (const output of outputs) {
-        const current = this.repos.requests.get(requestId);
+        const current = this.p.repos.requests.get(requestId);
         if (current) this.step(current, output, 'pass_checks');
       }
   }
@@ -995,7 +905,7 @@ export class ConciergeService {
     const byAction = new Map<OutputAction, string[][]>();
     for (const move of moves)
       move.outputIds.forEach((id, index) => {
-        const output = this.repos.outputs.get(id);
+        const output = this.p.repos.outputs.get(id);
         if (!output || output.attempts !== move.attempts[index]) return;
         const action = this.nextScriptedAction(output, scripts);
         if (action === null) return;
@@ -1007,11 +917,12 @@ export class ConciergeService {
       });
     for (const [action, parts] of byAction)
       for (const ids of parts) {
-        const request = this.repos.requests.get(requestId);
+        const request = this.p.repos.requests.get(requestId);
         if (!request || isFinalRequestState(request.state)) return;
         const part = this.outputsOf(ids);
         if (part.length === 0) continue;
-        const moved = this.applyDomain(
+        const moved = applyDomain(
+          this.p,
           stepOutputs(request, part, action, this.now(), {
             reason: 'refused_by_receiving_bank',
             returnCostOf: (o) => this.returnCost(o, action),
@@ -1019,9 +930,9 @@ export class ConciergeService {
         );
         if (moved.isErr()) continue;
         // A retried output is working again: `apply` scheduled it. The others wait for their next step.
-        const next = action === 'issue' ? this.timings.settleAfterMs : this.timings.retryAfterMs;
+        const next = action === 'issue' ? this.p.timings.settleAfterMs : this.p.timings.retryAfterMs;
         if (action === 'issue' || action === 'fail')
-          this.scheduler.schedule(this.now() + next, {
+          this.p.scheduler.schedule(this.now() + next, {
             kind: 'progress',
             requestId,
             outputIds: moved.value.outputs.map((output) => output.id),
@@ -1034,7 +945,7 @@ export class ConciergeService {
   private outputsOf(ids: readonly string[]): Output[] {
     const outputs: Output[] = [];
     for (const id of ids) {
-      const output = this.repos.outputs.get(id);
+      const output = this.p.repos.outputs.get(id);
       if (output) outputs.push(output);
     }
     return outputs;
@@ -1055,7 +966,9 @@ export class ConciergeService {
           ? 'settle'
           : 'fail';
       case 'failed':
-        return script === 'fail_until_returned' && output.attempts >= this.maxAttempts ? 'give_up' : 'retry';
+        return script === 'fail_until_returned' && output.attempts >= this.p.maxAttempts
+          ? 'give_up'
+          : 'retry';
       default:
         return null;
     }
@@ -1064,8 +977,8 @@ export class ConciergeService {
   private scriptOf(output: Output, scripts: Map<string, OutcomeScript | null>): OutcomeScript | null {
     let script = scripts.get(output.withdrawalInstructionId);
     if (script === undefined) {
-      const instruction = this.repos.withdrawalInstructions.get(output.withdrawalInstructionId);
-      script = instruction ? this.policy.outcomeScript(instruction) : null;
+      const instruction = this.p.repos.withdrawalInstructions.get(output.withdrawalInstructionId);
+      script = instruction ? this.p.policy.outcomeScript(instruction) : null;
       scripts.set(output.withdrawalInstructionId, script);
     }
     return script;
@@ -1078,7 +991,7 @@ export class ConciergeService {
       if (output.state !== 'working') continue;
       scripts ??= new Map();
       if (this.scriptOf(output, scripts) === null) continue;
-      this.scheduler.schedule(this.now() + this.timings.issueAfterMs, {
+      this.p.scheduler.schedule(this.now() + this.p.timings.issueAfterMs, {
         kind: 'progress',
         requestId: output.requestId,
         outputIds: [output.id],
@@ -1089,15 +1002,9 @@ export class ConciergeService {
 
   // ---------------------------------------------------------------- internals
 
-  private activePort(code: unknown, pointer: string): R<Port> {
-    if (typeof code !== 'string')
-      return unprocessable('invalid_port_code', 'port_code must be a string such as "ar_ars"', pointer);
-    return findActivePort(this.deps.catalog.catalog(), code).mapErr((e) => fromDomainError(e, pointer));
-  }
-
   /** A user the caller manages (404 otherwise, or 422 at `pointer` when it is a reference). */
   private managedUser(caller: UserRecord, id: unknown, pointer?: string): R<UserRecord> {
-    const user = typeof id === 'string' ? this.repos.users.get(id) : undefined;
+    const user = typeof id === 'string' ? this.p.repos.users.get(id) : undefined;
     if (user && user.role === 'managed' && user.masterId === caller.id) return ok(user);
     return err(
       pointer
@@ -1111,78 +1018,25 @@ export class ConciergeService {
   }
 
   private ownRequest(caller: UserRecord, id: unknown): R<Request> {
-    const request = typeof id === 'string' ? this.repos.requests.get(id) : undefined;
+    const request = typeof id === 'string' ? this.p.repos.requests.get(id) : undefined;
     return request && request.ownerId === caller.id
       ? ok(request)
       : err(conciergeError.notFound('concierge_request', String(id)));
   }
 
   private ownOutput(caller: UserRecord, id: unknown): R<{ output: Output; request: Request }> {
-    const output = typeof id === 'string' ? this.repos.outputs.get(id) : undefined;
-    const request = output ? this.repos.requests.get(output.requestId) : undefined;
+    const output = typeof id === 'string' ? this.p.repos.outputs.get(id) : undefined;
+    const request = output ? this.p.repos.requests.get(output.requestId) : undefined;
     return output && request && request.ownerId === caller.id
       ? ok({ output, request })
       : err(conciergeError.notFound('concierge_request_output', String(id)));
   }
 
   private ownInstruction(caller: UserRecord, id: unknown): R<WithdrawalInstructionRecord> {
-    const instruction = typeof id === 'string' ? this.repos.withdrawalInstructions.get(id) : undefined;
+    const instruction = typeof id === 'string' ? this.p.repos.withdrawalInstructions.get(id) : undefined;
     return instruction && instruction.masterId === caller.id
       ? ok(instruction)
       : err(conciergeError.notFound('withdrawal_instruction', String(id)));
-  }
-
-  /** Exactly one of amount (destination currency) or budget (origin currency). */
-  private target(
-    input: { amount?: unknown; budget?: unknown },
-    origin: Port,
-    destination: Port,
-    at: string,
-  ): R<OutputTarget> {
-    const hasAmount = input.amount !== undefined && input.amount !== null;
-    const hasBudget = input.budget !== undefined && input.budget !== null;
-    if (hasAmount === hasBudget)
-      return unprocessable(
-        'amount_or_budget',
-        hasAmount ? 'give amount or budget, not both' : 'give exactly one of amount or budget',
-        `${at}/amount`,
-      );
-    const given = hasAmount ? input.amount : input.budget;
-    const currency = hasAmount ? destination.currency.code : origin.currency.code;
-    const memo = hasAmount ? this.amountTargets : this.budgetTargets;
-    const known = typeof given === 'number' ? memo.get(currency)?.get(given) : undefined;
-    if (known) return ok(known);
-    const parsed = hasAmount
-      ? parseMoney(given, currency)
-          .map((amount): OutputTarget => ({ kind: 'amount', amount }))
-          .mapErr((e) => fromDomainError(e, `${at}/amount`))
-      : parseMoney(given, currency)
-          .map((budget): OutputTarget => ({ kind: 'budget', budget }))
-          .mapErr((e) => fromDomainError(e, `${at}/budget`));
-    if (parsed.isOk() && typeof given === 'number') {
-      let byValue = memo.get(currency);
-      if (!byValue) {
-        byValue = new Map();
-        memo.set(currency, byValue);
-      }
-      if (byValue.size < TARGET_MEMO_SIZE) byValue.set(given, parsed.value);
-    }
-    return parsed;
-  }
-
-  /**
-   * Targets parsed from JSON numbers, per currency: outputs with the same amount share
-   * one immutable target (and its money) instead of each keeping its own copy, about
-   * 100 bytes an output at a million; the parse is skipped too. Bounded per currency.
-   */
-  private readonly amountTargets = new Map<string, Map<number, OutputTarget>>();
-  private readonly budgetTargets = new Map<string, Map<number, OutputTarget>>();
-
-  /** The longest quote delay among the destinations to be priced (0 when none is delayed). */
-  private quoteDelay(destinations: ReadonlySet<string>): number {
-    let longest = 0;
-    for (const code of destinations) longest = Math.max(longest, this.portByCode(code)?.quoteDelayMs ?? 0);
-    return longest;
   }
 
   /**
@@ -1191,44 +1045,46 @@ export class ConciergeService {
    * its outputs to price, when the caller has them already.
    */
   private quoteNow(request: Request, at: number, destinations?: ReadonlySet<string>): R<RequestView> {
-    const hinted = this.hintPrices.get(request.id);
+    const hinted = this.p.hintPrices.get(request.id);
     if (hinted) {
-      this.hintPrices.delete(request.id);
+      this.p.hintPrices.delete(request.id);
       return this.quoted(
         produceQuoteInParts(
           request,
-          this.repos.outputs.listByRequest(request.id),
+          this.p.repos.outputs.listByRequest(request.id),
           (o) => hinted.get(o.id) as OutputPrice,
           at,
-          this.windows,
+          this.p.windows,
           true,
           COMMIT_PART,
         ),
       );
     }
-    const catalog = this.deps.catalog.catalog();
+    const catalog = this.p.catalog.catalog();
     const origin = findActivePort(catalog, request.portCode);
     if (origin.isErr()) return err(fromDomainError(origin.error));
-    const outputs = this.repos.outputs.listByRequest(request.id);
+    const outputs = this.p.repos.outputs.listByRequest(request.id);
     // One pricer per destination: all_in_rate is worked out once per port, not per output.
     const pricers = new Map<string, (target: OutputTarget) => OutputPrice>();
     for (const code of destinations ?? destinationsOf(outputs)) {
       const port = findActivePort(catalog, code);
       if (port.isErr()) return err(fromDomainError(port.error));
-      const quote = this.deps.pricing.quote(origin.value, port.value);
+      const quote = this.p.pricing.quote(origin.value, port.value);
       if (quote.isErr()) return err(quote.error);
       pricers.set(code, pricer(quote.value, origin.value.currency, port.value.currency));
     }
     const priceOf = (o: Output): OutputPrice =>
       (pricers.get(o.portCode) as (target: OutputTarget) => OutputPrice)(o.target);
-    return this.quoted(produceQuoteInParts(request, outputs, priceOf, at, this.windows, false, COMMIT_PART));
+    return this.quoted(
+      produceQuoteInParts(request, outputs, priceOf, at, this.p.windows, false, COMMIT_PART),
+    );
   }
 
   /** Stores a quote and schedules its expiry. */
   private quoted(parts: Iterable<Result<Change, DomainError>>): R<RequestView> {
-    return this.applyInParts(parts).map((c) => {
+    return applyInParts(this.p, parts).map((c) => {
       if (c.request.state === 'quoted' && c.request.acceptQuoteBefore !== null)
-        this.scheduler.schedule(c.request.acceptQuoteBefore, {
+        this.p.scheduler.schedule(c.request.acceptQuoteBefore, {
           kind: 'expire_quote',
           requestId: c.request.id,
         });
@@ -1238,16 +1094,17 @@ export class ConciergeService {
 
   /** Starts work on a quote_accepted request if its payer's balance covers it. */
   private tryStartWorking(requestId: string): void {
-    const request = this.repos.requests.get(requestId);
+    const request = this.p.repos.requests.get(requestId);
     if (request?.state !== 'quote_accepted' || !request.totalToSpend) return;
     const currency = { code: request.totalToSpend.currency, exponent: request.totalToSpend.scale };
     const balance =
-      this.repos.balances.get(request.payerId, currency.code) ?? emptyBalance(request.payerId, currency);
+      this.p.repos.balances.get(request.payerId, currency.code) ?? emptyBalance(request.payerId, currency);
     // Refused when the balance does not cover it: the request waits for a deposit.
-    this.applyInParts(
+    applyInParts(
+      this.p,
       startWorkingInParts(
         request,
-        this.repos.outputs.listByRequest(request.id),
+        this.p.repos.outputs.listByRequest(request.id),
         availableMoney(balance),
         this.now(),
         COMMIT_PART,
@@ -1257,8 +1114,8 @@ export class ConciergeService {
 
   /** Runs the acceptance checks of an accepting output and applies the verdict. */
   private runChecks(outputId: string): R<void> {
-    const output = this.repos.outputs.get(outputId);
-    const request = output && this.repos.requests.get(output.requestId);
+    const output = this.p.repos.outputs.get(outputId);
+    const request = output && this.p.repos.requests.get(output.requestId);
     if (!output || !request || output.state !== 'accepting') return ok(undefined);
     const verdict = this.verdictFor(request, output);
     if (verdict.isErr()) return err(verdict.error);
@@ -1283,18 +1140,18 @@ export class ConciergeService {
       readonly price?: OutputPrice | null;
     },
   ): R<CheckVerdict> {
-    const payee = this.repos.users.get(output.payeeId);
-    const instruction = this.repos.withdrawalInstructions.get(output.withdrawalInstructionId);
-    const catalog = this.deps.catalog.catalog();
+    const payee = this.p.repos.users.get(output.payeeId);
+    const instruction = this.p.repos.withdrawalInstructions.get(output.withdrawalInstructionId);
+    const catalog = this.p.catalog.catalog();
     const origin = findActivePort(catalog, request.portCode);
     const port = findActivePort(catalog, output.portCode);
     if (!payee || !instruction || origin.isErr() || port.isErr())
       return ok({ kind: 'fail', reason: 'instruction_mismatch' });
-    const forced = this.policy.instructionVerdict(instruction);
+    const forced = this.p.policy.instructionVerdict(instruction);
     if (forced) return ok({ kind: 'fail', reason: forced });
     let amount = output.price?.amount;
     if (!amount) {
-      const quote = this.deps.pricing.quote(origin.value, port.value);
+      const quote = this.p.pricing.quote(origin.value, port.value);
       if (quote.isErr()) return err(quote.error);
       amount = amountInDestination(output.target, quote.value, port.value.currency);
     }
@@ -1312,131 +1169,21 @@ export class ConciergeService {
     );
   }
 
-  /** A port of the catalog by code, active or not (undefined if unknown). */
-  private portByCode(code: string): Port | undefined {
-    // Looked up for every output given up; the index is rebuilt when the catalog changes.
-    const catalog = this.deps.catalog.catalog();
-    if (this.portIndex?.catalog !== catalog)
-      this.portIndex = { catalog, byCode: new Map(catalog.ports.map((p) => [p.code as string, p])) };
-    return this.portIndex.byCode.get(code);
-  }
-
-  private portIndex: { catalog: PortCatalog; byCode: Map<string, Port> } | undefined;
-
   private returnCost(output: Output, action: OutputAction): Money | undefined {
-    return action === 'give_up' ? this.portByCode(output.portCode)?.returnCost : undefined;
+    return action === 'give_up' ? this.p.ports.get(output.portCode)?.returnCost : undefined;
   }
 
   private step(request: Request, output: Output, action: OutputAction, reason?: string): R<void> {
     const returnCost = this.returnCost(output, action);
-    return this.applyDomain(
+    return applyDomain(
+      this.p,
       stepOutput(request, output, action, this.now(), {
         ...(reason === undefined ? {} : { reason }),
         ...(returnCost === undefined ? {} : { returnCost }),
       }),
     ).map(() => undefined);
   }
-
-  private applyDomain(result: Result<Change, DomainError>): R<Change> {
-    return result.mapErr((e) => fromDomainError(e)).andThen((change) => this.apply(change));
-  }
-
-  /**
-   * Stores a change: balances first (checked before anything is written), then the
-   * request, outputs and events; then lets scripted outcomes (sandbox magic values) run.
-   */
-  private apply(change: Change): R<Change> {
-    const committed = this.commit(change);
-    if (committed.isErr()) return err(committed.error);
-    this.scheduleWork(change.outputs);
-    return ok(change);
-  }
-
-  /**
-   * Stores a change that comes in parts, part by part, each as `apply` does (the outputs
-   * that started working get their scripted progress planned). Answers with the last
-   * part, which holds the request as it ends. A refused part stops the series; the domain
-   * refuses only the first one (before anything moved).
-   */
-  private applyInParts(parts: Iterable<Result<Change, DomainError>>): R<Change> {
-    let last: R<Change> = err(conciergeError.server('the change had no parts'));
-    for (const part of parts) {
-      if (part.isErr()) return err(fromDomainError(part.error));
-      const committed = this.commit(part.value);
-      if (committed.isErr()) return err(committed.error);
-      this.scheduleWork(part.value.outputs);
-      last = ok(part.value);
-    }
-    return last;
-  }
-
-  private commit(change: Change): R<void> {
-    // Most changes move no money: no balances to read or write then.
-    if (change.movements.length > 0) {
-      const balances = new Map<string, Balance>();
-      const movements = change.movements;
-      for (let i = 0; i < movements.length; ) {
-        const [movement, end] = coalesced(movements, i);
-        i = end;
-        const currency =
-          movement.kind === 'return'
-            ? { code: movement.refunded.currency, exponent: movement.refunded.scale }
-            : { code: movement.amount.currency, exponent: movement.amount.scale };
-        const key = `${movement.payerId}|${currency.code}`;
-        const current =
-          balances.get(key) ??
-          this.repos.balances.get(movement.payerId, currency.code) ??
-          emptyBalance(movement.payerId, currency);
-        const next = applyMovement(current, movement);
-        if (next.isErr())
-          return err(conciergeError.server(`balance refused a ${movement.kind}: ${next.error.message}`));
-        balances.set(key, next.value);
-      }
-      for (const balance of balances.values()) this.repos.balances.save(balance);
-    }
-    this.repos.requests.save(change.request);
-    for (const output of change.outputs) this.repos.outputs.save(output);
-    if (change.events.length > 0) {
-      const ownerId = change.request.ownerId;
-      const sink = this.deps.events;
-      // Without wrapping each event with its owner when the store takes them as they are.
-      if (sink.publishFor) sink.publishFor(ownerId, change.events);
-      else sink.publish(change.events.map((event): OutboundEvent => ({ event, ownerId })));
-    }
-    return ok(undefined);
-  }
 }
-
-/**
- * The movement at `start`, or, when it starts a run of spends or of refunds by the same
- * payer in the same currency, one movement of the run's sum; and where the next movement
- * starts. For speed: settling a million outputs is a million spends, and applying each
- * made a Balance (and a key string) per output. Spends and refunds refuse nothing but a
- * foreign currency (the same for the whole run) and only add up, so the balance comes
- * out the same; debits, which can be refused, and returns are applied one by one.
- */
-const coalesced = (movements: readonly MoneyMovement[], start: number): [MoneyMovement, number] => {
-  const first = movements[start] as MoneyMovement;
-  if (first.kind !== 'spend' && first.kind !== 'refund') return [first, start + 1];
-  let end = start + 1;
-  let sum = first.amount.amount;
-  for (; end < movements.length; end += 1) {
-    const m = movements[end] as MoneyMovement;
-    if (
-      m.kind !== first.kind ||
-      m.payerId !== first.payerId ||
-      m.amount.currency !== first.amount.currency ||
-      m.amount.scale !== first.amount.scale
-    )
-      break;
-    sum += m.amount.amount;
-  }
-  if (end === start + 1) return [first, end];
-  return [
-    { ...first, amount: { amount: sum, currency: first.amount.currency, scale: first.amount.scale } },
-    end,
-  ];
-};
 
 /** The destinations of a request's outputs that a quote prices (accepting or accepted). */
 const destinationsOf = (outputs: Iterable<Output>): Set<string> => {
@@ -1445,15 +1192,5 @@ const destinationsOf = (outputs: Iterable<Output>): Set<string> => {
     if (output.state === 'accepting' || output.state === 'accepted') codes.add(output.portCode);
   return codes;
 };
-
-/**
- * Outputs per part when many outputs of a request move together (checks passed, pricing,
- * start of work, progress): the new versions of a part die young instead of a million of
- * them being held, and promoted to the old generation, until one commit.
- */
-const COMMIT_PART = 1024;
-
-/** How many distinct numbers per currency `target` remembers. */
-const TARGET_MEMO_SIZE = 4096;
 
 export type { CancelTrigger };
