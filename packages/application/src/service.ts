@@ -71,18 +71,29 @@ import {
   type ServiceDeps,
   type ServiceResult,
 } from './provider/context.js';
-import { MAX_TEXT, optionalText, unprocessable } from './provider/input.js';
+import { optionalText, unprocessable } from './provider/input.js';
 import { activePort, listPorts, quoteDelay } from './provider/port-catalog.js';
-import type {
-  ControllableClock,
-  StoredEvent,
-  UserRecord,
-  WithdrawalInstructionRecord,
-} from './provider/ports.js';
-import { presentInstruction, presentOutput, presentRequest, presentUser } from './provider/present.js';
+import type { ControllableClock, StoredEvent, UserRecord } from './provider/ports.js';
+import { presentOutput, presentRequest } from './provider/present.js';
 import { type CheckMove, isOutputMove, type ProgressMove, type TimedMove } from './provider/scheduler.js';
 import type { SandboxTimings } from './provider/timings.js';
 import { apply, applyDomain, applyInParts, COMMIT_PART } from './provider/unit-of-work.js';
+import {
+  authenticate,
+  createMasterUser,
+  createUser,
+  getUser,
+  listUsers,
+  managedUser,
+  me,
+  updateMe,
+} from './provider/users.js';
+import {
+  createWithdrawalInstruction,
+  getWithdrawalInstruction,
+  listWithdrawalInstructions,
+  ownInstruction,
+} from './provider/withdrawal-instructions.js';
 import { NO_MAGIC, type OutcomeScript } from './sandbox/policy.js';
 
 /** Distinct instants `runUntilIdle` fires before it gives up (a schedule that never empties). */
@@ -106,8 +117,6 @@ const DEFAULT_REASONS: Partial<Record<OutputAction, string>> = {
   fail: 'refused_by_receiving_bank',
   provider_cancel: 'cancelled_by_provider',
 };
-
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{1,63}$/;
 
 type R<T> = ServiceResult<T>;
 
@@ -138,28 +147,12 @@ export class ConciergeService {
 
   /** The master user an API key belongs to: 401 for an unknown key, 403 for a managed user's. */
   authenticate(apiKey: string | undefined | null): R<UserRecord> {
-    if (!apiKey) return err(conciergeError.authentication('the Authorization header is missing'));
-    const user = this.p.repos.users.findByApiKey(apiKey);
-    if (!user) return err(conciergeError.authentication());
-    if (user.role !== 'master') return err(conciergeError.permission('only master users may use Concierge'));
-    return ok(user);
+    return authenticate(this.p, apiKey);
   }
 
   /** Creates a master user (an integrator's account) with its API key; for seeding. */
   createMasterUser(input: { email: string; name?: string; apiKey?: string }): UserRecord {
-    const user: UserRecord = {
-      id: this.p.ids.next('user'),
-      email: input.email,
-      name: input.name ?? null,
-      role: 'master',
-      masterId: null,
-      complianceState: 'enabled',
-      apiKey: input.apiKey ?? this.p.ids.apiKey(),
-      webhookUrl: null,
-      createdAt: this.now(),
-    };
-    this.p.repos.users.save(user);
-    return user;
+    return createMasterUser(this.p, input);
   }
 
   /** The service's time: the clock's, or while due moves fire, theirs. */
@@ -179,7 +172,7 @@ export class ConciergeService {
     this.tick();
     const port = activePort(this.p, input.portCode, '/data/attributes/port_code');
     if (port.isErr()) return err(port.error);
-    const payer = this.managedUser(caller, input.payerId, '/data/relationships/user');
+    const payer = managedUser(this.p, caller, input.payerId, '/data/relationships/user');
     if (payer.isErr()) return err(payer.error);
     const externalId = optionalText(input.externalId, '/data/attributes/external_id');
     if (externalId.isErr()) return err(externalId.error);
@@ -345,9 +338,9 @@ export class ConciergeService {
     if (destination.isErr()) return err(destination.error);
     const target = this.p.targets.parse(input, origin.value, destination.value, '/data/attributes');
     if (target.isErr()) return err(target.error);
-    const payee = this.managedUser(caller, input.payeeId, '/data/relationships/user');
+    const payee = managedUser(this.p, caller, input.payeeId, '/data/relationships/user');
     if (payee.isErr()) return err(payee.error);
-    const instruction = this.ownInstruction(caller, input.withdrawalInstructionId).mapErr(() =>
+    const instruction = ownInstruction(this.p, caller, input.withdrawalInstructionId).mapErr(() =>
       conciergeError.unprocessable(
         'unknown_withdrawal_instruction',
         `withdrawal instruction ${String(input.withdrawalInstructionId)} does not exist or is not yours`,
@@ -461,70 +454,24 @@ export class ConciergeService {
 
   /** A managed user; `email` and `name` are optional, as the published guide creates one with neither. */
   createUser(caller: UserRecord, input: CreateUserInput = {}): R<UserView> {
-    const given = input.email;
-    if (given !== undefined && given !== null && (typeof given !== 'string' || !EMAIL.test(given)))
-      return unprocessable(
-        'invalid_attribute',
-        'email must be an address such as ana@example.com',
-        '/data/attributes/email',
-      );
-    const email = given ?? null;
-    const name = optionalText(input.name, '/data/attributes/name');
-    if (name.isErr()) return err(name.error);
-    const user: UserRecord = {
-      id: this.p.ids.next('user'),
-      email,
-      name: name.value ?? null,
-      role: 'managed',
-      masterId: caller.id,
-      complianceState: this.p.policy.initialCompliance(email),
-      apiKey: null,
-      webhookUrl: null,
-      createdAt: this.now(),
-    };
-    this.p.repos.users.save(user);
-    return ok(presentUser(user, []));
+    return createUser(this.p, caller, input);
   }
 
   getUser(caller: UserRecord, id: string): R<UserView> {
-    const user = id === caller.id ? ok(caller) : this.managedUser(caller, id);
-    return user.map((u) => presentUser(u, this.p.repos.balances.listByUser(u.id)));
+    return getUser(this.p, caller, id);
   }
 
   /** The caller first, then the users it manages, oldest first (the published list includes the master). */
   listUsers(caller: UserRecord, query: { page?: PageQuery } = {}): R<Page<UserView>> {
-    const self = this.p.repos.users.get(caller.id) ?? caller;
-    return pageOf([self, ...this.p.repos.users.listByMaster(caller.id)], query.page, (u) =>
-      presentUser(u, this.p.repos.balances.listByUser(u.id)),
-    );
+    return listUsers(this.p, caller, query);
   }
 
   me(caller: UserRecord): R<UserView> {
-    return ok(
-      presentUser(this.p.repos.users.get(caller.id) ?? caller, this.p.repos.balances.listByUser(caller.id)),
-    );
+    return me(this.p, caller);
   }
 
   updateMe(caller: UserRecord, input: UpdateMeInput): R<UserView> {
-    const url = input.webhookUrl;
-    if (url !== undefined && url !== null) {
-      let parsed: URL | undefined;
-      try {
-        parsed = typeof url === 'string' && url.length <= 2048 ? new URL(url) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
-        return unprocessable(
-          'invalid_attribute',
-          'webhook_url must be an http or https URL',
-          '/data/attributes/webhook_url',
-        );
-    }
-    const current = this.p.repos.users.get(caller.id) ?? caller;
-    const updated: UserRecord = url === undefined ? current : { ...current, webhookUrl: url };
-    this.p.repos.users.save(updated);
-    return this.me(updated);
+    return updateMe(this.p, caller, input);
   }
 
   // ---------------------------------------------------------------- withdrawal instructions
@@ -533,70 +480,18 @@ export class ConciergeService {
     caller: UserRecord,
     input: CreateWithdrawalInstructionInput,
   ): R<WithdrawalInstructionView> {
-    const user = this.managedUser(caller, input.userId, '/data/relationships/user');
-    if (user.isErr()) return err(user.error);
-    if (typeof input.label !== 'string' || input.label.trim() === '' || input.label.length > 100)
-      return unprocessable(
-        'invalid_attribute',
-        'label must be text of 1 to 100 characters',
-        '/data/attributes/label',
-      );
-    const body = input.body;
-    if (typeof body !== 'object' || body === null || Array.isArray(body))
-      return unprocessable(
-        'invalid_attribute',
-        'body must be an object of text fields',
-        '/data/attributes/body',
-      );
-    const entries = Object.entries(body);
-    if (entries.length > 50)
-      return unprocessable(
-        'invalid_attribute',
-        'body has too many fields (50 at most)',
-        '/data/attributes/body',
-      );
-    for (const [key, value] of entries)
-      if (typeof value !== 'string' || value.length > MAX_TEXT)
-        return unprocessable(
-          'invalid_attribute',
-          `expected text of at most ${MAX_TEXT} characters`,
-          `/data/attributes/body/${key}`,
-        );
-    const required: [string, RegExp, string][] = [
-      ['payment_method', /^.{1,64}$/, 'a payment method such as "bank_transfer"'],
-      ['country', /^[A-Za-z]{2}$/, 'an ISO 3166-1 alpha-2 country such as "CL"'],
-      ['currency', /^[A-Za-z]{3}$/, 'an ISO 4217 currency such as "CLP"'],
-    ];
-    for (const [key, pattern, expected] of required)
-      if (typeof body[key] !== 'string' || !pattern.test(body[key] as string))
-        return unprocessable(
-          'invalid_attribute',
-          `body.${key} must be ${expected}`,
-          `/data/attributes/body/${key}`,
-        );
-    const record: WithdrawalInstructionRecord = {
-      id: this.p.ids.next('instruction'),
-      userId: user.value.id,
-      masterId: caller.id,
-      label: input.label,
-      body: { ...body },
-      createdAt: this.now(),
-    };
-    this.p.repos.withdrawalInstructions.save(record);
-    return ok(presentInstruction(record));
+    return createWithdrawalInstruction(this.p, caller, input);
   }
 
   getWithdrawalInstruction(caller: UserRecord, id: string): R<WithdrawalInstructionView> {
-    return this.ownInstruction(caller, id).map(presentInstruction);
+    return getWithdrawalInstruction(this.p, caller, id);
   }
 
   listWithdrawalInstructions(
     caller: UserRecord,
     query: ListWithdrawalInstructionsQuery = {},
   ): R<Page<WithdrawalInstructionView>> {
-    const all = this.p.repos.withdrawalInstructions.listByMaster(caller.id);
-    const filtered = query.userId === undefined ? all : all.filter((i) => i.userId === query.userId);
-    return pageOf(filtered, query.page, presentInstruction);
+    return listWithdrawalInstructions(this.p, caller, query);
   }
 
   // ---------------------------------------------------------------- operator (SPEC section 9)
@@ -614,7 +509,7 @@ export class ConciergeService {
         `state must be one of ${COMPLIANCE_STATES.join(', ')}`,
         '/state',
       );
-    const user = this.managedUser(caller, userId);
+    const user = managedUser(this.p, caller, userId);
     if (user.isErr()) return err(user.error);
     this.p.repos.users.save({ ...user.value, complianceState: state });
     const event = complianceEvent(user.value.complianceState, state, userId, this.now());
@@ -629,7 +524,7 @@ export class ConciergeService {
   /** Credits a deposit to a user's balance; quote_accepted requests it now covers start working. */
   deposit(caller: UserRecord, userId: string, input: { portCode: unknown; amount: unknown }): R<UserView> {
     this.tick();
-    const user = this.managedUser(caller, userId);
+    const user = managedUser(this.p, caller, userId);
     if (user.isErr()) return err(user.error);
     const port = activePort(this.p, input.portCode, '/port_code');
     if (port.isErr()) return err(port.error);
@@ -1002,21 +897,6 @@ export class ConciergeService {
 
   // ---------------------------------------------------------------- internals
 
-  /** A user the caller manages (404 otherwise, or 422 at `pointer` when it is a reference). */
-  private managedUser(caller: UserRecord, id: unknown, pointer?: string): R<UserRecord> {
-    const user = typeof id === 'string' ? this.p.repos.users.get(id) : undefined;
-    if (user && user.role === 'managed' && user.masterId === caller.id) return ok(user);
-    return err(
-      pointer
-        ? conciergeError.unprocessable(
-            'unknown_user',
-            `user ${String(id)} does not exist or is not yours`,
-            pointer,
-          )
-        : conciergeError.notFound('user', String(id)),
-    );
-  }
-
   private ownRequest(caller: UserRecord, id: unknown): R<Request> {
     const request = typeof id === 'string' ? this.p.repos.requests.get(id) : undefined;
     return request && request.ownerId === caller.id
@@ -1030,13 +910,6 @@ export class ConciergeService {
     return output && request && request.ownerId === caller.id
       ? ok({ output, request })
       : err(conciergeError.notFound('concierge_request_output', String(id)));
-  }
-
-  private ownInstruction(caller: UserRecord, id: unknown): R<WithdrawalInstructionRecord> {
-    const instruction = typeof id === 'string' ? this.p.repos.withdrawalInstructions.get(id) : undefined;
-    return instruction && instruction.masterId === caller.id
-      ? ok(instruction)
-      : err(conciergeError.notFound('withdrawal_instruction', String(id)));
   }
 
   /**
