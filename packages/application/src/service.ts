@@ -1,44 +1,28 @@
 import {
   acceptanceChecks,
-  acceptQuote,
-  addOutput,
   amountInDestination,
   applyMovement,
   availableMoney,
-  bindHint,
   type CancelTrigger,
-  type Change,
   type CheckVerdict,
   COMPLIANCE_STATES,
   type ComplianceState,
-  cancelRequest,
   complianceEvent,
-  type DomainError,
-  draftRequest,
+  cancelRequest as domainCancelRequest,
   dueTimeTrigger,
   emptyBalance,
-  estimate,
   findActivePort,
-  invalidTransition,
   isComplianceState,
   isFinalRequestState,
-  type Money,
-  matchHint,
   type Output,
   type OutputAction,
   type OutputPrice,
-  type OutputTarget,
   parseMoney,
-  pricer,
-  produceQuoteInParts,
   type Request,
-  requestQuote,
   startWorkingInParts,
-  stepOutput,
   stepOutputs,
-  updateRequest,
 } from '@concierge-ts/domain';
-import { err, ok, type Result } from 'neverthrow';
+import { err, ok } from 'neverthrow';
 import type {
   CreateOutputInput,
   CreateRequestInput,
@@ -52,18 +36,16 @@ import type {
   UpdateRequestInput,
 } from './gateway/client.js';
 import { conciergeError, fromDomainError } from './gateway/errors.js';
-import { pageOf } from './gateway/page.js';
-import {
-  type EstimateView,
-  isoTime,
-  type OutputView,
-  type Page,
-  type PageQuery,
-  type PortView,
-  type RequestView,
-  type RequestWithOutputs,
-  type UserView,
-  type WithdrawalInstructionView,
+import type {
+  EstimateView,
+  OutputView,
+  Page,
+  PageQuery,
+  PortView,
+  RequestView,
+  RequestWithOutputs,
+  UserView,
+  WithdrawalInstructionView,
 } from './gateway/views.js';
 import {
   type ProviderContext,
@@ -71,13 +53,34 @@ import {
   type ServiceDeps,
   type ServiceResult,
 } from './provider/context.js';
+import { createEstimate } from './provider/estimates.js';
 import { optionalText, unprocessable } from './provider/input.js';
-import { activePort, listPorts, quoteDelay } from './provider/port-catalog.js';
+import {
+  createOutput,
+  getOutput,
+  listOutputs,
+  moveOutput,
+  ownOutput,
+  returnCostOf,
+} from './provider/outputs.js';
+import { activePort, listPorts } from './provider/port-catalog.js';
 import type { ControllableClock, StoredEvent, UserRecord } from './provider/ports.js';
-import { presentOutput, presentRequest } from './provider/present.js';
+import { presentOutput } from './provider/present.js';
+import { produceQuote } from './provider/quotes.js';
+import {
+  acceptQuote,
+  cancelRequest,
+  createRequest,
+  getRequest,
+  getRequestWithOutputs,
+  listRequests,
+  ownRequest,
+  requestQuote,
+  updateRequest,
+} from './provider/requests.js';
 import { type CheckMove, isOutputMove, type ProgressMove, type TimedMove } from './provider/scheduler.js';
 import type { SandboxTimings } from './provider/timings.js';
-import { apply, applyDomain, applyInParts, COMMIT_PART } from './provider/unit-of-work.js';
+import { applyDomain, applyInParts, COMMIT_PART } from './provider/unit-of-work.js';
 import {
   authenticate,
   createMasterUser,
@@ -92,7 +95,6 @@ import {
   createWithdrawalInstruction,
   getWithdrawalInstruction,
   listWithdrawalInstructions,
-  ownInstruction,
 } from './provider/withdrawal-instructions.js';
 import { NO_MAGIC, type OutcomeScript } from './sandbox/policy.js';
 
@@ -170,284 +172,66 @@ export class ConciergeService {
 
   createRequest(caller: UserRecord, input: CreateRequestInput): R<RequestView> {
     this.tick();
-    const port = activePort(this.p, input.portCode, '/data/attributes/port_code');
-    if (port.isErr()) return err(port.error);
-    const payer = managedUser(this.p, caller, input.payerId, '/data/relationships/user');
-    if (payer.isErr()) return err(payer.error);
-    const externalId = optionalText(input.externalId, '/data/attributes/external_id');
-    if (externalId.isErr()) return err(externalId.error);
-    const code = optionalText(input.paymentAuthorizationCode, '/data/attributes/payment_authorization_code');
-    if (code.isErr()) return err(code.error);
-    const change = draftRequest({
-      id: this.p.ids.next('request'),
-      ownerId: caller.id,
-      payerId: payer.value.id,
-      portCode: port.value.code,
-      externalId: externalId.value ?? null,
-      paymentAuthorizationCode: code.value ?? null,
-      now: this.now(),
-    });
-    return apply(this.p, change).map((c) => {
-      this.p.scheduler.schedule(c.request.createdAt + this.p.timings.pruneDraftAfterMs, {
-        kind: 'prune_draft',
-        requestId: c.request.id,
-      });
-      return presentRequest(c.request);
-    });
+    return createRequest(this.p, caller, input);
   }
 
   getRequest(caller: UserRecord, id: string): R<RequestView> {
     this.tick();
-    return this.ownRequest(caller, id).map(presentRequest);
+    return getRequest(this.p, caller, id);
   }
 
   getRequestWithOutputs(caller: UserRecord, id: string): R<RequestWithOutputs> {
     this.tick();
-    return this.ownRequest(caller, id).map((request) => ({
-      ...presentRequest(request),
-      outputs: Array.from(this.p.repos.outputs.listByRequest(request.id), (o) =>
-        presentOutput(o, request.portCode),
-      ),
-    }));
+    return getRequestWithOutputs(this.p, caller, id);
   }
 
   listRequests(caller: UserRecord, query: ListRequestsQuery = {}): R<Page<RequestView>> {
     this.tick();
-    const all = this.p.repos.requests.listByOwner(caller.id);
-    const filtered = all.filter(
-      (r) =>
-        (query.state === undefined || r.state === query.state) &&
-        (query.externalId === undefined || r.externalId === query.externalId),
-    );
-    return pageOf(filtered, query.page, presentRequest);
+    return listRequests(this.p, caller, query);
   }
 
   updateRequest(caller: UserRecord, id: string, input: UpdateRequestInput): R<RequestView> {
     this.tick();
-    const externalId = optionalText(input.externalId, '/data/attributes/external_id');
-    if (externalId.isErr()) return err(externalId.error);
-    const code = optionalText(input.paymentAuthorizationCode, '/data/attributes/payment_authorization_code');
-    if (code.isErr()) return err(code.error);
-    return this.ownRequest(caller, id).andThen((request) =>
-      updateRequest(
-        request,
-        {
-          ...(externalId.value === undefined ? {} : { externalId: externalId.value }),
-          ...(code.value === undefined ? {} : { paymentAuthorizationCode: code.value }),
-        },
-        this.now(),
-      )
-        .mapErr((e) => fromDomainError(e))
-        .map((updated) => {
-          this.p.repos.requests.save(updated);
-          return presentRequest(updated);
-        }),
-    );
+    return updateRequest(this.p, caller, id, input);
   }
 
   requestQuote(caller: UserRecord, id: string, input: { hintToken?: string } = {}): R<RequestView> {
     this.tick();
-    return this.ownRequest(caller, id).andThen((request): R<RequestView> => {
-      const now = this.now();
-      const outputs = this.p.repos.outputs.listByRequest(request.id);
-      if (input.hintToken !== undefined) {
-        if (typeof input.hintToken !== 'string' || input.hintToken.length === 0)
-          return unprocessable(
-            'hint_token_malformed',
-            'hint_token must be a non-empty string',
-            '/data/attributes/hint_token',
-          );
-        if (request.state !== 'draft')
-          return err(
-            fromDomainError(
-              invalidTransition({ entity: 'request', id: request.id, state: request.state }, 'request_quote'),
-            ),
-          );
-        const prices = this.p.hints
-          .decode(input.hintToken)
-          .andThen((binding) => matchHint(binding, request, outputs, now))
-          .mapErr((e) => fromDomainError(e, '/data/attributes/hint_token'));
-        if (prices.isErr()) return err(prices.error);
-        // Quoted at the estimate's prices, one quote step later: never inside this answer.
-        return applyDomain(this.p, requestQuote(request, now, now)).map((c) => {
-          this.p.hintPrices.set(c.request.id, prices.value);
-          this.p.scheduler.schedule(now + this.p.timings.quoteStepMs, {
-            kind: 'produce_quote',
-            requestId: c.request.id,
-          });
-          return presentRequest(c.request);
-        });
-      }
-      const eta = now + quoteDelay(this.p, destinationsOf(outputs));
-      return applyDomain(this.p, requestQuote(request, now, eta)).map((c) => {
-        this.p.scheduler.schedule(eta > now ? eta : now + this.p.timings.quoteStepMs, {
-          kind: 'produce_quote',
-          requestId: c.request.id,
-        });
-        return presentRequest(c.request);
-      });
-    });
+    return requestQuote(this.p, caller, id, input);
   }
 
   acceptQuote(caller: UserRecord, id: string): R<RequestView> {
     this.tick();
-    return this.ownRequest(caller, id)
-      .andThen((request) => applyDomain(this.p, acceptQuote(request, this.now())))
-      .map((c) => {
-        // Funds are looked for later, as the provider does: never inside this answer.
-        this.p.scheduler.schedule(this.now() + this.p.timings.fundsCheckAfterMs, {
-          kind: 'start_working',
-          requestId: c.request.id,
-        });
-        if (c.request.provisionFundsBefore !== null)
-          this.p.scheduler.schedule(c.request.provisionFundsBefore, {
-            kind: 'funds_deadline',
-            requestId: c.request.id,
-          });
-        return presentRequest(c.request);
-      });
+    return acceptQuote(this.p, caller, id);
   }
 
   cancelRequest(caller: UserRecord, id: string): R<RequestView> {
     this.tick();
-    return this.ownRequest(caller, id)
-      .andThen((request) =>
-        applyDomain(
-          this.p,
-          cancelRequest(request, this.p.repos.outputs.listByRequest(request.id), 'cancel', this.now()),
-        ),
-      )
-      .map((c) => presentRequest(c.request));
+    return cancelRequest(this.p, caller, id);
   }
 
   // ---------------------------------------------------------------- outputs
 
   createOutput(caller: UserRecord, input: CreateOutputInput): R<OutputView> {
     this.tick();
-    const request = this.ownRequest(caller, input.requestId).mapErr(() =>
-      conciergeError.unprocessable(
-        'unknown_request',
-        `request ${String(input.requestId)} does not exist or is not yours`,
-        '/data/relationships/request',
-      ),
-    );
-    if (request.isErr()) return err(request.error);
-    const origin = activePort(this.p, request.value.portCode, '/data/relationships/request');
-    if (origin.isErr()) return err(origin.error);
-    const destination = activePort(this.p, input.portCode, '/data/attributes/port_code');
-    if (destination.isErr()) return err(destination.error);
-    const target = this.p.targets.parse(input, origin.value, destination.value, '/data/attributes');
-    if (target.isErr()) return err(target.error);
-    const payee = managedUser(this.p, caller, input.payeeId, '/data/relationships/user');
-    if (payee.isErr()) return err(payee.error);
-    const instruction = ownInstruction(this.p, caller, input.withdrawalInstructionId).mapErr(() =>
-      conciergeError.unprocessable(
-        'unknown_withdrawal_instruction',
-        `withdrawal instruction ${String(input.withdrawalInstructionId)} does not exist or is not yours`,
-        '/data/relationships/withdrawal_instruction',
-      ),
-    );
-    if (instruction.isErr()) return err(instruction.error);
-    const now = this.now();
-    const id = this.p.ids.next('output');
-    const draft = {
-      id,
-      requestId: request.value.id,
-      payeeId: payee.value.id,
-      withdrawalInstructionId: instruction.value.id,
-      portCode: destination.value.code,
-      target: target.value,
-      now,
-    };
-    // Created accepting; the checks run later (SPEC sections 2 and 9).
-    return applyDomain(this.p, addOutput(request.value, draft)).map((change) => {
-      this.p.scheduler.schedule(now + this.p.timings.checksAfterMs, {
-        kind: 'run_checks',
-        requestId: request.value.id,
-        outputIds: [id],
-      });
-      return presentOutput(change.outputs[0] as Output, request.value.portCode);
-    });
+    return createOutput(this.p, caller, input);
   }
 
   getOutput(caller: UserRecord, id: string): R<OutputView> {
     this.tick();
-    return this.ownOutput(caller, id).map(({ output, request }) => presentOutput(output, request.portCode));
+    return getOutput(this.p, caller, id);
   }
 
   listOutputs(caller: UserRecord, query: ListOutputsQuery = {}): R<Page<OutputView>> {
     this.tick();
-    const requests =
-      query.requestId === undefined
-        ? this.p.repos.requests.listByOwner(caller.id)
-        : [this.p.repos.requests.get(query.requestId)].filter(
-            (r): r is Request => r !== undefined && r.ownerId === caller.id,
-          );
-    const outputs = this.p.repos.outputs;
-    function* all(): Generator<{ output: Output; origin: string }> {
-      for (const request of requests) {
-        const list =
-          query.state === undefined
-            ? outputs.listByRequest(request.id)
-            : outputs.listByRequestAndState(request.id, query.state);
-        for (const output of list) yield { output, origin: request.portCode };
-      }
-    }
-    return pageOf(all(), query.page, ({ output, origin }) => presentOutput(output, origin));
+    return listOutputs(this.p, caller, query);
   }
 
   // ---------------------------------------------------------------- estimates
 
   createEstimate(input: EstimateInput): R<EstimateView> {
     this.tick();
-    const origin = activePort(this.p, input.portCode, '/data/attributes/port_code');
-    if (origin.isErr()) return err(origin.error);
-    if (!Array.isArray(input.outputs) || input.outputs.length === 0 || input.outputs.length > 1000)
-      return unprocessable(
-        'invalid_attribute',
-        'outputs must list 1 to 1000 outputs',
-        '/data/attributes/outputs',
-      );
-    const lines: Parameters<typeof estimate>[1][number][] = [];
-    for (const [index, line] of input.outputs.entries()) {
-      const at = `/data/attributes/outputs/${index}`;
-      if (typeof line !== 'object' || line === null)
-        return unprocessable(
-          'invalid_attribute',
-          'expected an object with port_code and amount or budget',
-          at,
-        );
-      const destination = activePort(this.p, line.portCode, `${at}/port_code`);
-      if (destination.isErr()) return err(destination.error);
-      const target = this.p.targets.parse(line, origin.value, destination.value, at);
-      if (target.isErr()) return err(target.error);
-      const quote = this.p.pricing.quote(origin.value, destination.value);
-      if (quote.isErr()) return err(quote.error);
-      lines.push({
-        portCode: destination.value.code,
-        target: target.value,
-        destination: destination.value.currency,
-        quote: quote.value,
-      });
-    }
-    const now = this.now();
-    const result = estimate(origin.value, lines);
-    const binding = bindHint(result, now);
-    return ok({
-      portCode: result.portCode,
-      totalToSpend: result.totalToSpend,
-      hintToken: this.p.hints.encode(binding),
-      expiresAt: isoTime(binding.expiresAt),
-      outputs: result.outputs.map((o) => ({
-        portCode: o.portCode,
-        given: o.target.kind,
-        amount: o.price.amount,
-        budget: o.price.budget,
-        rate: o.price.rate,
-        allInRate: o.price.allInRate,
-        feeAndCost: o.price.feeAndCost,
-      })),
-    });
+    return createEstimate(this.p, input);
   }
 
   // ---------------------------------------------------------------- users
@@ -549,7 +333,9 @@ export class ConciergeService {
   /** Produces a requested quote now, without waiting for its eta. */
   produceQuoteNow(caller: UserRecord, requestId: string): R<RequestView> {
     this.tick();
-    return this.ownRequest(caller, requestId).andThen((request) => this.quoteNow(request, this.now()));
+    return ownRequest(this.p, caller, requestId).andThen((request) =>
+      produceQuote(this.p, request, this.now()),
+    );
   }
 
   /** accept, reject, issue, settle, fail, retry, return or cancel one output. */
@@ -570,8 +356,8 @@ export class ConciergeService {
     const reason = optionalText(input.reason, '/reason');
     if (reason.isErr()) return err(reason.error);
     const trigger = OPERATOR_OUTPUT_ACTIONS[action];
-    return this.ownOutput(caller, outputId).andThen(({ output, request }) =>
-      this.step(request, output, trigger, reason.value ?? DEFAULT_REASONS[trigger]).map(() =>
+    return ownOutput(this.p, caller, outputId).andThen(({ output, request }) =>
+      moveOutput(this.p, request, output, trigger, reason.value ?? DEFAULT_REASONS[trigger]).map(() =>
         presentOutput(this.p.repos.outputs.get(output.id) ?? output, request.portCode),
       ),
     );
@@ -716,7 +502,7 @@ export class ConciergeService {
         case 'produce_quote': {
           flush();
           const request = this.p.repos.requests.get(move.requestId);
-          if (request?.state === 'quote_requested') this.quoteNow(request, this.now());
+          if (request?.state === 'quote_requested') produceQuote(this.p, request, this.now());
           break;
         }
         case 'start_working':
@@ -748,7 +534,7 @@ export class ConciergeService {
     this.p.hintPrices.delete(requestId);
     applyDomain(
       this.p,
-      cancelRequest(request, this.p.repos.outputs.listByRequest(requestId), trigger, this.now()),
+      domainCancelRequest(request, this.p.repos.outputs.listByRequest(requestId), trigger, this.now()),
     );
   }
 
@@ -769,7 +555,7 @@ export class ConciergeService {
         if (verdict.isErr()) continue;
         if (verdict.value.kind === 'pass') passed.push(output);
         else if (verdict.value.kind === 'fail')
-          this.step(request, output, 'fail_checks', verdict.value.reason);
+          moveOutput(this.p, request, output, 'fail_checks', verdict.value.reason);
         if (passed.length === COMMIT_PART) this.passChecks(requestId, passed.splice(0));
       }
     if (passed.length > 0) this.passChecks(requestId, passed);
@@ -783,7 +569,7 @@ export class ConciergeService {
     if (moved.isErr())
       for (const output of outputs) {
         const current = this.p.repos.requests.get(requestId);
-        if (current) this.step(current, output, 'pass_checks');
+        if (current) moveOutput(this.p, current, output, 'pass_checks');
       }
   }
 
@@ -820,7 +606,7 @@ export class ConciergeService {
           this.p,
           stepOutputs(request, part, action, this.now(), {
             reason: 'refused_by_receiving_bank',
-            returnCostOf: (o) => this.returnCost(o, action),
+            returnCostOf: (o) => returnCostOf(this.p, o, action),
           }),
         );
         if (moved.isErr()) continue;
@@ -897,74 +683,6 @@ export class ConciergeService {
 
   // ---------------------------------------------------------------- internals
 
-  private ownRequest(caller: UserRecord, id: unknown): R<Request> {
-    const request = typeof id === 'string' ? this.p.repos.requests.get(id) : undefined;
-    return request && request.ownerId === caller.id
-      ? ok(request)
-      : err(conciergeError.notFound('concierge_request', String(id)));
-  }
-
-  private ownOutput(caller: UserRecord, id: unknown): R<{ output: Output; request: Request }> {
-    const output = typeof id === 'string' ? this.p.repos.outputs.get(id) : undefined;
-    const request = output ? this.p.repos.requests.get(output.requestId) : undefined;
-    return output && request && request.ownerId === caller.id
-      ? ok({ output, request })
-      : err(conciergeError.notFound('concierge_request_output', String(id)));
-  }
-
-  /**
-   * Produces the quote of a quote_requested request at `at`: at the hint token's prices
-   * when the request came with one, else from the pricing source. `destinations`: those of
-   * its outputs to price, when the caller has them already.
-   */
-  private quoteNow(request: Request, at: number, destinations?: ReadonlySet<string>): R<RequestView> {
-    const hinted = this.p.hintPrices.get(request.id);
-    if (hinted) {
-      this.p.hintPrices.delete(request.id);
-      return this.quoted(
-        produceQuoteInParts(
-          request,
-          this.p.repos.outputs.listByRequest(request.id),
-          (o) => hinted.get(o.id) as OutputPrice,
-          at,
-          this.p.windows,
-          true,
-          COMMIT_PART,
-        ),
-      );
-    }
-    const catalog = this.p.catalog.catalog();
-    const origin = findActivePort(catalog, request.portCode);
-    if (origin.isErr()) return err(fromDomainError(origin.error));
-    const outputs = this.p.repos.outputs.listByRequest(request.id);
-    // One pricer per destination: all_in_rate is worked out once per port, not per output.
-    const pricers = new Map<string, (target: OutputTarget) => OutputPrice>();
-    for (const code of destinations ?? destinationsOf(outputs)) {
-      const port = findActivePort(catalog, code);
-      if (port.isErr()) return err(fromDomainError(port.error));
-      const quote = this.p.pricing.quote(origin.value, port.value);
-      if (quote.isErr()) return err(quote.error);
-      pricers.set(code, pricer(quote.value, origin.value.currency, port.value.currency));
-    }
-    const priceOf = (o: Output): OutputPrice =>
-      (pricers.get(o.portCode) as (target: OutputTarget) => OutputPrice)(o.target);
-    return this.quoted(
-      produceQuoteInParts(request, outputs, priceOf, at, this.p.windows, false, COMMIT_PART),
-    );
-  }
-
-  /** Stores a quote and schedules its expiry. */
-  private quoted(parts: Iterable<Result<Change, DomainError>>): R<RequestView> {
-    return applyInParts(this.p, parts).map((c) => {
-      if (c.request.state === 'quoted' && c.request.acceptQuoteBefore !== null)
-        this.p.scheduler.schedule(c.request.acceptQuoteBefore, {
-          kind: 'expire_quote',
-          requestId: c.request.id,
-        });
-      return presentRequest(c.request);
-    });
-  }
-
   /** Starts work on a quote_accepted request if its payer's balance covers it. */
   private tryStartWorking(requestId: string): void {
     const request = this.p.repos.requests.get(requestId);
@@ -996,9 +714,9 @@ export class ConciergeService {
       case 'wait':
         return ok(undefined);
       case 'pass':
-        return this.step(request, output, 'pass_checks');
+        return moveOutput(this.p, request, output, 'pass_checks');
       case 'fail':
-        return this.step(request, output, 'fail_checks', verdict.value.reason);
+        return moveOutput(this.p, request, output, 'fail_checks', verdict.value.reason);
       default: {
         const unreachable: never = verdict.value;
         return unreachable;
@@ -1041,29 +759,6 @@ export class ConciergeService {
       }),
     );
   }
-
-  private returnCost(output: Output, action: OutputAction): Money | undefined {
-    return action === 'give_up' ? this.p.ports.get(output.portCode)?.returnCost : undefined;
-  }
-
-  private step(request: Request, output: Output, action: OutputAction, reason?: string): R<void> {
-    const returnCost = this.returnCost(output, action);
-    return applyDomain(
-      this.p,
-      stepOutput(request, output, action, this.now(), {
-        ...(reason === undefined ? {} : { reason }),
-        ...(returnCost === undefined ? {} : { returnCost }),
-      }),
-    ).map(() => undefined);
-  }
 }
-
-/** The destinations of a request's outputs that a quote prices (accepting or accepted). */
-const destinationsOf = (outputs: Iterable<Output>): Set<string> => {
-  const codes = new Set<string>();
-  for (const output of outputs)
-    if (output.state === 'accepting' || output.state === 'accepted') codes.add(output.portCode);
-  return codes;
-};
 
 export type { CancelTrigger };
