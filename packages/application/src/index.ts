@@ -1,13 +1,15 @@
+export * from './concierge-service.js';
 export * from './gateway/client.js';
 export * from './gateway/errors.js';
 export * from './gateway/page.js';
 export * from './gateway/views.js';
 export * from './logger.js';
-export type { ServiceDeps } from './provider/context.js';
+export type { ServiceDeps, ServiceResult, TimedMoveFailure } from './provider/context.js';
 export * from './provider/ports.js';
 export * from './provider/present.js';
+export { MAX_IDLE_STEPS } from './provider/timed-moves.js';
 export * from './provider/timings.js';
 export * from './sandbox/operator.js';
+export { OPERATOR_OUTPUT_ACTIONS, type OperatorOutputAction } from './sandbox/operator-commands.js';
 export * from './sandbox/policy.js';
-export * from './service.js';
 export * from './service-client.js';

@@ -13,7 +13,7 @@ import type {
   PricingSource,
   Repositories,
 } from './ports.js';
-import { type ProgressMove, type Scheduler, TimerQueue } from './scheduler.js';
+import { type ProgressMove, type Scheduler, type TimedMoveKind, TimerQueue } from './scheduler.js';
 import { OutputTargets } from './targets.js';
 import { DEFAULT_TIMINGS, type SandboxTimings } from './timings.js';
 
@@ -36,6 +36,21 @@ export interface ServiceDeps {
   readonly scheduler?: Scheduler;
   /** When the service makes its moves (default `DEFAULT_TIMINGS`). */
   readonly timings?: Partial<SandboxTimings>;
+  /**
+   * Told of each timed move that failed (a pricing source that refused a quote, say): no
+   * caller waits for those moves to answer. Default: written to the console as an error.
+   */
+  readonly onMoveFailed?: (failure: TimedMoveFailure) => void;
+}
+
+/** A timed move that failed: what the service could not do on its own, and why. */
+export interface TimedMoveFailure {
+  /** When the move was due (epoch ms). */
+  readonly at: number;
+  readonly kind: TimedMoveKind;
+  readonly requestId: string;
+  /** The first refusal met; the rest of the move went on. */
+  readonly error: ConciergeError;
 }
 
 /**
@@ -100,6 +115,7 @@ export interface ProviderContext {
   readonly scheduler: Scheduler;
   readonly timings: SandboxTimings;
   readonly progress: OutputProgress;
+  readonly onMoveFailed: (failure: TimedMoveFailure) => void;
   /** Amounts and budgets parsed from numbers, shared between outputs. */
   readonly targets: OutputTargets;
   /** Hint prices accepted with a quote request, until its quote is produced. */
@@ -125,6 +141,7 @@ export const providerContext = (
   scheduler: deps.scheduler ?? new TimerQueue(),
   timings: { ...DEFAULT_TIMINGS, ...deps.timings },
   progress: sandbox.progress,
+  onMoveFailed: deps.onMoveFailed ?? ((failure) => console.error('concierge: a timed move failed', failure)),
   targets: new OutputTargets(),
   hintPrices: new Map(),
 });

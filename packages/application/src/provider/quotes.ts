@@ -9,7 +9,7 @@ import {
   produceQuoteInParts,
   type Request,
 } from '@concierge-ts/domain';
-import { err, type Result } from 'neverthrow';
+import { err, ok, type Result } from 'neverthrow';
 import { fromDomainError } from '../gateway/errors.js';
 import type { RequestView } from '../gateway/views.js';
 import type { ProviderContext, ServiceResult } from './context.js';
@@ -64,6 +64,13 @@ export const produceQuote = (
   const priceOf = (o: Output): OutputPrice =>
     (pricers.get(o.portCode) as (target: OutputTarget) => OutputPrice)(o.target);
   return quoted(p, produceQuoteInParts(request, outputs, priceOf, at, p.windows, false, COMMIT_PART));
+};
+
+/** The quote of a request at its eta (a timed move), if it still waits for one. */
+export const produceDueQuote = (p: ProviderContext, requestId: string): ServiceResult<void> => {
+  const request = p.repos.requests.get(requestId);
+  if (request?.state !== 'quote_requested') return ok(undefined);
+  return produceQuote(p, request, p.time.now()).map(() => undefined);
 };
 
 /** Stores a quote and plans its expiry. */

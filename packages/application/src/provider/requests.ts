@@ -16,6 +16,7 @@ import { conciergeError, fromDomainError } from '../gateway/errors.js';
 import { pageOf } from '../gateway/page.js';
 import type { Page, RequestView, RequestWithOutputs } from '../gateway/views.js';
 import type { ProviderContext, ServiceResult } from './context.js';
+import { planFundsCheck } from './funding.js';
 import { optionalText, unprocessable } from './input.js';
 import { activePort, quoteDelay } from './port-catalog.js';
 import type { UserRecord } from './ports.js';
@@ -182,10 +183,7 @@ export const acceptQuote = (p: ProviderContext, caller: UserRecord, id: string):
   safeTry(function* () {
     const request = yield* ownRequest(p, caller, id);
     const accepted = (yield* applyDomain(p, domainAcceptQuote(request, p.time.now()))).request;
-    p.scheduler.schedule(p.time.now() + p.timings.fundsCheckAfterMs, {
-      kind: 'start_working',
-      requestId: accepted.id,
-    });
+    planFundsCheck(p, accepted.id);
     if (accepted.provisionFundsBefore !== null)
       p.scheduler.schedule(accepted.provisionFundsBefore, { kind: 'funds_deadline', requestId: accepted.id });
     return ok(presentRequest(accepted));

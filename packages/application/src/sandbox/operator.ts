@@ -1,5 +1,6 @@
 import type { ComplianceState, EventResource } from '@concierge-ts/domain';
 import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
+import type { ConciergeService } from '../concierge-service.js';
 import { type ConciergeError, conciergeError } from '../gateway/errors.js';
 import {
   type EventView,
@@ -10,7 +11,7 @@ import {
   type UserView,
 } from '../gateway/views.js';
 import type { ControllableClock, StoredEvent, UserRecord } from '../provider/ports.js';
-import type { ConciergeService, OperatorOutputAction } from '../service.js';
+import type { OperatorOutputAction } from './operator-commands.js';
 
 /**
  * The sandbox operator (SPEC section 9): what a human at the provider would do, on
