@@ -1,6 +1,7 @@
 import {
   ConciergeService,
   conciergeError,
+  MAGIC_VALUES,
   type PricingSource,
   type TimedMoveFailure,
   type UserRecord,
@@ -12,7 +13,6 @@ import { ManualClock } from './clock.js';
 import { InMemoryEventStore } from './events.js';
 import { InMemoryHintTokens } from './hints.js';
 import { SequentialIds } from './ids.js';
-import { MAGIC_VALUES } from './magic.js';
 import { tablePricing } from './pricing.js';
 import { inMemoryRepositories } from './repositories.js';
 

@@ -9,6 +9,7 @@ export * from './provider/ports.js';
 export * from './provider/present.js';
 export { MAX_IDLE_STEPS } from './provider/timed-moves.js';
 export * from './provider/timings.js';
+export * from './sandbox/magic-values.js';
 export * from './sandbox/operator.js';
 export { OPERATOR_OUTPUT_ACTIONS, type OperatorOutputAction } from './sandbox/operator-commands.js';
 export * from './sandbox/policy.js';
