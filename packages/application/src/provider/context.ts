@@ -1,5 +1,9 @@
-import type { Output, OutputPrice, QuoteWindows } from '@concierge-ts/domain';
-import { DEFAULT_QUOTE_WINDOWS } from '@concierge-ts/domain';
+import {
+  DEFAULT_QUOTE_WINDOWS,
+  type Output,
+  type OutputPrice,
+  type QuoteWindows,
+} from '@concierge-ts/domain';
 import type { Result } from 'neverthrow';
 import type { ConciergeError } from '../gateway/errors.js';
 import type { SandboxPolicy } from '../sandbox/policy.js';
