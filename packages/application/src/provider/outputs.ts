@@ -41,23 +41,16 @@ function* creatingOutput(
   caller: UserRecord,
   input: CreateOutputInput,
 ): Generator<Err<never, ConciergeError>, ServiceResult<OutputView>> {
-  const request = yield* ownRequest(p, caller, input.requestId).mapErr(() =>
-    conciergeError.unprocessable(
-      'unknown_request',
-      `request ${String(input.requestId)} does not exist or is not yours`,
-      '/data/relationships/request',
-    ),
-  );
+  const request = yield* ownRequest(p, caller, input.requestId, '/data/relationships/request');
   const origin = yield* activePort(p, request.portCode, '/data/relationships/request');
   const destination = yield* activePort(p, input.portCode, '/data/attributes/port_code');
   const target = yield* p.targets.parse(input, origin, destination, '/data/attributes');
   const payee = yield* managedUser(p, caller, input.payeeId, '/data/relationships/user');
-  const instruction = yield* ownInstruction(p, caller, input.withdrawalInstructionId).mapErr(() =>
-    conciergeError.unprocessable(
-      'unknown_withdrawal_instruction',
-      `withdrawal instruction ${String(input.withdrawalInstructionId)} does not exist or is not yours`,
-      '/data/relationships/withdrawal_instruction',
-    ),
+  const instruction = yield* ownInstruction(
+    p,
+    caller,
+    input.withdrawalInstructionId,
+    '/data/relationships/withdrawal_instruction',
   );
   const now = p.time.now();
   const id = p.ids.next('output');

@@ -203,10 +203,22 @@ export const cancelRequest = (
     )
     .map((c) => presentRequest(c.request));
 
-/** A request of the caller's (404 otherwise). */
-export const ownRequest = (p: ProviderContext, caller: UserRecord, id: unknown): ServiceResult<Request> => {
+/** A request of the caller's (404 otherwise, or 422 at `pointer` when it is a reference). */
+export const ownRequest = (
+  p: ProviderContext,
+  caller: UserRecord,
+  id: unknown,
+  pointer?: string,
+): ServiceResult<Request> => {
   const request = typeof id === 'string' ? p.repos.requests.get(id) : undefined;
-  return request && request.ownerId === caller.id
-    ? ok(request)
-    : err(conciergeError.notFound('concierge_request', String(id)));
+  if (request && request.ownerId === caller.id) return ok(request);
+  return err(
+    pointer
+      ? conciergeError.unprocessable(
+          'unknown_request',
+          `request ${String(id)} does not exist or is not yours`,
+          pointer,
+        )
+      : conciergeError.notFound('concierge_request', String(id)),
+  );
 };

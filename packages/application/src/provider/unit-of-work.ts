@@ -35,8 +35,10 @@ export const apply = (p: ProviderContext, change: Change): ServiceResult<Change>
 };
 
 /** Stores the change the domain decided, or answers its refusal as the API does. */
-export const applyDomain = (p: ProviderContext, result: Result<Change, DomainError>): ServiceResult<Change> =>
-  result.mapErr((e) => fromDomainError(e)).andThen((change) => apply(p, change));
+export const applyDomain = (
+  p: ProviderContext,
+  result: Result<Change, DomainError>,
+): ServiceResult<Change> => (result.isOk() ? apply(p, result.value) : err(fromDomainError(result.error)));
 
 /**
  * Stores a change that comes in parts, part by part, each as `apply` does. Answers with the

@@ -48,16 +48,24 @@ export const listWithdrawalInstructions = (
   return pageOf(filtered, query.page, presentInstruction);
 };
 
-/** An instruction of one of the caller's users (404 otherwise). */
+/** An instruction of one of the caller's users (404 otherwise, or 422 at `pointer` when it is a reference). */
 export const ownInstruction = (
   p: ProviderContext,
   caller: UserRecord,
   id: unknown,
+  pointer?: string,
 ): ServiceResult<WithdrawalInstructionRecord> => {
   const instruction = typeof id === 'string' ? p.repos.withdrawalInstructions.get(id) : undefined;
-  return instruction && instruction.masterId === caller.id
-    ? ok(instruction)
-    : err(conciergeError.notFound('withdrawal_instruction', String(id)));
+  if (instruction && instruction.masterId === caller.id) return ok(instruction);
+  return err(
+    pointer
+      ? conciergeError.unprocessable(
+          'unknown_withdrawal_instruction',
+          `withdrawal instruction ${String(id)} does not exist or is not yours`,
+          pointer,
+        )
+      : conciergeError.notFound('withdrawal_instruction', String(id)),
+  );
 };
 
 const labelOf = (label: unknown): ServiceResult<string> =>
