@@ -368,15 +368,6 @@ export const stepOutputs = (
   return settleRequest(b, now).map(() => b.build(now));
 };
 
-/** draft → quote_requested, with the time the quote will be ready. */
-export const requestQuote = (request: Request, now: number, eta: number): Result<Change, DomainError> => {
-  const b = new ChangeBuilder(request);
-  return b.moveRequest('request_quote', now).map(() => {
-    b.patch({ eta });
-    return b.build(now);
-  });
-};
-
 export interface QuoteWindows {
   /** accept_quote_before = quoted at + this (SPEC: 10 minutes). */
   readonly acceptQuoteMs: number;
@@ -387,6 +378,28 @@ export interface QuoteWindows {
 export const DEFAULT_QUOTE_WINDOWS: QuoteWindows = {
   acceptQuoteMs: 10 * 60_000,
   provisionFundsMs: 12 * 3_600_000,
+};
+
+/**
+ * draft → quote_requested, with the time the quote will be ready. The two deadlines are set
+ * at once, provisionally, as if the quote were produced at `eta` (the published answer to
+ * request_quote carries both); the quote sets them again when it is produced.
+ */
+export const requestQuote = (
+  request: Request,
+  now: number,
+  eta: number,
+  windows: QuoteWindows = DEFAULT_QUOTE_WINDOWS,
+): Result<Change, DomainError> => {
+  const b = new ChangeBuilder(request);
+  return b.moveRequest('request_quote', now).map(() => {
+    b.patch({
+      eta,
+      acceptQuoteBefore: eta + windows.acceptQuoteMs,
+      provisionFundsBefore: eta + windows.provisionFundsMs,
+    });
+    return b.build(now);
+  });
 };
 
 /**
