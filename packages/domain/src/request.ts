@@ -93,6 +93,10 @@ export interface Request {
   readonly cancellationReason: CancellationReason | null;
   /** True when the quote came from a hint token (priced at the estimate's prices). */
   readonly quotedFromHint: boolean;
+  /** When the receipt was issued: when the payer was charged (SPEC section 7); null before. */
+  readonly receiptIssuedAt: number | null;
+  /** When the credit note was issued: when money first went back to the payer after the charge; null before. */
+  readonly creditNoteIssuedAt: number | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -133,6 +137,8 @@ export const createRequest = (input: NewRequest): Request => ({
   fundsAvailable: noFunds(input.portCode),
   cancellationReason: null,
   quotedFromHint: false,
+  receiptIssuedAt: null,
+  creditNoteIssuedAt: null,
   createdAt: input.now,
   updatedAt: input.now,
 });

@@ -885,6 +885,7 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
           'concierge_request_quoted',
           'concierge_request_quote_accepted',
           'concierge_request_working',
+          'concierge_request_receipt_created',
           'concierge_request_finished',
         ]);
         const outputEvents = events

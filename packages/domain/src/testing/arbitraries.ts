@@ -459,6 +459,8 @@ export const arbRequestRecord = (state: Arbitrary<RequestState> = arbRequestStat
         fundsAvailable: null,
         cancellationReason: null,
         quotedFromHint: r.quotedFromHint,
+        receiptIssuedAt: null,
+        creditNoteIssuedAt: null,
         createdAt: r.createdAt,
         updatedAt: r.createdAt,
       };
