@@ -29,6 +29,7 @@ import {
   type ServiceResult,
 } from './provider/context.js';
 import { createEstimate } from './provider/estimates.js';
+import { type PresentedEvent, presentEvent } from './provider/events.js';
 import { createOutput, getOutput, listOutputs } from './provider/outputs.js';
 import { listPorts } from './provider/port-catalog.js';
 import type { ControllableClock, StoredEvent, UserRecord } from './provider/ports.js';
@@ -268,6 +269,14 @@ export class ConciergeService {
   listEvents(caller: UserRecord): StoredEvent[] {
     this.tick();
     return listEvents(this.p, caller);
+  }
+
+  /**
+   * An event as the API shows it, with its resource as it was when the event happened;
+   * `linkage`: a request's event also gives the ids of the outputs it had then.
+   */
+  presentEvent(event: StoredEvent, linkage = false): PresentedEvent {
+    return presentEvent(this.p, event, linkage);
   }
 
   /** Empties everything but the master users. */

@@ -1,4 +1,4 @@
-import { encodeEvent, encodeLinkedRequest, encodeOutput, encodeUser } from '@concierge-ts/adapter-http';
+import { encodeLinkedRequest, encodeLoggedEvent, encodeOutput, encodeUser } from '@concierge-ts/adapter-http';
 import type { ConciergeError, OperatorOutputAction, SandboxOperator } from '@concierge-ts/application';
 import type { ComplianceState } from '@concierge-ts/domain';
 import { type Context, Hono } from 'hono';
@@ -130,7 +130,13 @@ export const operatorRoutes = (callers: Callers): Hono => {
 
   sandbox.get(
     '/events',
-    operate((c, operator) => answer(c, operator.events(), (events) => ({ data: events.map(encodeEvent) }))),
+    // Each event with its resource as it was then (meta.snapshot) and when it was delivered (sent_at).
+    operate((c, operator) => {
+      const base = new URL(c.req.url).origin;
+      return answer(c, operator.events(), (events) => ({
+        data: events.map((event) => encodeLoggedEvent(event, base)),
+      }));
+    }),
   );
 
   sandbox.post(

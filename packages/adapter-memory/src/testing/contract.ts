@@ -888,10 +888,8 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
           'concierge_request_receipt_created',
           'concierge_request_finished',
         ]);
-        const outputEvents = events
-          .filter((e) => e.resourceType === 'concierge_request_outputs')
-          .map((e) => e.eventType);
-        expect(outputEvents).toEqual([
+        const outputEvents = events.filter((e) => e.resourceType === 'concierge_request_outputs');
+        expect(outputEvents.map((e) => e.eventType)).toEqual([
           'concierge_request_output_accepting',
           'concierge_request_output_accepted',
           'concierge_request_output_working',
@@ -900,6 +898,24 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         ]);
         const ids = events.map((e) => BigInt(e.id));
         expect(ids.every((id, i) => i === 0 || id > (ids[i - 1] ?? 0n))).toBe(true);
+        // Each carries its resource as it was then (SPEC section 8), not as it ended.
+        const states = [...mine, ...outputEvents].map((e) => [
+          e.eventType,
+          e.resource && 'state' in e.resource ? e.resource.state : undefined,
+        ]);
+        expect(states).toEqual(
+          [...mine, ...outputEvents].map((e) => [
+            e.eventType,
+            e.eventType === 'concierge_request_receipt_created'
+              ? 'working'
+              : e.eventType.replace(/^concierge_request_(output_)?/, ''),
+          ]),
+        );
+        const receipt = mine.find((e) => e.eventType === 'concierge_request_receipt_created');
+        expect(receipt?.resource).toMatchObject({ receiptUrl: expect.stringMatching(/\/receipt$/) });
+        expect(
+          outputEvents.find((e) => e.eventType === 'concierge_request_output_working')?.failures,
+        ).toEqual([]);
       });
 
       it('records user_disabled and user_enabled when a user becomes disabled or enabled, before the checks it lets pass', async () => {

@@ -125,10 +125,22 @@ export interface EventView {
   readonly resourceType: ResourceType;
   readonly resourceId: string;
   readonly createdAt: string;
+  /** When the event was first delivered to the master's `webhook_url`; null until then. */
   readonly sentAt: string | null;
   /** The resource as it was when the event happened (webhooks carry it in `included`). */
   readonly resource?: RequestView | OutputView | UserView;
+  /**
+   * `concierge_request_output_working` only: one id per earlier failure of the output (its
+   * `failures` relationship, of type `concierge_request_output_failures`); empty on the first.
+   */
+  readonly failures?: readonly string[];
 }
+
+/** An event's resource as it was then, by kind: a request with the ids of the outputs it had, when they are known. */
+export type EventResourceView =
+  | { readonly kind: 'request'; readonly view: RequestView; readonly outputIds?: readonly string[] }
+  | { readonly kind: 'output'; readonly view: OutputView }
+  | { readonly kind: 'user'; readonly view: UserView };
 
 export interface PageQuery {
   /** 1-based. */

@@ -5,6 +5,7 @@ import type {
   DomainEvent,
   HintBinding,
   Output,
+  OutputMoment,
   OutputState,
   Port,
   PortCatalog,
@@ -129,11 +130,38 @@ export interface IdSource {
   apiKey(): string;
 }
 
+/** A user as it was at one of its events: its record and its balances then. */
+export interface UserSnapshot {
+  readonly user: UserRecord;
+  readonly balances: readonly Balance[];
+}
+
 /** A domain event with the master user it belongs to. */
 export interface OutboundEvent {
   readonly event: DomainEvent;
   readonly ownerId: string;
+  /** A user's event: the user as the change left it (a request's or an output's event carries its own). */
+  readonly user?: UserSnapshot;
 }
+
+/**
+ * An output at one of its events, as a store keeps it: its moment, with the withdrawal
+ * instruction given only when a retry changed it since (null: the one the output has now).
+ */
+export interface StoredOutputMoment extends Omit<OutputMoment, 'withdrawalInstructionId'> {
+  readonly withdrawalInstructionId: string | null;
+}
+
+/**
+ * What an event kept of its resource, as it was when the event happened (SPEC section 8):
+ * the request itself (requests have few events), an output's moment (a million outputs
+ * have five events each: the rest comes from the output as it is now, `outputAt`), a user
+ * with its balances.
+ */
+export type StoredSnapshot =
+  | { readonly kind: 'request'; readonly request: Request }
+  | { readonly kind: 'output'; readonly moment: StoredOutputMoment }
+  | { readonly kind: 'user'; readonly user: UserSnapshot };
 
 export interface StoredEvent {
   /** Unique and increasing. */
@@ -143,6 +171,10 @@ export interface StoredEvent {
   readonly resourceId: string;
   readonly ownerId: string;
   readonly at: number;
+  /** When it was first delivered to the owner's `webhook_url` (epoch ms), or null until then. */
+  readonly sentAt: number | null;
+  /** Its resource as it was then; null for a user's event published without its user. */
+  readonly snapshot: StoredSnapshot | null;
 }
 
 /** Where events go: a log kept for the operator, and whoever subscribed (webhooks). */
@@ -158,6 +190,11 @@ export interface EventSink {
 export interface EventStore extends EventSink {
   /** The owner's events, oldest first. */
   list(ownerId: string): Iterable<StoredEvent>;
+  /**
+   * Records that an event was delivered at `at` (epoch ms): its `sentAt` from then on. Only
+   * the first delivery counts; an unknown id (a cleared store's) changes nothing.
+   */
+  markSent(eventId: string, at: number): void;
   clear(): void;
 }
 
