@@ -99,6 +99,8 @@ export const createHttpConciergeClient = (options: HttpConciergeClientOptions): 
   const getRequest = (id: string, callOptions?: CallOptions) =>
     get(`api/concierge_requests/${segment(id)}`, decodeRequest, callOptions);
 
+  const decodeDocument = one(documents.conciergeDocument);
+
   /**
    * A request action (request_quote, accept_quote, cancel) is not idempotent: sent twice,
    * the second is refused with 409 although the first worked. After an ambiguous
@@ -190,6 +192,10 @@ export const createHttpConciergeClient = (options: HttpConciergeClientOptions): 
           callOptions,
         ),
       cancel: (id, callOptions) => transition(id, 'cancel', (s) => s === 'cancelled', undefined, callOptions),
+      receipt: (id, callOptions) =>
+        get(`api/concierge_requests/${segment(id)}/receipt`, decodeDocument, callOptions),
+      creditNote: (id, callOptions) =>
+        get(`api/concierge_requests/${segment(id)}/credit_note`, decodeDocument, callOptions),
     },
     outputs: {
       create: (input, callOptions) =>

@@ -29,6 +29,7 @@ export const SERVICE_CALLS: { readonly [K in keyof ConciergeService]?: ServiceCa
   requestQuote: { args: ['requestId', 'input'] },
   acceptQuote: { args: ['requestId'] },
   cancelRequest: { args: ['requestId'] },
+  getDocument: { args: ['requestId', 'kind'] },
   createOutput: { args: ['input'], resultId: 'outputId' },
   getOutput: { args: ['outputId'] },
   listOutputs: { args: ['query'] },

@@ -1,4 +1,4 @@
-import type { CancelTrigger, ComplianceState } from '@concierge-ts/domain';
+import type { CancelTrigger, ComplianceState, DocumentKind } from '@concierge-ts/domain';
 import type {
   CreateOutputInput,
   CreateRequestInput,
@@ -12,6 +12,7 @@ import type {
   UpdateRequestInput,
 } from './gateway/client.js';
 import type {
+  DocumentView,
   EstimateView,
   OutputView,
   Page,
@@ -28,6 +29,7 @@ import {
   type ServiceDeps,
   type ServiceResult,
 } from './provider/context.js';
+import { getDocument } from './provider/documents.js';
 import { createEstimate } from './provider/estimates.js';
 import { type PresentedEvent, presentEvent } from './provider/events.js';
 import { createOutput, getOutput, listOutputs } from './provider/outputs.js';
@@ -157,6 +159,12 @@ export class ConciergeService {
   cancelRequest(caller: UserRecord, id: string): ServiceResult<RequestView> {
     this.tick();
     return cancelRequest(this.p, caller, id);
+  }
+
+  /** A request's receipt or credit note as it is now (404 while it does not exist). */
+  getDocument(caller: UserRecord, id: string, kind: DocumentKind): ServiceResult<DocumentView> {
+    this.tick();
+    return getDocument(this.p, caller, id, kind);
   }
 
   // ---------------------------------------------------------------- outputs

@@ -49,6 +49,8 @@ export const serviceClient = (
       requestQuote: (id, input) => as((c) => service.requestQuote(c, id, input)),
       acceptQuote: (id) => as((c) => service.acceptQuote(c, id)),
       cancel: (id) => as((c) => service.cancelRequest(c, id)),
+      receipt: (id) => as((c) => service.getDocument(c, id, 'receipt')),
+      creditNote: (id) => as((c) => service.getDocument(c, id, 'credit_note')),
     },
     outputs: {
       create: (input) => as((c) => service.createOutput(c, input)),

@@ -94,7 +94,7 @@ export const operatorRoutes = (callers: Callers): Hono => {
           .asyncAndThen(({ client }) =>
             operator.produceQuote(id(c)).andThen((request) => withOutputs(client, request)),
           ),
-        (r) => ({ data: encodeLinkedRequest(r) }),
+        (r) => ({ data: encodeLinkedRequest(r, c.req.url) }),
       ),
     ),
   );

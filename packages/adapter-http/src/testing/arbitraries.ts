@@ -1,4 +1,5 @@
 import type {
+  DocumentView,
   EstimateView,
   OutputView,
   PortView,
@@ -10,6 +11,7 @@ import {
   CANCELLATION_REASONS,
   type CancellationReason,
   COMPLIANCE_STATES,
+  DOCUMENT_KINDS,
   type Money,
   OUTPUT_STATES,
   type Rate,
@@ -148,6 +150,44 @@ export const arbEstimateView = (): fc.Arbitrary<EstimateView> =>
         { maxLength: 5 },
       ),
     }),
+  );
+
+/** A receipt or credit note as the API sends it (its totals need not add up: this is for the codec). */
+export const arbDocumentView = (): fc.Arbitrary<DocumentView> =>
+  fc.record({ origin: arbPortCodeOf(), requestId: arbId() }).chain(({ origin, requestId }) =>
+    fc.constantFrom(...DOCUMENT_KINDS).chain((kind) =>
+      fc.record({
+        id: fc.constant(`${requestId}-${kind}`),
+        kind: fc.constant(kind),
+        requestId: fc.constant(requestId),
+        requestState: fc.constantFrom(...REQUEST_STATES),
+        portCode: fc.constant(origin.code),
+        issuedAt: arbIsoTime(),
+        lines: fc.array(
+          arbPortCodeOf().chain((destination) =>
+            fc.record({
+              outputId: arbId(),
+              state: fc.constantFrom(...OUTPUT_STATES),
+              portCode: fc.constant(destination.code),
+              amount: arbMoneyIn(destination),
+              budget: arbMoneyIn(origin),
+              feeAndCost: arbMoneyIn(origin, 0n),
+              credited: arbMoneyIn(origin, 0n),
+              returnCost: arbMoneyIn(origin, 0n),
+            }),
+          ),
+          { maxLength: 5 },
+        ),
+        totals: fc.record({
+          budget: arbMoneyIn(origin, 0n),
+          fees: arbMoneyIn(origin, 0n),
+          settled: arbMoneyIn(origin, 0n),
+          inFlight: arbMoneyIn(origin, 0n),
+          credited: arbMoneyIn(origin, 0n),
+          returnCosts: arbMoneyIn(origin, 0n),
+        }),
+      }),
+    ),
   );
 
 export const arbUserView = (): fc.Arbitrary<UserView> =>

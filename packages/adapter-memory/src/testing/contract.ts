@@ -866,6 +866,59 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         expect(states.map((o) => o.id).sort()).toEqual([settles.id, once.id].sort());
       });
 
+      it('issues a receipt when the payer is charged and a credit note when money first goes back (SPEC section 7)', async () => {
+        const w = await makeWorld(h);
+        const request = await w.draft();
+        const settles = await value(
+          w.output(request, await w.payee('cl_clp', ACCOUNTS.settles), { amount: 5000 }),
+        );
+        const returned = await value(
+          w.output(request, await w.payee('mx_mxn', ACCOUNTS.returned), { amount: 500 }),
+        );
+        await pass(h, 2);
+        await value(h.client.requests.requestQuote(request.id));
+        await pass(h, 1);
+        await value(h.client.requests.acceptQuote(request.id));
+        // Accepted, not charged yet: no receipt.
+        expect(await failure(h.client.requests.receipt(request.id))).toMatchObject({ type: 'not_found' });
+        await pass(h, 1);
+        const working = await value(h.client.requests.get(request.id));
+        expect(working.state).toBe('working');
+        expect(working.receiptUrl).toMatch(new RegExp(`/api/concierge_requests/${request.id}/receipt$`));
+        expect(working.creditNoteUrl).toBeNull();
+        const receipt = await value(h.client.requests.receipt(request.id));
+        expect(receipt).toMatchObject({ kind: 'receipt', requestId: request.id, requestState: 'working' });
+        expect(receipt.totals.budget).toEqual(working.totalToSpend);
+        expect(receipt.lines.map((l) => l.outputId).sort()).toEqual([settles.id, returned.id].sort());
+        expect(await failure(h.client.requests.creditNote(request.id))).toMatchObject({ type: 'not_found' });
+
+        await value(h.operator.runUntilIdle());
+        const finished = await value(h.client.requests.get(request.id));
+        expect(finished.state).toBe('finished');
+        expect(finished.creditNoteUrl).toMatch(
+          new RegExp(`/api/concierge_requests/${request.id}/credit_note$`),
+        );
+        const note = await value(h.client.requests.creditNote(request.id));
+        expect(note.lines.map((l) => [l.outputId, l.state])).toEqual([[returned.id, 'returned']]);
+        const line = note.lines[0] as (typeof note.lines)[number];
+        expect(line.returnCost.amount).toBeGreaterThan(0n);
+        expect(line.credited.amount + line.returnCost.amount).toBe(line.budget.amount);
+        const final = await value(h.client.requests.receipt(request.id));
+        const t = final.totals;
+        expect([t.inFlight.amount, t.settled.amount + t.credited.amount + t.returnCosts.amount]).toEqual([
+          0n,
+          t.budget.amount,
+        ]);
+        expect(t.credited).toEqual(note.totals.credited);
+        // The payer paid what the receipt charged, less what the credit note gave back.
+        const payer = await value(h.client.users.get(w.payer.id));
+        expect(balanceOf(payer)).toBe(50_000_000_00n - t.budget.amount + note.totals.credited.amount);
+        // Another master sees neither.
+        expect(await failure(h.other.client.requests.receipt(request.id))).toMatchObject({
+          type: 'not_found',
+        });
+      });
+
       it('records every state change as an event with increasing ids', async () => {
         const w = await makeWorld(h);
         const request = await w.draft();

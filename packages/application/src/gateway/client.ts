@@ -2,6 +2,7 @@ import type { ComplianceState, OutputState, RequestState } from '@concierge-ts/d
 import type { ResultAsync } from 'neverthrow';
 import type { ConciergeError } from './errors.js';
 import type {
+  DocumentView,
   EstimateView,
   OutputView,
   Page,
@@ -112,6 +113,10 @@ export interface ConciergeClient {
     requestQuote(id: string, input?: { readonly hintToken?: string }, options?: CallOptions): R<RequestView>;
     acceptQuote(id: string, options?: CallOptions): R<RequestView>;
     cancel(id: string, options?: CallOptions): R<RequestView>;
+    /** The request's receipt (SPEC section 7): once the payer is charged; `not_found` before. */
+    receipt(id: string, options?: CallOptions): R<DocumentView>;
+    /** The request's credit note: once money went back to the payer after the charge; `not_found` before. */
+    creditNote(id: string, options?: CallOptions): R<DocumentView>;
   };
   readonly outputs: {
     create(input: CreateOutputInput, options?: CallOptions): R<OutputView>;

@@ -1,6 +1,7 @@
 import type {
   CancellationReason,
   ComplianceState,
+  DocumentKind,
   Money,
   OutputCounters,
   OutputState,
@@ -114,6 +115,53 @@ export interface WithdrawalInstructionView {
   readonly label: string;
   readonly body: Readonly<Record<string, string>>;
   readonly createdAt: string;
+}
+
+/** One output on a request's document (money exact: `amount` in the destination currency, the rest in the origin's). */
+export interface DocumentLineView {
+  readonly outputId: string;
+  readonly state: OutputState;
+  readonly portCode: string;
+  readonly amount: Money;
+  /** What the payer was charged for it, fees included. */
+  readonly budget: Money;
+  readonly feeAndCost: Money;
+  /** What went back to the payer (a rejected or cancelled output's budget, a returned one's less its return cost). */
+  readonly credited: Money;
+  readonly returnCost: Money;
+}
+
+/**
+ * Sums over a document's lines, in the origin currency. They add up: `budget` = `settled` +
+ * `inFlight` + `credited` + `returnCosts`; on a receipt, `budget` is what the payer was
+ * charged (`total_to_spend`).
+ */
+export interface DocumentTotalsView {
+  readonly budget: Money;
+  readonly fees: Money;
+  readonly settled: Money;
+  readonly inFlight: Money;
+  readonly credited: Money;
+  readonly returnCosts: Money;
+}
+
+/**
+ * A request's receipt or credit note (SPEC section 7, JSON:API type `concierge_documents`),
+ * as it is now: the receipt exists once the payer is charged (the request starts working)
+ * and lists every output charged; the credit note exists once money first goes back to the
+ * payer after that, and lists every output credited back.
+ */
+export interface DocumentView {
+  /** `<request id>-receipt` or `<request id>-credit_note`. */
+  readonly id: string;
+  readonly kind: DocumentKind;
+  readonly requestId: string;
+  readonly requestState: RequestState;
+  /** The request's origin port: the currency of budgets, fees and totals. */
+  readonly portCode: string;
+  readonly issuedAt: string;
+  readonly lines: readonly DocumentLineView[];
+  readonly totals: DocumentTotalsView;
 }
 
 /** The JSON:API types of the resources events are about. */
