@@ -13,6 +13,7 @@ import {
 } from './harness.js';
 import { httpRateBenchmark } from './http-rate.js';
 import { lifecycleBenchmark } from './lifecycle.js';
+import { serverBenchmark } from './server.js';
 import { xstateBenchmark } from './xstate.js';
 
 /**
@@ -36,6 +37,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   xstateBenchmark,
   httpRateBenchmark,
   decodeBenchmark,
+  serverBenchmark,
 ];
 
 const DEFAULT_SIZES = [10_000, 100_000, 1_000_000];

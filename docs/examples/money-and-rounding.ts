@@ -2,29 +2,37 @@
 import assert from 'node:assert/strict';
 import { moneyText, parseMoney, rateText } from 'concierge-ts';
 import { parseFee, parseRate, priceOutput, totalToSpend } from 'concierge-ts/domain';
+import { ok, Result, safeTry } from 'neverthrow';
 
 const CLP = { code: 'CLP', exponent: 0 };
 const USD = { code: 'USD', exponent: 2 };
 const MXN = { code: 'MXN', exponent: 2 };
-const quote = (rate: string, fee: string) => ({
-  rate: parseRate(rate)._unsafeUnwrap(),
-  fee: parseFee(fee)._unsafeUnwrap(),
-});
+// Rates and fees are parsed like money: a Result, refused if not a decimal.
+const quote = (rate: string, fee: string) =>
+  Result.combine([parseRate(rate), parseFee(fee)]).map(([r, f]) => ({ rate: r, fee: f }));
 
-// Budget given (origin CLP): amount = budget × all_in_rate, rounded DOWN to the cent.
-const usd = priceOutput(
-  { kind: 'budget', budget: parseMoney(100_000, 'CLP')._unsafeUnwrap() },
-  quote('0.00135317', '0.0099688'),
-  CLP,
-  USD,
-);
-// Amount given (destination MXN): budget = amount ÷ all_in_rate, rounded UP to the peso.
-const mxn = priceOutput(
-  { kind: 'amount', amount: parseMoney(500, 'MXN')._unsafeUnwrap() },
-  quote('0.02647582', '0.0129356'),
-  CLP,
-  MXN,
-);
+const priced = safeTry(function* () {
+  // Budget given (origin CLP): amount = budget × all_in_rate, rounded DOWN to the cent.
+  const usd = priceOutput(
+    { kind: 'budget', budget: yield* parseMoney(100_000, 'CLP') },
+    yield* quote('0.00135317', '0.0099688'),
+    CLP,
+    USD,
+  );
+  // Amount given (destination MXN): budget = amount ÷ all_in_rate, rounded UP to the peso.
+  const mxn = priceOutput(
+    { kind: 'amount', amount: yield* parseMoney(500, 'MXN') },
+    yield* quote('0.02647582', '0.0129356'),
+    CLP,
+    MXN,
+  );
+  return ok({ usd, mxn });
+});
+if (priced.isErr()) {
+  console.error(`${priced.error.type}: ${priced.error.message}`);
+  process.exit(1);
+}
+const { usd, mxn } = priced.value;
 for (const [port, p] of [
   ['us_usd', usd],
   ['mx_mxn', mxn],

@@ -1,6 +1,12 @@
 // Test your own payout code against the in-memory Concierge, and run the contract suite.
 import assert from 'node:assert/strict';
-import { type ConciergeClient, createInMemoryConcierge, type RequestView } from 'concierge-ts';
+import {
+  type ConciergeClient,
+  type ConciergeError,
+  createInMemoryConcierge,
+  type RequestView,
+} from 'concierge-ts';
+import type { ResultAsync } from 'neverthrow';
 
 /** Lets `seconds` pass: a sleep in production, a move of the sandbox clock in a test. */
 type Wait = (seconds: number) => Promise<void>;
@@ -49,26 +55,34 @@ async function payOne(
 }
 
 // ...so a test hands it the in-memory client and a wait that moves the sandbox clock, and
-// picks outcomes with magic values.
+// picks outcomes with magic values. The test's own setup cannot go on without each call.
+async function must<T>(call: ResultAsync<T, ConciergeError>): Promise<T> {
+  const result = await call;
+  if (result.isErr()) {
+    console.error(`${result.error.type} (${result.error.code}): ${result.error.detail}`);
+    process.exit(1);
+  }
+  return result.value;
+}
 const sandbox = createInMemoryConcierge({ seed: false });
 const { client, operator } = sandbox;
 const wait: Wait = async (seconds) => {
-  (await operator.advanceClock(seconds))._unsafeUnwrap();
+  await must(operator.advanceClock(seconds));
 };
 const stateOf = async (invoice: string) =>
-  (await client.requests.list({ externalId: invoice }))._unsafeUnwrap().items[0]?.state;
-const payer = (await client.users.create({ email: 'payer@example.com' }))._unsafeUnwrap();
+  (await must(client.requests.list({ externalId: invoice }))).items[0]?.state;
+const payer = await must(client.users.create({ email: 'payer@example.com' }));
 const payee = async (email: string, accountNumber: string) => {
-  const user = (await client.users.create({ email }))._unsafeUnwrap();
+  const user = await must(client.users.create({ email }));
   const body = {
     payment_method: 'bank_transfer',
     country: 'CL',
     currency: 'CLP',
     account_number: accountNumber,
   };
-  const instruction = (
-    await client.withdrawalInstructions.create({ userId: user.id, label: 'cl', body })
-  )._unsafeUnwrap();
+  const instruction = await must(
+    client.withdrawalInstructions.create({ userId: user.id, label: 'cl', body }),
+  );
   return { id: user.id, instructionId: instruction.id };
 };
 
@@ -81,10 +95,10 @@ assert.equal(await stateOf('invoice-77'), 'quote_accepted');
 // A deposit is noticed a second later: the work starts. The payment is issued 10 minutes
 // after that and settles an hour later; runUntilIdle moves the clock through every move
 // due (it would also prune drafts and expire quotes: use it when nothing should wait).
-(await operator.deposit(payer.id, { portCode: 'ar_ars', amount: 1_000_000 }))._unsafeUnwrap();
+await must(operator.deposit(payer.id, { portCode: 'ar_ars', amount: 1_000_000 }));
 await wait(1);
 assert.equal(await stateOf('invoice-77'), 'working');
-(await operator.runUntilIdle())._unsafeUnwrap();
+await must(operator.runUntilIdle());
 assert.equal(await stateOf('invoice-77'), 'finished');
 // A payee whose compliance_state is rejected: the only output is rejected, the quote refused.
 const cy = await payee('cy+rejected@example.com', '33330000');

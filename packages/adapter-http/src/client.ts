@@ -27,7 +27,6 @@ import { decodeRequestWithOutputs, documents, pageFromDocument } from './codec/d
 import { decodeWith } from './codec/json-api.js';
 import { decodeOutputPage } from './codec/output-list.fast.js';
 import { type Call, HttpTransport, type Reconcile, type TransportOptions } from './http-transport.js';
-import { findInPages, KnownResources, matchesOutput, matchesRequest } from './reconcile.js';
 
 export type HttpConciergeClientOptions = TransportOptions;
 
@@ -53,12 +52,14 @@ const segment = (id: string): string => encodeURIComponent(id);
 /**
  * The `ConciergeClient` port over the real HTTP API (SPEC section 7), with ky: raw
  * `Authorization` and `Version: 2.0` headers, JSON:API bodies, timeouts, retries with
- * backoff and Retry-After, a client-side rate limit per key, and reconciliation before
- * resending anything that is not idempotent. Every method returns a Result; none throws.
+ * backoff and Retry-After, and a client-side rate limit per key. What is not idempotent
+ * is never sent again blindly: a create that may have taken effect answers an error
+ * whose `outcome` is `unknown` (an identical resource at the service could be another
+ * caller's or a late copy, so this client does not guess which is its own); a request's
+ * transition is checked against the request's state. Every method returns a Result; none throws.
  */
 export const createHttpConciergeClient = (options: HttpConciergeClientOptions): ConciergeClient => {
   const transport = new HttpTransport(options);
-  const known = new KnownResources();
 
   const send = <T>(
     call: Call,
@@ -79,43 +80,21 @@ export const createHttpConciergeClient = (options: HttpConciergeClientOptions): 
       callOptions,
     );
 
-  const decodeRequest = (json: unknown) => one(documents.request)(json).map((r) => known.request(r));
+  const decodeRequest = one(documents.request);
 
-  // `remember`: a reconciliation lists without remembering, or it would know what it looks for.
-  const listRequests = (query: ListRequestsQuery = {}, callOptions?: CallOptions, remember = true) =>
-    get(
-      'api/concierge_requests',
-      (json) =>
-        page(
-          documents.requests,
-          query.page,
-        )(json).map((p) => {
-          if (remember) for (const r of p.items) known.request(r);
-          return p;
-        }),
-      callOptions,
-      {
-        'filter[state]': query.state,
-        'filter[external_id]': query.externalId,
-        ...pageParams(query.page),
-      },
-    );
+  const listRequests = (query: ListRequestsQuery = {}, callOptions?: CallOptions) =>
+    get('api/concierge_requests', page(documents.requests, query.page), callOptions, {
+      'filter[state]': query.state,
+      'filter[external_id]': query.externalId,
+      ...pageParams(query.page),
+    });
 
-  const listOutputs = (query: ListOutputsQuery = {}, callOptions?: CallOptions, remember = true) =>
-    get(
-      'api/concierge_request_outputs',
-      (json) =>
-        decodeOutputPage(json, query.page).map((p) => {
-          if (remember) for (const o of p.items) known.output(o);
-          return p;
-        }),
-      callOptions,
-      {
-        'filter[request_id]': query.requestId,
-        'filter[state]': query.state,
-        ...pageParams(query.page),
-      },
-    );
+  const listOutputs = (query: ListOutputsQuery = {}, callOptions?: CallOptions) =>
+    get('api/concierge_request_outputs', (json) => decodeOutputPage(json, query.page), callOptions, {
+      'filter[request_id]': query.requestId,
+      'filter[state]': query.state,
+      ...pageParams(query.page),
+    });
 
   const getRequest = (id: string, callOptions?: CallOptions) =>
     get(`api/concierge_requests/${segment(id)}`, decodeRequest, callOptions);
@@ -175,28 +154,12 @@ export const createHttpConciergeClient = (options: HttpConciergeClientOptions): 
           },
           decodeRequest,
           callOptions,
-          // Only an external id lets a lost draft be found again.
-          input.externalId === undefined
-            ? undefined
-            : () =>
-                findInPages(
-                  (p) => listRequests({ externalId: input.externalId as string, page: p }, undefined, false),
-                  (r) => matchesRequest(r, input) && !known.knowsRequest(r.id),
-                ).then((found) => found.map((r) => (r === null ? null : known.request(r)))),
         ),
       get: getRequest,
       getWithOutputs: (id, callOptions) =>
-        get(
-          `api/concierge_requests/${segment(id)}`,
-          (json) =>
-            decodeRequestWithOutputs(json).map((r) => {
-              known.request(r);
-              for (const o of r.outputs) known.output(o);
-              return r;
-            }),
-          callOptions,
-          { include: 'outputs' },
-        ),
+        get(`api/concierge_requests/${segment(id)}`, decodeRequestWithOutputs, callOptions, {
+          include: 'outputs',
+        }),
       list: (query, callOptions) => listRequests(query, callOptions),
       update: (id, input, callOptions) =>
         send(
@@ -210,7 +173,14 @@ export const createHttpConciergeClient = (options: HttpConciergeClientOptions): 
           callOptions,
         ),
       requestQuote: (id, input = {}, callOptions) =>
-        transition(id, 'request_quote', (s) => s !== 'draft', encodeRequestQuoteBody(input), callOptions),
+        transition(
+          id,
+          'request_quote',
+          // A cancelled request may never have been quoted: sent again, the service says why.
+          (s) => s !== 'draft' && s !== 'cancelled',
+          encodeRequestQuoteBody(input),
+          callOptions,
+        ),
       acceptQuote: (id, callOptions) =>
         transition(
           id,
@@ -230,20 +200,11 @@ export const createHttpConciergeClient = (options: HttpConciergeClientOptions): 
             body: encodeCreateOutputBody(input),
             idempotent: false,
           },
-          (json) => one(documents.output)(json).map((o) => known.output(o)),
+          one(documents.output),
           callOptions,
-          () =>
-            findInPages(
-              (p) => listOutputs({ requestId: input.requestId, page: p }, undefined, false),
-              (o) => matchesOutput(o, input) && !known.knowsOutput(o),
-            ).then((found) => found.map((o) => (o === null ? null : known.output(o)))),
         ),
       get: (id, callOptions) =>
-        get(
-          `api/concierge_request_outputs/${segment(id)}`,
-          (json) => one(documents.output)(json).map((o) => known.output(o)),
-          callOptions,
-        ),
+        get(`api/concierge_request_outputs/${segment(id)}`, one(documents.output), callOptions),
       list: (query, callOptions) => listOutputs(query, callOptions),
     },
     estimates: {

@@ -1,4 +1,9 @@
-import { type CallOptions, type ConciergeError, conciergeError } from '@concierge-ts/application';
+import {
+  type CallOptions,
+  type ConciergeError,
+  conciergeError,
+  type RequestOutcome,
+} from '@concierge-ts/application';
 import ky, { type KyInstance } from 'ky';
 import { err, ok, type Result, ResultAsync } from 'neverthrow';
 import { decodeErrorResponse } from './codec/error.codec.js';
@@ -63,9 +68,11 @@ export interface Call {
 }
 
 /**
- * After an ambiguous failure of a call that is not idempotent: what the service holds.
- * `ok(value)`: the call took effect, here is its result; `ok(null)`: it did not, send
- * again; `err`: cannot tell.
+ * After an ambiguous failure of a call that is not idempotent, for a call whose effect
+ * the service's state shows whoever caused it (a request moved to `quoted`, `cancelled`):
+ * `ok(value)`: the effect holds, here is the result; `ok(null)`: it does not, send again
+ * (a late copy of the first would be refused); `err`: cannot tell. A create has none:
+ * an identical resource may be another caller's, or a late copy of an earlier call.
  */
 export type Reconcile<T> = () => Promise<Result<T | null, ConciergeError>>;
 
@@ -87,11 +94,18 @@ const bucketFor = (baseUrl: string, apiKey: string, limit: RateLimit): TokenBuck
   return bucket;
 };
 
-const aborted = (): ConciergeError => ({
-  type: 'connection',
-  code: 'aborted',
-  detail: 'the call was aborted by its caller',
-});
+/** The caller aborted: `outcome` says whether a request had left before it did. */
+const aborted = (outcome: RequestOutcome): ConciergeError =>
+  conciergeError.connection('the call was aborted by its caller', outcome, 'aborted');
+
+/**
+ * The error a call ends with, told whether any attempt may have reached the service: an
+ * earlier attempt that timed out may still be acted on, whatever the last one met.
+ */
+const settled = (error: ConciergeError, uncertain: boolean): ConciergeError =>
+  uncertain && (error.type === 'connection' || error.type === 'timeout') && error.outcome === 'not_sent'
+    ? { ...error, outcome: 'unknown' }
+    : error;
 
 /** Waits, unless the signal fires first (then false). */
 const sleep = (ms: number, signal?: AbortSignal): Promise<boolean> =>
@@ -119,9 +133,10 @@ const parseJson = (text: string): unknown => {
 /**
  * One API call with the resilience rules: rate limit, timeout, retries with backoff and
  * Retry-After, and no blind resend of what is not idempotent. ky does the HTTP; the loop
- * is ours because ky 1.x neither retries timeouts nor adds jitter, and a retry of a POST
- * must first ask the service what happened (`Reconcile`), which no retry hook allows.
- * Never throws: every failure is a `ConciergeError`.
+ * is ours because ky 1.x neither retries timeouts nor adds jitter, and a POST that may
+ * have taken effect is either not sent again (its error's `outcome` is `unknown`) or
+ * sent again only once the service's state shows it did not (`Reconcile`), which no
+ * retry hook allows. Never throws: every failure is a `ConciergeError`.
  */
 export class HttpTransport {
   private readonly ky: KyInstance;
@@ -192,52 +207,65 @@ export class HttpTransport {
     const retries = Math.max(0, options.retries ?? this.retries);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const signal = options.signal;
+    // Whether an attempt so far may have reached the service and acted.
+    let uncertain = false;
+    const stop = (): Result<T, ConciergeError> => err(aborted(uncertain ? 'unknown' : 'not_sent'));
     for (let attempt = 0; ; attempt += 1) {
       if (this.bucket) {
         const wait = this.bucket.reserve();
-        if (wait > 0 && !(await sleep(wait, signal))) return err(aborted());
+        if (wait > 0 && !(await sleep(wait, signal))) return stop();
       }
       const outcome = await this.attempt(call, timeoutMs, signal);
       if (outcome.ok) return decode(outcome.json, outcome.status);
       const { error, retryable, ambiguous } = outcome;
-      if (!retryable) return err(error);
+      uncertain ||= ambiguous;
+      if (!retryable) return err(settled(error, uncertain));
       if (ambiguous && !call.idempotent) {
-        // Find out before sending again: a second POST could pay someone twice.
-        if (!reconcile) return err(this.unknownOutcome(error));
+        // Never sent again blindly: a second POST could pay someone twice. Only a call
+        // whose effect the service's state shows (a request's transition) is checked.
+        if (!reconcile) return err(this.notSentAgain(error));
         const held = await reconcile();
-        if (held.isErr()) return err(this.unknownOutcome(error));
+        if (held.isErr()) return err(this.notSentAgain(error));
         if (held.value !== null) return ok(held.value);
       }
-      if (attempt >= retries) return err(error);
-      const after = error.retryAfterMs;
-      if (after !== undefined && after > this.backoff.maxRetryAfterMs) return err(error);
+      if (attempt >= retries) return err(settled(error, uncertain));
+      const after = outcome.retryAfterMs;
+      if (after !== undefined && after > this.backoff.maxRetryAfterMs) return err(settled(error, uncertain));
       const delay =
         after !== undefined
           ? after * (1 + this.random() * 0.1)
           : backoffDelay(attempt + 1, this.backoff, this.random);
       this.onRetry?.({ method: call.method, path: call.path, retry: attempt + 1, delayMs: delay, error });
-      if (!(await sleep(delay, signal))) return err(aborted());
+      if (!(await sleep(delay, signal))) return stop();
     }
   }
 
-  private unknownOutcome(error: ConciergeError): ConciergeError {
-    return {
-      ...error,
-      detail: `${error.detail}; the service may have acted on this request and it could not be checked, so it was not sent again`,
-    };
+  /** A call that may have taken effect, not sent again: its error says the outcome is unknown. */
+  private notSentAgain(error: ConciergeError): ConciergeError {
+    const detail = `${error.detail}; it may have reached the service, so it was not sent again`;
+    return error.type === 'connection' || error.type === 'timeout'
+      ? { ...error, detail, outcome: 'unknown' }
+      : { ...error, detail };
   }
 
   private async attempt(call: Call, timeoutMs: number, signal?: AbortSignal): Promise<Outcome> {
-    if (signal?.aborted) return { ok: false, error: aborted(), retryable: false, ambiguous: false };
+    if (signal?.aborted) return { ok: false, error: aborted('not_sent'), retryable: false, ambiguous: false };
     const timeoutOutcome: FailedOutcome = {
       ok: false,
       error: conciergeError.timeout(
         `no complete answer within ${timeoutMs} ms (${call.method} /${call.path})`,
+        'unknown',
       ),
       retryable: true,
       ambiguous: true,
     };
-    const abortedOutcome: FailedOutcome = { ok: false, error: aborted(), retryable: false, ambiguous: false };
+    // Once the exchange has started, the request may have been written.
+    const abortedOutcome: FailedOutcome = {
+      ok: false,
+      error: aborted('unknown'),
+      retryable: false,
+      ambiguous: true,
+    };
     // The deadline and the caller's signal decide, not the fetch noticing its abort: an
     // abort travelling through combined signals (ky's, undici's) has been seen to get
     // lost, leaving a call waiting on a stalled server far past its timeout.
@@ -280,23 +308,27 @@ export class HttpTransport {
           };
         return { ok: true, status: response.status, json };
       }
-      const error = decodeErrorResponse(response.status, parseJson(text), retryAfterMs(response.headers));
+      const after = retryAfterMs(response.headers);
+      const error = decodeErrorResponse(response.status, parseJson(text), after);
+      const wait = after ?? (error.type === 'rate_limited' ? error.retryAfterMs : undefined);
       return {
         ok: false,
         error,
         retryable: isRetryableStatus(response.status),
         // 408 and 429 are refusals before any work; a 5xx may come after the work was done.
         ambiguous: response.status >= 500,
+        ...(wait === undefined ? {} : { retryAfterMs: wait }),
       };
     };
     const attempt = exchange().catch((thrown: unknown): Outcome => {
       if (controller.signal.aborted) return signal?.aborted ? abortedOutcome : timeoutOutcome;
       const detail = thrown instanceof Error ? thrown.message : String(thrown);
+      const outcome: RequestOutcome = neverSent(thrown) ? 'not_sent' : 'unknown';
       return {
         ok: false,
-        error: conciergeError.connection(`${call.method} /${call.path} failed: ${detail}`),
+        error: conciergeError.connection(`${call.method} /${call.path} failed: ${detail}`, outcome),
         retryable: true,
-        ambiguous: !neverSent(thrown),
+        ambiguous: outcome === 'unknown',
       };
     });
     try {

@@ -4,7 +4,6 @@ export * from './event-ledger.js';
 export * from './http-transport.js';
 export * from './operator.js';
 export * from './rate-limiter.js';
-export * from './reconcile.js';
 export * from './retry-policy.js';
 export * from './test-webhook.js';
 export * from './webhook.js';

@@ -61,6 +61,8 @@ export interface FailedAttempt {
    * sending, a 5xx. A non-idempotent call must find out before sending again.
    */
   readonly ambiguous: boolean;
+  /** How long the answer asked to wait (Retry-After), if it did. */
+  readonly retryAfterMs?: number;
 }
 
 /** Network error codes that mean the request never reached a server. */

@@ -7,6 +7,7 @@ export * from './compose.js';
 export * from './events.js';
 export * from './hints.js';
 export * from './ids.js';
+export * from './payout-journal.js';
 export * from './pricing.js';
 export * from './repositories.js';
 export * from './seed.js';

@@ -14,3 +14,4 @@ export * from './sandbox/operator.js';
 export { OPERATOR_OUTPUT_ACTIONS, type OperatorOutputAction } from './sandbox/operator-commands.js';
 export * from './sandbox/policy.js';
 export * from './service-client.js';
+export * from './workflows/index.js';

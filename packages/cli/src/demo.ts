@@ -7,7 +7,7 @@ import type {
   RequestView,
   SandboxOperator,
 } from '@concierge-ts/application';
-import { allPages } from '@concierge-ts/application';
+import { allItems } from '@concierge-ts/application';
 import {
   FINAL_OUTPUT_STATES,
   formatMoney,
@@ -285,10 +285,11 @@ export const runDemo = async (options: DemoOptions = {}): Promise<DemoSummary> =
         await must('compliance decision', operator.setCompliance(underReview.userId, 'rejected'));
     }
     let moved = 0;
-    for await (const output of allPages(
-      (page) => client.outputs.list({ requestId: request.id, page }),
-      100,
-    )) {
+    const listed = await must(
+      'list outputs',
+      allItems((page) => client.outputs.list({ requestId: request.id, page }), 100),
+    );
+    for (const output of listed) {
       if (moved >= 6 || FINAL_OUTPUT_STATES.has(output.state) || output.state === 'accepting') continue;
       const plan = outputs.get(output.id)?.plan ?? 'settles';
       if (plan === 'compliance_rejected') continue;
@@ -309,9 +310,10 @@ export const runDemo = async (options: DemoOptions = {}): Promise<DemoSummary> =
 
   // 6. Summary.
   const finished = await must('read request', client.requests.get(request.id));
-  const all: OutputView[] = [];
-  for await (const o of allPages((page) => client.outputs.list({ requestId: request.id, page }), 100))
-    all.push(o);
+  const all: readonly OutputView[] = await must(
+    'list outputs',
+    allItems((page) => client.outputs.list({ requestId: request.id, page }), 100),
+  );
   const ars = { code: 'ARS', exponent: 2 };
   let spent = 0n;
   let returnCosts = 0n;

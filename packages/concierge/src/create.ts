@@ -3,8 +3,8 @@ import { createHttpConciergeClient, createHttpSandboxOperator } from '@concierge
 import { withLogging, withOperatorLogging } from '@concierge-ts/adapter-logging';
 import { createInMemoryConcierge, type InMemoryConcierge } from '@concierge-ts/adapter-memory';
 import {
+  type BadRequestError,
   type ConciergeClient,
-  type ConciergeError,
   conciergeError,
   type Logger,
   type SandboxOperator,
@@ -83,7 +83,7 @@ const schema = z.discriminatedUnion('mode', [
 ]);
 
 /** Checks the options; a refusal names the field (`pointer`) and what was expected. */
-export const parseConciergeOptions = (input: unknown): Result<ConciergeOptions, ConciergeError> => {
+export const parseConciergeOptions = (input: unknown): Result<ConciergeOptions, BadRequestError> => {
   const parsed = schema.safeParse(input);
   if (parsed.success) return ok(parsed.data as ConciergeOptions);
   const issue = parsed.error.issues[0];
@@ -101,7 +101,7 @@ export const parseConciergeOptions = (input: unknown): Result<ConciergeOptions, 
 };
 
 /** Builds a Concierge from options (composed with tsyringe in a container of its own). */
-export const createConcierge = (input: ConciergeOptions): Result<Concierge, ConciergeError> =>
+export const createConcierge = (input: ConciergeOptions): Result<Concierge, BadRequestError> =>
   parseConciergeOptions(input).map((options) => {
     const c = container.createChildContainer();
     c.register(TOKENS.options, { useValue: options });

@@ -42,7 +42,7 @@ describe('the last page of a list', () => {
   });
 
   it('passes on the refusal of a read', async () => {
-    const refused: ConciergeError = { type: 'server', code: 'server_error', detail: 'down' };
+    const refused: ConciergeError = { type: 'server', status: 503, code: 'server_error', detail: 'down' };
     const page: Page<number> = { items: [1], number: 1, size: 1, next: 2 };
     expect((await lastPageNumber(() => errAsync(refused), page))._unsafeUnwrapErr()).toBe(refused);
   });

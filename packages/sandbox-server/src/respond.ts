@@ -13,7 +13,7 @@ export const sendDocument = (c: Context, status: number, document: unknown): Res
 /** Answers a refusal as a JSON:API error document, with Retry-After when rate limited. */
 export const sendError = (c: Context, error: ConciergeError): Response => {
   const headers: Record<string, string> = { 'content-type': JSON_API_MEDIA_TYPE };
-  if (error.retryAfterMs !== undefined)
+  if (error.type === 'rate_limited')
     headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
   return c.body(JSON.stringify(encodeError(error)), httpStatusOf(error) as ContentfulStatusCode, headers);
 };

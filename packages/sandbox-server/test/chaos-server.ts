@@ -20,7 +20,9 @@ export type Fault =
   /** Let the app act, then answer only after `ms` (past the client's timeout). */
   | { readonly kind: 'commit_then_stall'; readonly ms: number }
   /** Hold the request without acting until the client gives up, then drop it (a server that notices). */
-  | { readonly kind: 'hold_until_client_leaves' };
+  | { readonly kind: 'hold_until_client_leaves' }
+  /** Hold the request until the client gives up, then let the app act: a request delivered late. */
+  | { readonly kind: 'commit_after_client_leaves' };
 
 export interface Seen {
   readonly method: string;
@@ -35,6 +37,8 @@ export interface ChaosServer {
   readonly seen: Seen[];
   /** Requests seen with this method whose path starts with `prefix`. */
   count(method: string, prefix: string): number;
+  /** Resolves once every request seen so far has been handled (late deliveries included). */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,7 +83,13 @@ export const startChaosServer = async (
     );
     res.end(text);
   };
-  const server = createServer(async (req, res) => {
+  const handling = new Set<Promise<void>>();
+  const server = createServer((req, res) => {
+    const handled = handle(req, res);
+    handling.add(handled);
+    void handled.finally(() => handling.delete(handled));
+  });
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let gone = false;
     res.on('close', () => {
       gone = !res.writableFinished;
@@ -120,18 +130,25 @@ export const startChaosServer = async (
       case 'hold_until_client_leaves':
         if (!gone) await new Promise((resolve) => res.once('close', resolve));
         return;
+      case 'commit_after_client_leaves':
+        if (!gone) await new Promise((resolve) => res.once('close', resolve));
+        await forward(req, body);
+        return;
       default: {
         const unreachable: never = fault;
         return unreachable;
       }
     }
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
     count: (method, prefix) => seen.filter((s) => s.method === method && s.path.startsWith(prefix)).length,
+    idle: async () => {
+      while (handling.size > 0) await Promise.allSettled([...handling]);
+    },
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

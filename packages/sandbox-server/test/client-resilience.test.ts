@@ -4,8 +4,9 @@ import {
   type RetryInfo,
 } from '@concierge-ts/adapter-http';
 import { createInMemoryConcierge, type InMemoryConcierge } from '@concierge-ts/adapter-memory';
-import type { CreateOutputInput } from '@concierge-ts/application';
-import { afterEach, describe, expect, it } from 'vitest';
+import { allItems, type CreateOutputInput, mayHaveTakenEffect } from '@concierge-ts/application';
+import { moneyText } from '@concierge-ts/domain';
+import { afterEach, assert, describe, expect, it } from 'vitest';
 import { createSandboxApp } from '../src/index.js';
 import { type Fault, faultsFor, startChaosServer } from './chaos-server.js';
 
@@ -172,81 +173,99 @@ describe('HTTP client against a misbehaving server', () => {
     });
   });
 
-  describe('creating outputs when the answer is lost: no duplicate, no lost output', () => {
-    const cases: [string, Fault][] = [
-      ['connection destroyed after the server committed', { kind: 'commit_then_destroy' }],
-      ['a 500 after the server committed', { kind: 'commit_then_answer', status: 500 }],
-      ['an answer slower than the timeout', { kind: 'commit_then_stall', ms: 2_000 }],
+  describe('a create whose outcome is unknown: said so, never sent again, never guessed', () => {
+    const lost: [string, Fault, number][] = [
+      ['the connection is reset after the server acted', { kind: 'commit_then_destroy' }, 1],
+      ['the connection is reset after the request reached the server', { kind: 'destroy' }, 0],
+      ['the answer is slower than the timeout', { kind: 'commit_then_stall', ms: 1_000 }, 1],
+      ['the server gives up on the request when the client does', { kind: 'hold_until_client_leaves' }, 0],
     ];
-    for (const [name, fault] of cases)
-      it(`${name}: finds the output instead of sending again`, async () => {
-        const { concierge, client, chaos } = await setup([
+    for (const [name, fault, made] of lost)
+      it(`${name}: ${made === 1 ? 'the output exists' : 'nothing was made'}, and the client says it cannot know`, async () => {
+        const { concierge, client, chaos, retries } = await setup([
           { method: 'POST', prefix: OUTPUTS, faults: [fault] },
         ]);
         const { request, input } = await draftWithOutput(concierge);
-        const created = (await client.outputs.create(input))._unsafeUnwrap();
-        expect(await outputsOf(concierge, request.id)).toEqual([created.id]);
-        expect(created).toMatchObject({ payeeId: input.payeeId, portCode: 'cl_clp', requestId: request.id });
+        const error = (await client.outputs.create(input))._unsafeUnwrapErr();
+        assert(error.type === 'connection' || error.type === 'timeout');
+        expect(error.outcome).toBe('unknown');
+        expect(mayHaveTakenEffect(error)).toBe(true);
+        await chaos.idle();
+        expect((await outputsOf(concierge, request.id)).length).toBe(made);
         expect(chaos.count('POST', OUTPUTS)).toBe(1);
-        expect(chaos.count('GET', OUTPUTS)).toBeGreaterThanOrEqual(1);
+        // It does not look for a matching output to adopt: that would be a guess.
+        expect(chaos.count('GET', OUTPUTS)).toBe(0);
+        expect(retries).toEqual([]);
       });
 
-    it('connection destroyed before the server acted: checks, then sends again, once', async () => {
-      const { concierge, client, chaos } = await setup([
-        { method: 'POST', prefix: OUTPUTS, faults: [{ kind: 'destroy' }] },
-      ]);
-      const { request, input } = await draftWithOutput(concierge);
-      const created = (await client.outputs.create(input))._unsafeUnwrap();
-      expect(await outputsOf(concierge, request.id)).toEqual([created.id]);
-      expect(chaos.count('POST', OUTPUTS)).toBe(2);
-    });
-
-    it('a server that gives up on a slow request: sends again once it knows nothing was made', async () => {
-      const { concierge, client, chaos } = await setup([
-        { method: 'POST', prefix: OUTPUTS, faults: [{ kind: 'hold_until_client_leaves' }] },
-      ]);
-      const { request, input } = await draftWithOutput(concierge);
-      const created = (await client.outputs.create(input))._unsafeUnwrap();
-      expect(await outputsOf(concierge, request.id)).toEqual([created.id]);
-      expect(chaos.count('POST', OUTPUTS)).toBe(2);
-    });
-
-    it('an identical output the client already knows is not mistaken for the lost one', async () => {
-      const { concierge, client } = await setup([
-        { method: 'POST', prefix: OUTPUTS, faults: [{ kind: 'pass' }, { kind: 'destroy' }] },
-      ]);
-      const { request, input } = await draftWithOutput(concierge);
-      const first = (await client.outputs.create(input))._unsafeUnwrap();
-      const second = (await client.outputs.create(input))._unsafeUnwrap();
-      expect(second.id).not.toBe(first.id);
-      expect(await outputsOf(concierge, request.id)).toEqual([first.id, second.id]);
-    });
-
-    it('…and the lost one is found next to the known one', async () => {
-      const { concierge, client, chaos } = await setup([
-        { method: 'POST', prefix: OUTPUTS, faults: [{ kind: 'pass' }, { kind: 'commit_then_destroy' }] },
-      ]);
-      const { request, input } = await draftWithOutput(concierge);
-      const first = (await client.outputs.create(input))._unsafeUnwrap();
-      const second = (await client.outputs.create(input))._unsafeUnwrap();
-      expect(await outputsOf(concierge, request.id)).toEqual([first.id, second.id]);
-      expect(chaos.count('POST', OUTPUTS)).toBe(2);
-    });
-
-    it('when the check fails too, says the outcome is unknown and does not send again', async () => {
-      const { concierge, client, chaos } = await setup([
-        { method: 'POST', prefix: OUTPUTS, faults: [{ kind: 'commit_then_destroy' }] },
-        { method: 'GET', prefix: OUTPUTS, faults: times(10, { kind: 'answer', status: 503 }) },
-      ]);
+    it('a 500 after the server acted: a server error that may have taken effect, not sent again', async () => {
+      const { concierge, client, chaos } = await setup(
+        [{ method: 'POST', prefix: OUTPUTS, faults: [{ kind: 'commit_then_answer', status: 500 }] }],
+        { timeoutMs: 5_000 },
+      );
       const { request, input } = await draftWithOutput(concierge);
       const error = (await client.outputs.create(input))._unsafeUnwrapErr();
-      expect(error.type).toBe('connection');
-      expect(error.detail).toMatch(/may have acted/);
+      assert(error.type === 'server');
+      expect(error.status).toBe(500);
+      expect(mayHaveTakenEffect(error)).toBe(true);
       expect(chaos.count('POST', OUTPUTS)).toBe(1);
       expect((await outputsOf(concierge, request.id)).length).toBe(1);
     });
 
-    it('a batch through a flaky connection pays everyone exactly once', async () => {
+    it('a create delivered late, after the client timed out: one output, and the client said unknown', async () => {
+      const { concierge, client, chaos } = await setup([
+        { method: 'POST', prefix: OUTPUTS, faults: [{ kind: 'commit_after_client_leaves' }] },
+      ]);
+      const { request, input } = await draftWithOutput(concierge);
+      const error = (await client.outputs.create(input))._unsafeUnwrapErr();
+      assert(error.type === 'timeout');
+      expect(error.outcome).toBe('unknown');
+      // The client has answered; now the server acts on the request it held.
+      await chaos.idle();
+      const made = (await concierge.client.outputs.list({ requestId: request.id }))._unsafeUnwrap().items;
+      expect(made.map((o) => [o.payeeId, o.portCode])).toEqual([[input.payeeId, 'cl_clp']]);
+      expect(chaos.count('POST', OUTPUTS)).toBe(1);
+    });
+
+    const secondLost: [string, Fault][] = [
+      ['after the server acted', { kind: 'commit_then_destroy' }],
+      ['before the server acted', { kind: 'destroy' }],
+    ];
+    for (const [when, fault] of secondLost)
+      for (const fresh of [false, true])
+        it(`two identical creates, the second lost ${when} (${fresh ? 'a fresh client' : 'the same client'}): unknown, never the first output`, async () => {
+          const { concierge, client, chaos } = await setup(
+            [{ method: 'POST', prefix: OUTPUTS, faults: [{ kind: 'pass' }, fault] }],
+            { timeoutMs: 5_000 },
+          );
+          const { request, input } = await draftWithOutput(concierge);
+          const first = (await client.outputs.create(input))._unsafeUnwrap();
+          const second = fresh
+            ? createHttpConciergeClient({ baseUrl: chaos.url, apiKey: concierge.apiKey, rateLimit: 0 })
+            : client;
+          const result = await second.outputs.create(input);
+          expect(result.isOk() ? result.value.id : null).toBeNull();
+          const error = result._unsafeUnwrapErr();
+          assert(error.type === 'connection');
+          expect(error.outcome).toBe('unknown');
+          const held = await outputsOf(concierge, request.id);
+          expect(held[0]).toBe(first.id);
+          expect(held.length).toBe(fault.kind === 'commit_then_destroy' ? 2 : 1);
+          expect(chaos.count('POST', OUTPUTS)).toBe(2);
+        });
+
+    it('a create that never left (connection refused) is sent again, and says not_sent when it gives up', async () => {
+      const { concierge, client, chaos, retries } = await setup([]);
+      const { input } = await draftWithOutput(concierge);
+      await chaos.close();
+      const error = (await client.outputs.create(input))._unsafeUnwrapErr();
+      assert(error.type === 'connection');
+      expect(error.outcome).toBe('not_sent');
+      expect(mayHaveTakenEffect(error)).toBe(false);
+      expect(retries.map((r) => r.error.type)).toEqual(['connection', 'connection']);
+    });
+
+    it('a batch through a flaky connection never pays anyone twice, and each unknown is told', async () => {
       const flaky: Fault[] = [];
       for (let i = 0; i < 40; i += 1)
         flaky.push(
@@ -258,15 +277,17 @@ describe('HTTP client against a misbehaving server', () => {
                 ? rateLimited('0')
                 : { kind: 'pass' },
         );
-      const { concierge, client } = await setup([{ method: 'POST', prefix: OUTPUTS, faults: flaky }], {
+      const { concierge, client, chaos } = await setup([{ method: 'POST', prefix: OUTPUTS, faults: flaky }], {
         retries: 4,
+        timeoutMs: 5_000,
       });
       const { request, input, seeded } = await draftWithOutput(concierge);
       const payees = seeded.payees.filter((p) =>
         ['cl_clp', 'ar_ars', 'mx_mxn', 'uy_uyu'].includes(p.portCode),
       );
       const amounts: Record<string, number> = { cl_clp: 5000, ar_ars: 1000, mx_mxn: 100, uy_uyu: 500 };
-      const created: string[] = [];
+      const answered: string[] = [];
+      let unknown = 0;
       for (let i = 0; i < 12; i += 1) {
         const payee = payees[i % payees.length];
         if (!payee) throw new Error('payee expected');
@@ -277,37 +298,61 @@ describe('HTTP client against a misbehaving server', () => {
           portCode: payee.portCode,
           amount: (amounts[payee.portCode] ?? 100) + i,
         });
-        created.push(result._unsafeUnwrap().id);
+        if (result.isOk()) answered.push(result.value.id);
+        else {
+          assert(result.error.type === 'connection');
+          expect(result.error.outcome).toBe('unknown');
+          unknown += 1;
+        }
       }
-      expect(await outputsOf(concierge, request.id)).toEqual(created);
+      const held = (await concierge.client.outputs.list({ requestId: request.id }))._unsafeUnwrap().items;
+      // Every row at most once: each row has its own amount.
+      const rows = held.map((o) => `${o.portCode} ${o.amount === null ? '' : moneyText(o.amount)}`);
+      expect(new Set(rows).size).toBe(rows.length);
+      // What the client answered is there; the rest are exactly the creates the server acted on unseen.
+      for (const id of answered) expect(held.map((o) => o.id)).toContain(id);
+      const actedUnseen = chaos.seen.filter((s) => s.method === 'POST' && s.fault === 'commit_then_destroy');
+      expect(held.length).toBe(answered.length + actedUnseen.length);
+      expect(unknown).toBe(
+        chaos.seen.filter((s) => s.method === 'POST' && s.fault !== 'pass' && s.fault !== 'answer').length,
+      );
+      expect(unknown).toBeGreaterThan(0);
     });
   });
 
   describe('other calls that are not idempotent', () => {
-    it('a draft with an external_id is found again after a lost answer', async () => {
-      const { concierge, client, chaos } = await setup([
-        { method: 'POST', prefix: REQUESTS, faults: [{ kind: 'commit_then_destroy' }] },
-      ]);
+    it('a draft whose answer is lost is not sent again: unknown, and found by its external_id', async () => {
+      const { concierge, client, chaos } = await setup(
+        [{ method: 'POST', prefix: REQUESTS, faults: [{ kind: 'commit_then_destroy' }] }],
+        { timeoutMs: 5_000 },
+      );
       const payerId = concierge.seeded?.payerId ?? '';
-      const draft = (
+      const error = (
         await client.requests.create({ portCode: 'ar_ars', payerId, externalId: 'batch-7' })
-      )._unsafeUnwrap();
-      const all = (await concierge.client.requests.list({ externalId: 'batch-7' }))._unsafeUnwrap().items;
-      expect(all.map((r) => r.id)).toEqual([draft.id]);
+      )._unsafeUnwrapErr();
+      assert(error.type === 'connection');
+      expect(error.outcome).toBe('unknown');
       expect(chaos.count('POST', REQUESTS)).toBe(1);
+      expect(chaos.count('GET', REQUESTS)).toBe(0);
+      // Finding it is the integrator's move (a payout run reads by external_id before drafting again).
+      const found = (await client.requests.list({ externalId: 'batch-7' }))._unsafeUnwrap().items;
+      expect(found.map((r) => r.externalId)).toEqual(['batch-7']);
     });
 
-    it('a draft without an external_id is not sent again: the caller gets a typed error', async () => {
-      const { concierge, client, chaos } = await setup([
-        { method: 'POST', prefix: REQUESTS, faults: [{ kind: 'commit_then_destroy' }] },
-      ]);
-      const payerId = concierge.seeded?.payerId ?? '';
-      const error = (await client.requests.create({ portCode: 'ar_ars', payerId }))._unsafeUnwrapErr();
-      expect(error).toMatchObject({ type: 'connection' });
-      expect(chaos.count('POST', REQUESTS)).toBe(1);
+    it('a user or an instruction whose answer is lost: unknown, not sent again', async () => {
+      const { concierge, client, chaos } = await setup(
+        [{ method: 'POST', prefix: '/api/users', faults: [{ kind: 'commit_then_destroy' }] }],
+        { timeoutMs: 5_000 },
+      );
+      const error = (await client.users.create({ email: 'ana@example.com' }))._unsafeUnwrapErr();
+      assert(error.type === 'connection');
+      expect(error.outcome).toBe('unknown');
+      expect(chaos.count('POST', '/api/users')).toBe(1);
+      const users = (await allItems((page) => concierge.client.users.list({ page })))._unsafeUnwrap();
+      expect(users.filter((u) => u.email === 'ana@example.com').length).toBe(1);
     });
 
-    it('accept_quote whose answer is lost reports the accepted request, not a 409', async () => {
+    it('accept_quote whose answer is lost reports the accepted request, read from its state, not a 409', async () => {
       const { concierge, client, chaos } = await setup([
         { method: 'POST', prefix: REQUESTS, faults: [{ kind: 'commit_then_destroy' }] },
       ]);
@@ -319,28 +364,86 @@ describe('HTTP client against a misbehaving server', () => {
       expect(['quote_accepted', 'working', 'finished']).toContain(accepted.state);
       expect(chaos.count('POST', REQUESTS)).toBe(1);
     });
+
+    it('request_quote lost before the server acted: the draft state shows it, so it is sent again once', async () => {
+      const { concierge, client, chaos } = await setup([
+        { method: 'POST', prefix: REQUESTS, faults: [{ kind: 'destroy' }] },
+      ]);
+      const { request, input } = await draftWithOutput(concierge);
+      (await concierge.client.outputs.create(input))._unsafeUnwrap();
+      const quoting = (await client.requests.requestQuote(request.id))._unsafeUnwrap();
+      expect(quoting.state).toBe('quote_requested');
+      expect(chaos.count('POST', REQUESTS)).toBe(2);
+    });
   });
 
   describe('connections', () => {
-    it('a refused connection is a typed connection error, retried', async () => {
+    it('a refused connection is a typed connection error that was not sent, retried', async () => {
       const { client, chaos, retries } = await setup([]);
       await chaos.close();
       const error = (await client.users.me())._unsafeUnwrapErr();
-      expect(error.type).toBe('connection');
+      assert(error.type === 'connection');
+      expect(error.outcome).toBe('not_sent');
       expect(retries.length).toBe(2);
     });
 
-    it('an aborted call stops at once with a typed error', async () => {
+    it('a timeout is typed, and may have reached the service', async () => {
       const { client } = await setup([
+        { method: 'GET', prefix: ME, faults: [{ kind: 'commit_then_stall', ms: 2_000 }] },
+      ]);
+      const error = (await client.users.me({ retries: 0 }))._unsafeUnwrapErr();
+      assert(error.type === 'timeout');
+      expect(error.outcome).toBe('unknown');
+    });
+
+    it('an idempotent call keeps an earlier unknown outcome when a later attempt never left', async () => {
+      const concierge = createInMemoryConcierge();
+      const { request } = await draftWithOutput(concierge);
+      const staller = await startChaosServer(
+        createSandboxApp(concierge, { rateLimit: 0, webhooks: false }),
+        faultsFor([
+          { method: 'PATCH', prefix: REQUESTS, faults: [{ kind: 'commit_then_stall', ms: 2_000 }] },
+        ]),
+      );
+      open.push(staller);
+      const client = createHttpConciergeClient({
+        baseUrl: staller.url,
+        apiKey: concierge.apiKey,
+        timeoutMs: 250,
+        backoff: { initialMs: 5, maxMs: 20 },
+        rateLimit: 0,
+        retries: 1,
+        // The first attempt timed out; the service is gone before the retry.
+        onRetry: () => void staller.close(),
+      });
+      const error = (await client.requests.update(request.id, { externalId: 'renamed' }))._unsafeUnwrapErr();
+      assert(error.type === 'connection');
+      expect(error.outcome).toBe('unknown');
+      expect((await concierge.client.requests.get(request.id))._unsafeUnwrap().externalId).toBe('renamed');
+    });
+
+    it('an aborted call stops at once with a typed error; sent or not, it says', async () => {
+      const { client, chaos } = await setup([
         { method: 'GET', prefix: ME, faults: times(5, { kind: 'commit_then_stall', ms: 2_000 }) },
       ]);
       const controller = new AbortController();
       const pending = client.users.me({ signal: controller.signal, timeoutMs: 5_000 });
       setTimeout(() => controller.abort(), 20);
-      expect((await pending)._unsafeUnwrapErr()).toMatchObject({ type: 'connection', code: 'aborted' });
+      expect((await pending)._unsafeUnwrapErr()).toMatchObject({
+        type: 'connection',
+        code: 'aborted',
+        outcome: 'unknown',
+      });
+      const before = chaos.count('GET', ME);
+      const early = client.users.me({ signal: AbortSignal.abort() });
+      expect((await early)._unsafeUnwrapErr()).toMatchObject({
+        type: 'connection',
+        code: 'aborted',
+        outcome: 'not_sent',
+      });
+      expect(chaos.count('GET', ME)).toBe(before);
     });
   });
-
   describe('client-side rate limit', () => {
     it('keeps a well-behaved integrator under the server limit: no 429 at all', async () => {
       const concierge = createInMemoryConcierge();
@@ -374,7 +477,9 @@ describe('HTTP client against a misbehaving server', () => {
       const limited = calls.filter((c) => c.isErr()).map((c) => c._unsafeUnwrapErr());
       expect(limited.length).toBeGreaterThan(0);
       for (const error of limited) expect(error).toMatchObject({ type: 'rate_limited', status: 429 });
-      expect(limited[0]?.retryAfterMs).toBeGreaterThan(0);
+      const first = limited[0];
+      assert(first?.type === 'rate_limited');
+      expect(first.retryAfterMs).toBeGreaterThan(0);
     });
   });
 });

@@ -168,7 +168,10 @@ const runFlow = async (
   const other = connect(s.otherKey).client;
   must(await other.users.me(), 'other users.me');
   must(await other.users.create({ email: 'someone@example.com' }), 'other users.create');
-  expect((await connect(s.wrongKey).client.users.me())._unsafeUnwrapErr().status).toBe(401);
+  expect((await connect(s.wrongKey).client.users.me())._unsafeUnwrapErr()).toMatchObject({
+    type: 'authentication',
+    status: 401,
+  });
 
   // Keys where they do not belong: a query string, a request id, a body that is not JSON.
   const raw = fetch ?? globalThis.fetch;

@@ -1,11 +1,14 @@
 import type {
   AmountInput,
-  ConciergeError,
+  BadRequestError,
+  ConflictError,
   CreateOutputInput,
   CreateRequestInput,
   CreateUserInput,
   CreateWithdrawalInstructionInput,
   EstimateInput,
+  PermissionError,
+  UnprocessableError,
   UpdateMeInput,
   UpdateRequestInput,
 } from '@concierge-ts/application';
@@ -53,7 +56,12 @@ const resourceBody = <A extends z.core.$ZodLooseShape, R extends z.core.$ZodLoos
     }),
   });
 
-const refuse400 = (code: string, detail: string, pointer: string): ConciergeError => ({
+/** How a request body is refused: always with the field at fault. */
+export type BodyRefusal = (BadRequestError | ConflictError | PermissionError | UnprocessableError) & {
+  readonly pointer: string;
+};
+
+const refuse400 = (code: string, detail: string, pointer: string): BodyRefusal => ({
   type: 'bad_request',
   status: 400,
   code,
@@ -61,7 +69,7 @@ const refuse400 = (code: string, detail: string, pointer: string): ConciergeErro
   pointer,
 });
 
-const conflict409 = (code: string, detail: string, pointer: string): ConciergeError => ({
+const conflict409 = (code: string, detail: string, pointer: string): BodyRefusal => ({
   type: 'conflict',
   status: 409,
   code,
@@ -69,7 +77,7 @@ const conflict409 = (code: string, detail: string, pointer: string): ConciergeEr
   pointer,
 });
 
-const refuse422 = (code: string, detail: string, pointer: string): ConciergeError => ({
+const refuse422 = (code: string, detail: string, pointer: string): BodyRefusal => ({
   type: 'unprocessable',
   status: 422,
   code,
@@ -78,7 +86,7 @@ const refuse422 = (code: string, detail: string, pointer: string): ConciergeErro
 });
 
 /** The refusal for one zod issue, by where in the document it is. */
-const refusalOf = (issue: z.core.$ZodIssue, json: unknown, type: string): ConciergeError => {
+const refusalOf = (issue: z.core.$ZodIssue, json: unknown, type: string): BodyRefusal => {
   const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
   const path = unknownKey === undefined ? issue.path : [...issue.path, unknownKey];
   const pointer = pointerOf(path);
@@ -129,7 +137,7 @@ const refusalOf = (issue: z.core.$ZodIssue, json: unknown, type: string): Concie
 
 const decodeBody =
   <S extends z.ZodType, T>(type: string, schema: S, build: (body: z.output<S>) => T) =>
-  (json: unknown): Result<T, ConciergeError> => {
+  (json: unknown): Result<T, BodyRefusal> => {
     const parsed = schema.safeParse(json);
     if (parsed.success) return ok(build(parsed.data));
     const issue = parsed.error.issues[0];
@@ -146,7 +154,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** A body that creates a resource: as `decodeBody`, and an `id` of the client's own is refused (403). */
 const decodeCreationBody =
   <S extends z.ZodType, T>(type: string, schema: S, build: (body: z.output<S>) => T) =>
-  (json: unknown): Result<T, ConciergeError> => {
+  (json: unknown): Result<T, BodyRefusal> => {
     const data = isObject(json) ? json.data : undefined;
     if (isObject(data) && Object.hasOwn(data, 'id'))
       return err({
@@ -238,7 +246,7 @@ const requestQuoteSchema = resourceBody(RESOURCE_TYPES.request, { hint_token: z.
 /** `POST .../request_quote`: an empty body, or one with the estimate's `hint_token`. */
 export const decodeRequestQuoteBody = (
   json: unknown,
-): Result<{ readonly hintToken?: string }, ConciergeError> =>
+): Result<{ readonly hintToken?: string }, BodyRefusal> =>
   json === undefined
     ? ok({})
     : decodeBody(RESOURCE_TYPES.request, requestQuoteSchema, ({ data: { attributes: a } }) =>

@@ -1,7 +1,7 @@
 import {
-  type ConciergeError,
   conciergeError,
   DEFAULT_PAGE_SIZE,
+  type DecodeError,
   type OutputView,
   type Page,
   type PageQuery,
@@ -138,7 +138,7 @@ const withIncluded = z.object({ data: z.unknown(), included: z.array(z.unknown()
  * Decodes a request with its included outputs. An included output without
  * `origin_port_code` (the provider's own documents) takes the request's port.
  */
-export const decodeRequestWithOutputs = (json: unknown): Result<RequestWithOutputs, ConciergeError> =>
+export const decodeRequestWithOutputs = (json: unknown): Result<RequestWithOutputs, DecodeError> =>
   decodeWith(documents.request, json).andThen(({ data: request }) => {
     const included = withIncluded.safeParse(json);
     const items = included.success ? (included.data.included ?? []) : [];

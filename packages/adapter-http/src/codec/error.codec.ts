@@ -1,4 +1,4 @@
-import { type ConciergeError, type ConciergeErrorType, STATUS_OF } from '@concierge-ts/application';
+import type { ConciergeError, ConciergeErrorType } from '@concierge-ts/application';
 import { match } from 'ts-pattern';
 import { type ErrorDocumentWire, type ErrorObjectWire, errorDocument } from './json-api.js';
 
@@ -20,12 +20,22 @@ const TITLES: Readonly<Record<ConciergeErrorType, string>> = {
 
 /** The HTTP status a server answers for an error. */
 export const httpStatusOf = (e: ConciergeError): number =>
-  e.status ??
-  STATUS_OF[e.type] ??
-  match(e.type)
-    .with('timeout', () => 504)
-    .with('connection', () => 502)
-    .otherwise(() => 500);
+  match(e)
+    .with({ type: 'timeout' }, (t) => t.status ?? 504)
+    .with({ type: 'connection' }, () => 502)
+    .with({ type: 'decode' }, () => 500)
+    .with(
+      { type: 'bad_request' },
+      { type: 'authentication' },
+      { type: 'permission' },
+      { type: 'not_found' },
+      { type: 'conflict' },
+      { type: 'unprocessable' },
+      { type: 'rate_limited' },
+      { type: 'server' },
+      (answered) => answered.status,
+    )
+    .exhaustive();
 
 /** Codes whose `pointer` names a query parameter (`page[size]`, `include`), not a field of the body. */
 const PARAMETER_CODES: ReadonlySet<string> = new Set(['invalid_parameter', 'invalid_page']);
@@ -48,14 +58,14 @@ export const encodeError = (e: ConciergeError): ErrorDocumentWire => ({
       code: e.code,
       title: TITLES[e.type],
       detail: e.detail,
-      ...(e.pointer === undefined ? {} : { source: sourceOf(e.code, e.pointer) }),
-      ...(e.retryAfterMs === undefined ? {} : { meta: { retry_after_ms: e.retryAfterMs } }),
+      ...('pointer' in e && e.pointer !== undefined ? { source: sourceOf(e.code, e.pointer) } : {}),
+      ...(e.type === 'rate_limited' ? { meta: { retry_after_ms: e.retryAfterMs } } : {}),
     },
   ],
 });
 
 /** The kind of a refusal from its HTTP status. */
-export const errorTypeOf = (status: number): ConciergeErrorType => {
+export const errorTypeOf = (status: number): Exclude<ConciergeErrorType, 'connection' | 'decode'> => {
   if (status >= 500) return 'server';
   switch (status) {
     case 401:
@@ -78,9 +88,13 @@ export const errorTypeOf = (status: number): ConciergeErrorType => {
   }
 };
 
+/** A 429 that says nothing of when to come back: the service's bucket refills within a second. */
+export const DEFAULT_RETRY_AFTER_MS = 1_000;
+
 /**
  * A non-2xx answer as a `ConciergeError`. The body is read if it is a JSON:API error
  * document; anything else (an HTML page from a proxy) still yields a typed error.
+ * `retryAfterMs` is the answer's Retry-After header, if it had one.
  */
 export const decodeErrorResponse = (status: number, body: unknown, retryAfterMs?: number): ConciergeError => {
   const parsed = errorDocument.safeParse(body);
@@ -88,13 +102,31 @@ export const decodeErrorResponse = (status: number, body: unknown, retryAfterMs?
   const pointer = first?.source?.pointer ?? first?.source?.parameter;
   const metaRetry = first?.meta?.retry_after_ms;
   const retry =
-    retryAfterMs ?? (typeof metaRetry === 'number' && Number.isFinite(metaRetry) ? metaRetry : undefined);
-  return {
-    type: errorTypeOf(status),
-    status,
-    code: first?.code ?? `http_${status}`,
-    detail: first?.detail ?? first?.title ?? `the server answered HTTP ${status}`,
-    ...(pointer === undefined ? {} : { pointer }),
-    ...(retry === undefined ? {} : { retryAfterMs: retry }),
-  };
+    retryAfterMs ??
+    (typeof metaRetry === 'number' && Number.isFinite(metaRetry) && metaRetry >= 0 ? metaRetry : undefined);
+  const code = first?.code ?? `http_${status}`;
+  const detail = first?.detail ?? first?.title ?? `the server answered HTTP ${status}`;
+  const answered = { status, code, detail, ...(pointer === undefined ? {} : { pointer }) };
+  const type = errorTypeOf(status);
+  switch (type) {
+    case 'bad_request':
+    case 'authentication':
+    case 'permission':
+    case 'not_found':
+    case 'conflict':
+    case 'server':
+      return { type, ...answered };
+    case 'unprocessable':
+      // A 422 that names no field is about the whole document ('' is its JSON pointer).
+      return { type, ...answered, pointer: pointer ?? '' };
+    case 'rate_limited':
+      return { type, ...answered, retryAfterMs: retry ?? DEFAULT_RETRY_AFTER_MS };
+    case 'timeout':
+      // 408: the server gave up waiting for the request, before doing anything with it.
+      return { type, status, code, detail, outcome: 'not_sent' };
+    default: {
+      const unreachable: never = type;
+      return unreachable;
+    }
+  }
 };

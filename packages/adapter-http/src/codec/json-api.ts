@@ -1,4 +1,4 @@
-import { type ConciergeError, conciergeError } from '@concierge-ts/application';
+import { conciergeError, type DecodeError } from '@concierge-ts/application';
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
 
@@ -78,7 +78,7 @@ export const pointerOf = (path: readonly PropertyKey[]): string =>
   path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 
 /** A zod failure as a decode error naming the first offending field. */
-export const decodeFailure = (error: z.ZodError): ConciergeError => {
+export const decodeFailure = (error: z.ZodError): DecodeError => {
   const issue = error.issues[0];
   if (!issue) return conciergeError.decode('the document does not match its schema');
   const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
@@ -90,7 +90,7 @@ export const decodeFailure = (error: z.ZodError): ConciergeError => {
 export const decodeWith = <S extends z.ZodType>(
   schema: S,
   json: unknown,
-): Result<z.output<S>, ConciergeError> => {
+): Result<z.output<S>, DecodeError> => {
   const parsed = schema.safeParse(json);
   return parsed.success ? ok(parsed.data) : err(decodeFailure(parsed.error));
 };

@@ -7,9 +7,9 @@ import type {
   SandboxOperator,
   UserView,
 } from '@concierge-ts/application';
-import { allPages } from '@concierge-ts/application';
+import { allItems, allPages, isConciergeError } from '@concierge-ts/application';
 import { moneyText } from '@concierge-ts/domain';
-import type { ResultAsync } from 'neverthrow';
+import { ok, type ResultAsync } from 'neverthrow';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 /** What the contract suite needs: a master's client and operator, and a second master in the same sandbox. */
@@ -32,6 +32,9 @@ const failure = async <T>(call: ResultAsync<T, ConciergeError>): Promise<Concier
     throw new Error(
       `expected a refusal, got ${JSON.stringify(result.value, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`,
     );
+  // Every client refuses with the same kinds, each with the fields its kind always has.
+  if (!isConciergeError(result.error))
+    throw new Error(`not a well-formed ConciergeError: ${JSON.stringify(result.error)}`);
   return result.error;
 };
 
@@ -101,11 +104,8 @@ const pass = (h: { operator: SandboxOperator }, seconds: number) => value(h.oper
 
 const balanceOf = (user: UserView, currency = 'ars'): bigint => user.balances[currency]?.amount ?? 0n;
 
-const allUsers = async (client: ConciergeClient): Promise<UserView[]> => {
-  const users: UserView[] = [];
-  for await (const user of allPages((page) => client.users.list({ page }))) users.push(user);
-  return users;
-};
+const allUsers = (client: ConciergeClient): Promise<UserView[]> =>
+  value(allItems((page) => client.users.list({ page })));
 
 /**
  * The behaviour every `ConciergeClient` must have (SPEC sections 2 to 9), written once
@@ -310,8 +310,19 @@ export const describeConciergeClient = (name: string, factory: () => Promise<Con
         expect(last.items.map((r) => r.id)).toEqual(ids.slice(4));
         expect(last.next).toBeNull();
         const walked = [];
-        for await (const r of allPages((page) => h.client.requests.list({ page }), 2)) walked.push(r.id);
-        expect(walked).toEqual(ids);
+        for await (const r of allPages((page) => h.client.requests.list({ page }), 2))
+          walked.push(r.map((request) => request.id));
+        expect(walked).toEqual(ids.map((id) => ok(id)));
+        const all = await value(allItems((page) => h.client.requests.list({ page }), 2));
+        expect(all.map((r) => r.id)).toEqual(ids);
+        const refused = [];
+        for await (const r of allPages((page) => h.client.requests.list({ page: { ...page, number: 0 } }), 2))
+          refused.push(r);
+        expect(refused).toHaveLength(1);
+        expect(refused[0]?._unsafeUnwrapErr()).toMatchObject({
+          type: 'bad_request',
+          pointer: 'page[number]',
+        });
         expect(await failure(h.client.requests.list({ page: { number: 0, size: 2 } }))).toMatchObject({
           type: 'bad_request',
         });

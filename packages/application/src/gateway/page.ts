@@ -1,4 +1,4 @@
-import { err, ok, type Result } from 'neverthrow';
+import { err, ok, type Result, ResultAsync } from 'neverthrow';
 import { type ConciergeError, conciergeError } from './errors.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageQuery } from './views.js';
 
@@ -45,20 +45,53 @@ export const pageOf = <T, V>(
     return { items: out, number, size, next: more ? number + 1 : null };
   });
 
+type FetchPage<T> = (page: PageQuery) => PromiseLike<Result<Page<T>, ConciergeError>>;
+
 /**
- * Walks every page of a list, for `for await`:
- * `for await (const output of allPages((page) => client.outputs.list({ requestId, page })))`.
- * Stops at the first error, which it throws as the `ConciergeError` value.
+ * Walks every page of a list, for `for await`, item by item: each item comes as `ok`,
+ * and a page that cannot be read comes as one `err`, after which the walk stops.
+ *
+ * ```ts
+ * for await (const output of allPages((page) => client.outputs.list({ requestId, page }))) {
+ *   if (output.isErr()) return handle(output.error);
+ *   use(output.value);
+ * }
+ * ```
  */
 export async function* allPages<T>(
-  fetchPage: (page: PageQuery) => PromiseLike<Result<Page<T>, ConciergeError>>,
+  fetchPage: FetchPage<T>,
   size = DEFAULT_PAGE_SIZE,
-): AsyncGenerator<T, void, undefined> {
+): AsyncGenerator<Result<T, ConciergeError>, void, undefined> {
   let number: number | null = 1;
   while (number !== null) {
     const result = await fetchPage({ number, size });
-    if (result.isErr()) throw result.error;
-    yield* result.value.items;
-    number = result.value.next;
+    if (result.isErr()) {
+      yield err(result.error);
+      return;
+    }
+    for (const item of result.value.items) yield ok(item);
+    const next: number | null = result.value.next;
+    if (next !== null && next <= number) {
+      // A list whose next page is not after this one would be walked forever.
+      yield err(conciergeError.decode(`page ${number} gives ${next} as its next page`, '/links/next'));
+      return;
+    }
+    number = next;
   }
 }
+
+/** Every item of every page of a list, in order, or the first error: `allItems((page) => client.users.list({ page }))`. */
+export const allItems = <T>(
+  fetchPage: FetchPage<T>,
+  size = DEFAULT_PAGE_SIZE,
+): ResultAsync<T[], ConciergeError> =>
+  new ResultAsync(
+    (async (): Promise<Result<T[], ConciergeError>> => {
+      const items: T[] = [];
+      for await (const item of allPages(fetchPage, size)) {
+        if (item.isErr()) return err(item.error);
+        items.push(item.value);
+      }
+      return ok(items);
+    })(),
+  );
