@@ -1,3 +1,6 @@
+import { moneyText } from '@concierge-ts/domain';
+import { ok, type ResultAsync } from 'neverthrow';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type {
   ComplianceState,
   ConciergeClient,
@@ -6,11 +9,8 @@ import type {
   RequestView,
   SandboxOperator,
   UserView,
-} from '@concierge-ts/application';
-import { allItems, allPages, isConciergeError } from '@concierge-ts/application';
-import { moneyText } from '@concierge-ts/domain';
-import { ok, type ResultAsync } from 'neverthrow';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+} from '../index.js';
+import { allItems, allPages, isConciergeError } from '../index.js';
 
 /** What the contract suite needs: a master's client and operator, and a second master in the same sandbox. */
 export interface ContractHarness {
