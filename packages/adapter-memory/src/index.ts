@@ -5,6 +5,7 @@ export * from './events.js';
 export * from './hints.js';
 export * from './ids.js';
 export * from './magic.js';
+export * from './payout-journal.js';
 export * from './pricing.js';
 export * from './repositories.js';
 export * from './seed.js';

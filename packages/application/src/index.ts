@@ -8,3 +8,4 @@ export * from './ports.js';
 export * from './present.js';
 export * from './service.js';
 export * from './service-client.js';
+export * from './workflows/index.js';
