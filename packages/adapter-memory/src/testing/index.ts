@@ -1,2 +1,4 @@
 export * from './arbitraries.js';
 export * from './contract.js';
+export * from './faulty-client.js';
+export * from './payout-world.js';

@@ -107,6 +107,11 @@ export interface ChunkRecord {
   readonly requestState: string | null;
   /** Why this build was cancelled, closed or stopped. */
   readonly reason: string | null;
+  /**
+   * While `cancelling`: what follows once the request is cancelled: build the chunk again,
+   * stop the run, or close the chunk (every output rejected).
+   */
+  readonly onCancelled: 'rebuild' | 'stop' | 'close' | null;
   readonly estimateTotal: string | null;
   readonly hintToken: string | null;
   readonly quoteTotal: string | null;
