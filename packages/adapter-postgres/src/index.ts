@@ -1,1 +1,3 @@
+export * from './migrations.js';
 export * from './open-journal.js';
+export * from './sql-journal.js';

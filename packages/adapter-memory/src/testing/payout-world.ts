@@ -89,7 +89,8 @@ export const serviceTruth = async (client: ConciergeClient, runId: string) => {
   return { requests, outputs };
 };
 
-const ACCEPTED: ReadonlySet<RequestView['state']> = new Set(['quote_accepted', 'working', 'finished']);
+/** A request the service accepted at some point (it may since be cancelled: no payable outputs, or no funds). */
+const wasAccepted = (r: RequestView): boolean => r.quoteAcceptedAt !== null;
 
 export interface GuaranteeCheck {
   readonly violations: readonly string[];
@@ -117,7 +118,7 @@ export const checkGuarantee = async (
       return [];
     },
   );
-  const accepted = requests.filter((r) => ACCEPTED.has(r.state));
+  const accepted = requests.filter(wasAccepted);
   const acceptedOutputs = accepted.flatMap((r) => outputs.get(r.id) ?? []);
   const claimed = new Map<string, string>();
   for (const line of report) {

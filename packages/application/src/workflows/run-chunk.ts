@@ -7,7 +7,7 @@ import { listAll } from './list-all.js';
 import { type PayoutError, payoutError } from './payout-error.js';
 import type { CallRecord, ChunkRecord, RowRecord } from './payout-journal.js';
 import type { RowState } from './payout-run.js';
-import { matchOutputs } from './run-match.js';
+import { matchOutputs, outputKey, rowKey } from './run-match.js';
 import { minorUnits, moneyOfPort, moneyString, withinTolerance } from './run-money.js';
 import {
   classifyFailure,
@@ -17,6 +17,7 @@ import {
   refusesRequest,
   type StepScope,
   serviceFailed,
+  splitKey,
   waitFor,
 } from './run-scope.js';
 
@@ -257,7 +258,15 @@ const addOutputs = (scope: StepScope, build: ChunkRecord): ResultAsync<PhaseResu
       const last = scope.lastCall(outputPrefix(build, row));
       return last === undefined || last.state === 'refused';
     });
-    if (toSend.length === 0) return requestQuote(scope, build);
+    if (toSend.length === 0) {
+      const unsettled = rows.filter((row) => {
+        const last = scope.lastCall(outputPrefix(build, row));
+        return (last?.state === 'intent' || last?.state === 'unknown') && last.detail !== SETTLE_AT_QUOTE;
+      });
+      return unsettled.length > 0
+        ? reconcileDraft(scope, build, rows, unsettled)
+        : requestQuote(scope, build);
+    }
     const batch = toSend.slice(0, scope.tuning.outputBatch);
     const intents = batch.map((row) => scope.intent('create_output', outputPrefix(build, row)));
     yield* scope.write({ calls: intents });
@@ -310,6 +319,50 @@ const addOutputs = (scope: StepScope, build: ChunkRecord): ResultAsync<PhaseResu
         ),
       )
       .exhaustive();
+  });
+
+const SETTLE_AT_QUOTE = 'absent from the draft; settled at the quote';
+/** Sends of one row's output to one draft, at most, before the quote settles it. */
+const MAX_OUTPUT_SENDS = 3;
+
+/**
+ * Creates whose outcome is unknown (or whose process died before it learned it) are
+ * looked for in the draft: per (payee, instruction, port, amount or budget), as many as
+ * the draft holds beyond the creates known to have worked are taken as arrived; the rest
+ * are absent now and sent again (up to a bound). A create still in flight that arrives
+ * later makes one output too many: the quote's exact match catches it, and the request is
+ * cancelled and the chunk built again. Nothing is ever accepted on a guess.
+ */
+const reconcileDraft = (
+  scope: StepScope,
+  build: ChunkRecord,
+  rows: readonly RowRecord[],
+  unsettled: readonly RowRecord[],
+): ResultAsync<PhaseResult, PayoutError> =>
+  listOutputs(scope, build).andThen((outputs) => {
+    const origin = scope.run.originPort;
+    const available = new Map<string, number>();
+    for (const output of outputs)
+      available.set(outputKey(output), (available.get(outputKey(output)) ?? 0) + 1);
+    for (const row of rows)
+      if (scope.lastCall(outputPrefix(build, row))?.state === 'ok') {
+        const key = rowKey(row, origin);
+        available.set(key, (available.get(key) ?? 0) - 1);
+      }
+    const at = scope.at();
+    const calls: CallRecord[] = unsettled.map((row) => {
+      const last = scope.lastCall(outputPrefix(build, row)) as CallRecord;
+      const key = rowKey(row, origin);
+      const left = available.get(key) ?? 0;
+      if (left > 0) {
+        available.set(key, left - 1);
+        return { ...last, state: 'ok', detail: 'found in the draft', at };
+      }
+      return splitKey(last.key).attempt < MAX_OUTPUT_SENDS
+        ? { ...last, state: 'refused', detail: 'retry: absent from the draft', at }
+        : { ...last, state: 'unknown', detail: SETTLE_AT_QUOTE, at };
+    });
+    return scope.write({ calls }).map(() => progress(`reconcile ${build.externalId}`));
   });
 
 /**
