@@ -39,7 +39,7 @@ export const runConcierge = async (argv: readonly string[], io: CliIo): Promise<
     .option('--pause <ms>', 'pause between operator rounds', milliseconds, 120)
     .action(async (opts: { pause: number }) => {
       const summary = await runDemo({ pauseMs: opts.pause });
-      exit.status = summary.requestState === 'finished' && summary.conserved ? EXIT.ok : EXIT.attention;
+      exit.status = summary.exit;
     });
 
   program
