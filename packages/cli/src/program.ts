@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { serveSandbox } from '@concierge-ts/sandbox-server';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { runDemo } from './demo.js';
 import { addPayoutsCommand, type CliIo, type ExitHolder } from './payouts/payouts-command.js';
 import { EXIT } from './payouts/run-payouts.js';
 
@@ -38,6 +36,8 @@ export const runConcierge = async (argv: readonly string[], io: CliIo): Promise<
     .description('run a payroll end to end on the embedded in-memory sandbox (no server, no account)')
     .option('--pause <ms>', 'pause between operator rounds', milliseconds, 120)
     .action(async (opts: { pause: number }) => {
+      // Loaded when used: a payout command need not wait for the in-process sandbox to load.
+      const { runDemo } = await import('./demo.js');
       const summary = await runDemo({ pauseMs: opts.pause });
       exit.status = summary.exit;
     });
@@ -48,6 +48,7 @@ export const runConcierge = async (argv: readonly string[], io: CliIo): Promise<
       'run the local sandbox server on 127.0.0.1 (PORT, CONCIERGE_SANDBOX_API_KEY, CONCIERGE_SANDBOX_RATE_LIMIT, CONCIERGE_LOG_LEVEL)',
     )
     .action(async () => {
+      const { serveSandbox } = await import('@concierge-ts/sandbox-server');
       exit.status = (await serveSandbox()) === 0 ? EXIT.ok : EXIT.attention;
     });
 

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { createHttpConciergeClient, type FetchLike } from '@concierge-ts/adapter-http';
-import { type ClosableJournal, DEFAULT_JOURNAL_LOCATION, openJournal } from '@concierge-ts/adapter-postgres';
+import type { ClosableJournal } from '@concierge-ts/adapter-postgres';
 import {
   type ConciergeClient,
   cancelRun,
@@ -14,11 +14,12 @@ import {
 } from '@concierge-ts/application';
 import type { ParsedPortCode } from '@concierge-ts/domain';
 import { type Command, Option } from 'commander';
-import type { ResultAsync } from 'neverthrow';
+import { ResultAsync } from 'neverthrow';
 import type { KnownPort } from './payout-file.js';
 import { meteredClient, RequestMeter } from './progress.js';
 import { EXIT, type ExitStatus, type RunConsole, resumeRun, startRun } from './run-payouts.js';
 import {
+  DEFAULT_DB,
   generateRunId,
   maxTotalIn,
   optionOf,
@@ -138,7 +139,11 @@ const journalAt = (io: CliIo, db: string): ResultAsync<ClosableJournal, PayoutEr
     db.startsWith('postgres://') || db.startsWith('postgresql://') || isAbsolute(db)
       ? db
       : resolve(io.cwd, db);
-  return (io.openJournal ?? openJournal)(location);
+  if (io.openJournal) return io.openJournal(location);
+  // Loaded when used: embedded PostgreSQL takes a while to load, and the first request need not wait for it.
+  return ResultAsync.fromSafePromise(import('@concierge-ts/adapter-postgres')).andThen(({ openJournal }) =>
+    openJournal(location),
+  );
 };
 
 /** Opens the journal, runs `work` with it, closes it. A journal that cannot be opened is exit 1. */
@@ -324,12 +329,17 @@ export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder)
         }
         const meter = new RequestMeter();
         const client = clientFor(io, settings, meter);
-        // The first request goes out at once, while the journal opens.
-        const ports = portsOf(client, io);
-        return withJournal(io, settings.db, async (journal) => {
-          const { signal, off } = interruptible(io, () => hint);
-          try {
+        // Listened for from here: an interrupt while the journal opens still ends cleanly.
+        const { signal, off } = interruptible(io, () => hint);
+        try {
+          // The first request goes out at once, while the journal opens.
+          const ports = portsOf(client, io);
+          return await withJournal(io, settings.db, async (journal) => {
             const known = await ports;
+            if (signal.aborted) {
+              io.err(`Interrupted before run ${runId} was written: nothing was sent.`);
+              return EXIT.attention;
+            }
             const outcome = await startRun(
               contextOf(io, client, journal, poll.ms),
               consoleOf(io, settings.json),
@@ -346,10 +356,10 @@ export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder)
               { detach: settings.detach, yes: settings.yes, signal, resumeHint: hint, meter },
             );
             return outcome.exit;
-          } finally {
-            off();
-          }
-        });
+          });
+        } finally {
+          off();
+        }
       }),
     );
 
@@ -376,26 +386,20 @@ export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder)
         const hint = resumeHint(runId, settings, io, flags['key'] !== undefined);
         const meter = new RequestMeter();
         const client = clientFor(io, settings, meter);
-        return withJournal(io, settings.db, async (journal) => {
-          const { signal, off } = interruptible(io, () => hint);
-          try {
+        const { signal, off } = interruptible(io, () => hint);
+        try {
+          return await withJournal(io, settings.db, async (journal) => {
             const outcome = await resumeRun(
               contextOf(io, client, journal, poll.ms),
               consoleOf(io, settings.json),
               runId,
-              {
-                detach: settings.detach,
-                yes: settings.yes,
-                signal,
-                resumeHint: hint,
-                meter,
-              },
+              { detach: settings.detach, yes: settings.yes, signal, resumeHint: hint, meter },
             );
             return outcome.exit;
-          } finally {
-            off();
-          }
-        });
+          });
+        } finally {
+          off();
+        }
       }),
     );
 
@@ -519,7 +523,7 @@ export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder)
     act(async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
       const flags = command.opts();
-      const db = (flags['db'] as string | undefined) ?? io.env['CONCIERGE_DB'] ?? DEFAULT_JOURNAL_LOCATION;
+      const db = (flags['db'] as string | undefined) ?? io.env['CONCIERGE_DB'] ?? DEFAULT_DB;
       const onServer = /^postgres(ql)?:\/\//.test(db);
       return usage(io, what, [
         {

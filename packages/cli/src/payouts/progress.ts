@@ -87,30 +87,61 @@ const jsonProgress = (print: (line: string) => void, meter: RequestMeter, now: (
   stop() {},
 });
 
+/** `1m05s`, `12s`. */
+const duration = (ms: number): string => {
+  const seconds = Math.ceil(ms / 1000);
+  return seconds >= 60
+    ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`
+    : `${seconds}s`;
+};
+
+/**
+ * Time left for a count that grows toward its total, from its pace since it first moved:
+ * `-` until it has moved twice.
+ */
+export class TimeLeft {
+  private first: { at: number; value: number } | undefined;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  update(value: number, total: number): string {
+    const at = this.now();
+    if (value >= total) return '0s';
+    if (this.first === undefined) {
+      if (value > 0) this.first = { at, value };
+      return '-';
+    }
+    const done = value - this.first.value;
+    if (done <= 0) return '-';
+    return duration(((at - this.first.at) / done) * (total - value));
+  }
+}
+
 /** Two live bars: rows committed, rows final; each with its time left, and the request rate. */
 const barProgress = (meter: RequestMeter, stream: NodeJS.WritableStream): Progress => {
   const bars = new cliProgress.MultiBar(
     {
-      format: '{label} {bar} {value}/{total} rows | {rate} requests/s | time left {eta_formatted}',
+      format: '{label} {bar} {value}/{total} rows | {rate} requests/s | time left {left}',
       hideCursor: true,
       clearOnComplete: false,
-      etaBuffer: 50,
       stream,
     },
     cliProgress.Presets.shades_classic,
   );
   let committed: cliProgress.SingleBar | undefined;
   let final: cliProgress.SingleBar | undefined;
+  const committedLeft = new TimeLeft();
+  const finalLeft = new TimeLeft();
   return {
     step(status) {
       const progress = rowProgress(status);
       const rate = meter.perSecond().toFixed(1);
       // Committed counts every row past the commit: in an accepted request, or final.
       const pastCommit = progress.committed + progress.final;
-      committed ??= bars.create(progress.total, 0, { label: 'committed', rate });
-      final ??= bars.create(progress.total, 0, { label: 'final    ', rate });
-      committed.update(pastCommit, { rate });
-      final.update(progress.final, { rate });
+      committed ??= bars.create(progress.total, 0, { label: 'committed', rate, left: '-' });
+      final ??= bars.create(progress.total, 0, { label: 'final    ', rate, left: '-' });
+      committed.update(pastCommit, { rate, left: committedLeft.update(pastCommit, progress.total) });
+      final.update(progress.final, { rate, left: finalLeft.update(progress.final, progress.total) });
     },
     stop() {
       bars.stop();

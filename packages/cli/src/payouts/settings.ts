@@ -10,6 +10,9 @@ import { z } from 'zod';
  * checked here, and a refusal names the flag (or the variable) it came from.
  */
 
+/** Where runs are kept by default: a directory in the working directory (SPEC section 10.3). */
+export const DEFAULT_DB = '.concierge';
+
 /** 1 to 80 letters, digits, dots, dashes, underscores or colons, starting with a letter or digit. */
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$/;
 
@@ -107,7 +110,7 @@ export const SETTINGS: Readonly<Record<SettingName, Spec>> = {
     flags: '--db <path|url>',
     env: 'CONCIERGE_DB',
     help: 'where runs are kept: a directory (created if missing) or a postgres:// URL',
-    default: '.concierge',
+    default: DEFAULT_DB,
   },
   runId: {
     flags: '--run-id <id>',
