@@ -30,7 +30,7 @@ import {
 } from '@concierge-ts/domain';
 import type { ResultAsync } from 'neverthrow';
 import { meteredClient, RequestMeter } from './payouts/progress.js';
-import { EXIT, type ExitStatus, startRun } from './payouts/run-payouts.js';
+import { EXIT, type ExitStatus, type RunConsole, readRunFile, startRun } from './payouts/run-payouts.js';
 import { reportTable } from './payouts/views.js';
 
 /**
@@ -321,19 +321,25 @@ export const runDemo = async (options: DemoOptions = {}): Promise<DemoSummary> =
   let outcome: Awaited<ReturnType<typeof startRun>>;
   let report: readonly ReportLine[] = [];
   try {
-    outcome = await startRun(
-      ctx,
-      { out: print, err: print, progress: live ? 'bar' : 'lines' },
-      {
-        runId: RUN_ID,
-        file: { name: 'payroll.csv', bytes: file },
-        origin: parsePortCode('ar_ars')._unsafeUnwrap(),
-        payerId: payer.id,
-        chunkSize: CHUNK_SIZE,
-        ports,
-      },
-      { detach: false, yes: true, resumeHint: '(a demo run lives in memory: run the demo again)', meter },
-    );
+    const io: RunConsole = { out: print, err: print, progress: live ? 'bar' : 'lines' };
+    const origin = parsePortCode(DEPOSIT.portCode);
+    if (origin.isErr()) throw new DemoFailure(origin.error.message);
+    const run = {
+      runId: RUN_ID,
+      file: { name: 'payroll.csv', bytes: file },
+      origin: origin.value,
+      payerId: payer.id,
+      chunkSize: CHUNK_SIZE,
+      ports,
+    };
+    const rows = readRunFile(io, run);
+    if (rows === undefined) throw new DemoFailure('the payroll file was refused');
+    outcome = await startRun(ctx, io, run, rows, {
+      detach: false,
+      yes: true,
+      resumeHint: '(a demo run lives in memory: run the demo again)',
+      meter,
+    });
     const lines = await runReport(journal.value, RUN_ID);
     if (lines.isOk()) report = lines.value;
     const status = await runStatus(journal.value, RUN_ID);

@@ -1,14 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInMemoryConcierge, createInMemoryJournal } from '@concierge-ts/adapter-memory';
 import type { ClosableJournal } from '@concierge-ts/adapter-postgres';
 import { runStatus } from '@concierge-ts/application';
+import { parsePortCode } from '@concierge-ts/domain';
 import { createSandboxApp, inProcessFetch } from '@concierge-ts/sandbox-server';
 import { okAsync } from 'neverthrow';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runConcierge } from '../program.js';
+import { parsePayoutFile } from './payout-file.js';
 import type { CliIo } from './payouts-command.js';
+import { SETTINGS } from './settings.js';
 
 /**
  * The command in this process: its arguments, variables and exit statuses, against an
@@ -184,5 +188,23 @@ describe('concierge payouts: the file and the journal', () => {
       join(world.dir, 'elsewhere'),
       '/var/runs',
     ]);
+  });
+});
+
+describe('the guide (docs/payouts.md)', () => {
+  const guide = readFileSync(new URL('../../../../docs/payouts.md', import.meta.url), 'utf8');
+
+  it('names every option and its variable', () => {
+    for (const spec of Object.values(SETTINGS)) {
+      expect(guide).toContain(`\`${spec.flags.split(' ')[0]}`);
+      expect(guide).toContain(`\`${spec.env}`);
+    }
+    expect(guide).toContain('`CONCIERGE_POLL_INTERVAL`');
+  });
+
+  it('shows a file the command reads', () => {
+    const csv = /```csv\n([\s\S]*?)```/.exec(guide)?.[1] ?? '';
+    const rows = parsePayoutFile(csv, { origin: parsePortCode('ar_ars')._unsafeUnwrap() })._unsafeUnwrap();
+    expect(rows.map((r) => r.reference)).toEqual(['inv-1', 'inv-2', 'inv-3']);
   });
 });

@@ -17,7 +17,7 @@ import { type Command, Option } from 'commander';
 import { ResultAsync } from 'neverthrow';
 import type { KnownPort } from './payout-file.js';
 import { meteredClient, RequestMeter } from './progress.js';
-import { EXIT, type ExitStatus, type RunConsole, resumeRun, startRun } from './run-payouts.js';
+import { EXIT, type ExitStatus, type RunConsole, readRunFile, resumeRun, startRun } from './run-payouts.js';
 import {
   DEFAULT_DB,
   generateRunId,
@@ -332,29 +332,34 @@ export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder)
         // Listened for from here: an interrupt while the journal opens still ends cleanly.
         const { signal, off } = interruptible(io, () => hint);
         try {
-          // The first request goes out at once, while the journal opens.
-          const ports = portsOf(client, io);
+          // The first request goes out at once: the service's ports, to check the file against.
+          const known = await portsOf(client, io);
+          const run = {
+            runId,
+            file: { name: file, bytes },
+            origin,
+            payerId: settings.payer,
+            chunkSize: settings.chunkSize,
+            ...(maxTotal === undefined ? {} : { maxTotal }),
+            tolerance: settings.tolerance,
+            ...(known === undefined ? {} : { ports: known }),
+          };
+          const runConsole = consoleOf(io, settings.json);
+          // A refused file touches nothing, not even the journal.
+          const rows = readRunFile(runConsole, run);
+          if (rows === undefined) return EXIT.attention;
           return await withJournal(io, settings.db, async (journal) => {
-            const known = await ports;
             if (signal.aborted) {
               io.err(`Interrupted before run ${runId} was written: nothing was sent.`);
               return EXIT.attention;
             }
-            const outcome = await startRun(
-              contextOf(io, client, journal, poll.ms),
-              consoleOf(io, settings.json),
-              {
-                runId,
-                file: { name: file, bytes },
-                origin,
-                payerId: settings.payer,
-                chunkSize: settings.chunkSize,
-                ...(maxTotal === undefined ? {} : { maxTotal }),
-                tolerance: settings.tolerance,
-                ...(known === undefined ? {} : { ports: known }),
-              },
-              { detach: settings.detach, yes: settings.yes, signal, resumeHint: hint, meter },
-            );
+            const outcome = await startRun(contextOf(io, client, journal, poll.ms), runConsole, run, rows, {
+              detach: settings.detach,
+              yes: settings.yes,
+              signal,
+              resumeHint: hint,
+              meter,
+            });
             return outcome.exit;
           });
         } finally {

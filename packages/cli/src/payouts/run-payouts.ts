@@ -218,29 +218,35 @@ export const followRun = async (
 };
 
 /**
- * `payouts run`: checks the whole file (refused whole, nothing sent), plans the run (or
- * finds it again: the same id and the same file go on; another file is refused and
- * changes nothing), then follows it.
+ * Reads and checks the whole file of a new run: its rows, or every problem told and
+ * nothing else done (no journal, no request).
+ */
+export const readRunFile = (io: RunConsole, run: NewRun): readonly PayoutRowInput[] | undefined => {
+  const parsed = parsePayoutFile(run.file.bytes, {
+    origin: run.origin,
+    ...(run.ports === undefined ? {} : { ports: run.ports }),
+  });
+  if (parsed.isOk()) return parsed.value;
+  const problems = describeProblems(parsed.error);
+  io.err(
+    `${run.file.name} is refused, nothing was sent: ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+  );
+  for (const line of problems) io.err(`  ${line}`);
+  return undefined;
+};
+
+/**
+ * `payouts run`: plans the run from its checked rows (`readRunFile`), or finds it again:
+ * the same id and the same file go on; another file is refused and changes nothing. Then
+ * follows it.
  */
 export const startRun = async (
   ctx: PayoutContext,
   io: RunConsole,
   run: NewRun,
+  rows: readonly PayoutRowInput[],
   options: FollowOptions,
 ): Promise<RunOutcome> => {
-  const parsed = parsePayoutFile(run.file.bytes, {
-    origin: run.origin,
-    ...(run.ports === undefined ? {} : { ports: run.ports }),
-  });
-  if (parsed.isErr()) {
-    const problems = describeProblems(parsed.error);
-    io.err(
-      `${run.file.name} is refused, nothing was sent: ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
-    );
-    for (const line of problems) io.err(`  ${line}`);
-    return { exit: EXIT.attention };
-  }
-  const rows = parsed.value;
   const planned = await planRun(
     ctx.journal,
     {
