@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createInMemoryConcierge } from '../compose.js';
 import { createInMemoryJournal } from '../payout-journal.js';
 import { FAULT_KINDS, type FaultKind, FaultyNetwork } from '../testing/faulty-client.js';
-import { listedSchedule, runHostile } from '../testing/hostile-run.js';
+import { runHostile } from '../testing/hostile-run.js';
 import { bodyFor, MAGIC_ACCOUNTS, serviceTruth } from '../testing/payout-world.js';
 
 const setup = async (
