@@ -39,12 +39,9 @@ concierge payouts status payroll-2026-01 --json
 # Payments settle an hour after they are issued: move the clock, then follow the run to its end.
 advance 7200
 concierge payouts resume payroll-2026-01 --poll-interval 0.2
-concierge payouts report payroll-2026-01 --out report.csv
-cat report.csv
-concierge payouts list
+concierge payouts report payroll-2026-01
 
-# The same run id with the same file goes on with that run (here: nothing left to do); with
-# another file it is refused, and changes nothing.
-concierge payouts run payroll.csv --origin ar_ars --payer 2 --run-id payroll-2026-01
+# The same run id with another file is refused, and changes nothing (with the same file, it
+# goes on with the run).
 sed 's/3500.25/3600/' payroll.csv >other.csv
 if concierge payouts run other.csv --origin ar_ars --payer 2 --run-id payroll-2026-01; then exit 1; else echo "exit $?"; fi
