@@ -59,9 +59,7 @@ export const createOutput = (
   if (instruction.isErr()) return err(instruction.error);
   // Its country, currency and the fields the port requires are known now (SPEC section
   // 7.1): an instruction that cannot pay to this port is refused at once, not rejected later.
-  const fits = instructionFitsPort(instruction.value, destination.value, {
-    [destination.value.code]: destination.value.instructionFields,
-  });
+  const fits = instructionFitsPort(instruction.value, destination.value, destination.value.instructionFields);
   if (fits.isErr()) return err(fromFieldError(fits.error, '/data/relationships/withdrawal_instruction'));
   const now = p.time.now();
   const id = p.ids.next('output');
