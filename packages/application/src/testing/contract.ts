@@ -1,13 +1,3 @@
-import type {
-  ComplianceState,
-  ConciergeClient,
-  ConciergeError,
-  OutputView,
-  RequestView,
-  SandboxOperator,
-  UserView,
-} from '@concierge-ts/application';
-import { allItems, allPages, isConciergeError } from '@concierge-ts/application';
 import {
   checkIdentifier,
   type IdentifierKind,
@@ -21,7 +11,17 @@ import {
   testInstructionBody,
 } from '@concierge-ts/domain';
 import { ok, type ResultAsync } from 'neverthrow';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  ComplianceState,
+  ConciergeClient,
+  ConciergeError,
+  OutputView,
+  RequestView,
+  SandboxOperator,
+  UserView,
+} from '../index.js';
+import { allItems, allPages, isConciergeError } from '../index.js';
+import type { ContractRunner } from './runner.js';
 
 /** What the contract suite needs: a master's client and operator, and a second master in the same sandbox. */
 export interface ContractHarness {
@@ -116,9 +116,15 @@ const allUsers = (client: ConciergeClient): Promise<UserView[]> =>
 /**
  * The behaviour every `ConciergeClient` must have (SPEC sections 2 to 9), written once
  * and run against each implementation: the in-process client, the HTTP client talking
- * to the sandbox in-process, and over loopback.
+ * to the sandbox in-process, and over loopback. Registers its tests with `runner`
+ * (`describeConciergeClient` of `./vitest` or `./node` passes theirs).
  */
-export const describeConciergeClient = (name: string, factory: () => Promise<ContractHarness>): void => {
+export const describeConciergeClientWith = (
+  runner: ContractRunner,
+  name: string,
+  factory: () => Promise<ContractHarness>,
+): void => {
+  const { describe, it, beforeEach, afterEach, expect } = runner;
   describe(`ConciergeClient contract: ${name}`, () => {
     let h: ContractHarness;
     beforeEach(async () => {
