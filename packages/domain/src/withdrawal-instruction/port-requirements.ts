@@ -66,14 +66,14 @@ export const instructionFitsPort = (
   required: readonly InstructionField[] = requiredFieldsOf(port.code),
 ): Result<WithdrawalInstruction, FieldError> => {
   const { body } = instruction;
-  if (body.country !== port.country.toUpperCase())
+  if (body.country !== port.country)
     return mismatch(
       port,
       'country',
       'country_mismatch',
       `its country is ${body.country}, the port's ${port.country}`,
     );
-  if (body.currency !== port.currency.code.toUpperCase())
+  if (body.currency !== port.currency.code)
     return mismatch(
       port,
       'currency',
