@@ -33,13 +33,17 @@ export interface WithdrawalInstructionDraft {
   readonly body?: unknown;
 }
 
-/** A refusal of the domain's, as the API answers it: 422 at the field (`/data/attributes/body/cbu`). */
-export const fromFieldError = (error: FieldError, relationship: string): ConciergeError => {
+/**
+ * A refusal of the domain's, as the API answers it: 422 at the field
+ * (`/data/attributes/body/cbu`) with the check that failed as its code; an instruction
+ * that does not fit a port at `mismatchAt` (the output's relationship to it).
+ */
+export const fromFieldError = (error: FieldError, mismatchAt: string): ConciergeError => {
   switch (error.type) {
     case 'InvalidField':
       return conciergeError.unprocessable(error.reason, error.message, attributePointer(error.field));
     case 'InstructionMismatch':
-      return conciergeError.unprocessable(error.code, error.message, relationship);
+      return conciergeError.unprocessable(error.code, error.message, mismatchAt);
     default:
       return error satisfies never;
   }
@@ -72,7 +76,7 @@ export const createWithdrawalInstruction = (
       userId: user.id,
       label: input.label as string | null | undefined,
       body: input.body,
-    }).mapErr((e) => fromFieldError(e, '/data/attributes'));
+    }).mapErr((e) => fromFieldError(e, '/data/relationships/withdrawal_instruction'));
     const now = p.time.now();
     const record: WithdrawalInstructionRecord = {
       ...checked,
