@@ -10,6 +10,7 @@ import type {
   PortCatalog,
   PriceQuote,
   Request,
+  WithdrawalInstructionBody,
 } from '@concierge-ts/domain';
 import type { Result } from 'neverthrow';
 import type { ConciergeError } from '../gateway/errors.js';
@@ -35,12 +36,13 @@ export interface UserRecord {
   readonly createdAt: number;
 }
 
+/** A withdrawal instruction as the domain checked it (`createWithdrawalInstruction`), with its master. */
 export interface WithdrawalInstructionRecord {
   readonly id: string;
   readonly userId: string;
   readonly masterId: string;
-  readonly label: string;
-  readonly body: Readonly<Record<string, string>>;
+  readonly label: string | null;
+  readonly body: WithdrawalInstructionBody;
   readonly createdAt: number;
 }
 
@@ -84,6 +86,8 @@ export interface WithdrawalInstructionRepository {
   save(instruction: WithdrawalInstructionRecord): void;
   /** Instructions of a master's users, oldest first. */
   listByMaster(masterId: string): readonly WithdrawalInstructionRecord[];
+  /** Removes one (nothing when there is no such id). */
+  delete(id: string): void;
   clear(): void;
 }
 

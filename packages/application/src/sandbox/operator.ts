@@ -46,6 +46,7 @@ export const EVENT_RESOURCE_TYPES = {
   request: 'concierge_requests',
   output: 'concierge_request_outputs',
   user: 'users',
+  withdrawal_instruction: 'withdrawal_instructions',
 } as const satisfies Record<EventResource, ResourceType>;
 
 export const eventView = (e: StoredEvent): EventView => ({
