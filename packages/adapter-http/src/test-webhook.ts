@@ -1,11 +1,6 @@
-import {
-  type EventResourceView,
-  failureIds,
-  type WithdrawalInstructionView,
-} from '@concierge-ts/application';
-import { encodeEvent, encodeEventDocument } from './codec/event.codec.js';
+import { type EventResourceView, failureIds } from '@concierge-ts/application';
+import { encodeEventDocument } from './codec/event.codec.js';
 import { RESOURCE_TYPES } from './codec/json-api.js';
-import { encodeWithdrawalInstruction } from './codec/withdrawal-instruction.codec.js';
 import { WEBHOOK_AUTH_HEADER, webhookSignature } from './webhook-signature.js';
 
 /**
@@ -20,9 +15,7 @@ export interface TestWebhookEvent {
    * `user_disabled`, `withdrawal_instruction_created`...), or any other.
    */
   readonly eventType: string;
-  readonly resource:
-    | EventResourceView
-    | { readonly kind: 'withdrawal_instruction'; readonly view: WithdrawalInstructionView };
+  readonly resource: EventResourceView;
   /** ISO 8601 (default now). */
   readonly createdAt?: string;
   /**
@@ -58,19 +51,14 @@ export const signTestWebhook = (apiKey: string, event: TestWebhookEvent): TestWe
   const envelope = {
     id: event.id,
     eventType: event.eventType,
-    resourceType:
-      RESOURCE_TYPES[resource.kind === 'withdrawal_instruction' ? 'withdrawalInstruction' : resource.kind],
+    resourceType: RESOURCE_TYPES[resource.kind],
     resourceId: resource.view.id,
     createdAt,
     sentAt: createdAt,
     ...(failures === undefined ? {} : { failures }),
   };
-  const document =
-    resource.kind === 'withdrawal_instruction'
-      ? { data: encodeEvent(envelope), included: [encodeWithdrawalInstruction(resource.view)] }
-      : encodeEventDocument(envelope, resource);
   return {
-    body: JSON.stringify(document),
+    body: JSON.stringify(encodeEventDocument(envelope, resource)),
     headers: { 'content-type': 'application/json', [WEBHOOK_AUTH_HEADER]: webhookSignature(apiKey) },
   };
 };

@@ -41,7 +41,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * also skips the check. `WEBHOOK-AUTH` must be the SHA-256 hex digest of the master's
  * API key, compared in constant time. Every event type is accepted (SPEC section 8), those
  * this client does not know too; the resource in `included` is decoded when it is a request,
- * an output or a user, and an output's working event gives its earlier `failures`.
+ * an output, a user or a withdrawal instruction, and an output's working event gives its
+ * earlier `failures`.
  */
 export const verifyWebhook = (
   rawBody: string | Uint8Array,

@@ -5,6 +5,7 @@ import type {
   StoredOutputMoment,
   StoredSnapshot,
   UserSnapshot,
+  WithdrawalInstructionRecord,
 } from '@concierge-ts/application';
 import type { DomainEvent, EventResource, OutputState, Request } from '@concierge-ts/domain';
 
@@ -37,7 +38,8 @@ interface InstructionHistory {
  * (a command's events share both). The rest of an output's moment is what rarely happens,
  * kept aside by event: the reason of a failure, a retry that changed the instruction;
  * everything else comes from the output as it is now (`outputAt`). A request's events
- * keep the request itself (a request has a handful), a user's its user and balances.
+ * keep the request itself (a request has a handful), a user's its user and balances, an
+ * instruction's the instruction.
  * When an event was delivered is a column allocated a chunk at a time, only for chunks
  * that have a delivered event. Columns are chunks of fixed size, allocated whole, so
  * growing never copies what is stored. Ids are unique and increasing, across resets too.
@@ -61,24 +63,26 @@ export class InMemoryEventStore implements EventStore {
   /** By event index: what only some events have. */
   private readonly requests = new Map<number, Request>();
   private readonly users = new Map<number, UserSnapshot>();
+  private readonly instructionRecords = new Map<number, WithdrawalInstructionRecord>();
   private readonly failureReasons = new Map<number, string>();
   private readonly manyAttempts = new Map<number, number>();
   /** By output id: only outputs whose instruction a retry changed. */
-  private readonly instructions = new Map<string, InstructionHistory>();
+  private readonly instructionHistories = new Map<string, InstructionHistory>();
   private count = 0;
   private readonly listeners = new Set<EventListener>();
   private firstId = 1;
 
   publish(events: readonly OutboundEvent[]): void {
     const start = this.count;
-    for (const { event, ownerId, user } of events) this.append(event, ownerId, user);
+    for (const { event, ownerId, user, instruction } of events)
+      this.append(event, ownerId, user, instruction);
     this.notify(start);
   }
 
   /** The same as `publish`, for events of one owner (no wrapper per event). */
   publishFor(ownerId: string, events: readonly DomainEvent[]): void {
     const start = this.count;
-    for (const event of events) this.append(event, ownerId, undefined);
+    for (const event of events) this.append(event, ownerId, undefined, undefined);
     this.notify(start);
   }
 
@@ -124,12 +128,18 @@ export class InMemoryEventStore implements EventStore {
     this.runTimes.length = 0;
     this.requests.clear();
     this.users.clear();
+    this.instructionRecords.clear();
     this.failureReasons.clear();
     this.manyAttempts.clear();
-    this.instructions.clear();
+    this.instructionHistories.clear();
   }
 
-  private append(event: DomainEvent, ownerId: string, user: UserSnapshot | undefined): void {
+  private append(
+    event: DomainEvent,
+    ownerId: string,
+    user: UserSnapshot | undefined,
+    instruction: WithdrawalInstructionRecord | undefined,
+  ): void {
     let type = this.typeIndex.get(event.eventType);
     if (type === undefined) {
       type = this.types.length;
@@ -156,10 +166,10 @@ export class InMemoryEventStore implements EventStore {
         if (output.state === 'failed' && output.failureReason !== null)
           this.failureReasons.set(i, output.failureReason);
         if (event.formerInstructionId !== undefined) {
-          let history = this.instructions.get(event.resourceId);
+          let history = this.instructionHistories.get(event.resourceId);
           if (history === undefined) {
             history = { original: event.formerInstructionId, from: [], ids: [] };
-            this.instructions.set(event.resourceId, history);
+            this.instructionHistories.set(event.resourceId, history);
           }
           history.from.push(i);
           history.ids.push(output.withdrawalInstructionId);
@@ -171,6 +181,9 @@ export class InMemoryEventStore implements EventStore {
         break;
       case 'user':
         if (user !== undefined) this.users.set(i, user);
+        break;
+      case 'withdrawal_instruction':
+        if (instruction !== undefined) this.instructionRecords.set(i, instruction);
         break;
       default:
         event satisfies never;
@@ -238,6 +251,10 @@ export class InMemoryEventStore implements EventStore {
         const user = this.users.get(i);
         return user === undefined ? null : { kind: 'user', user };
       }
+      case 'withdrawal_instruction': {
+        const instruction = this.instructionRecords.get(i);
+        return instruction === undefined ? null : { kind: 'withdrawalInstruction', instruction };
+      }
       default:
         return resource satisfies never;
     }
@@ -258,7 +275,7 @@ export class InMemoryEventStore implements EventStore {
 
   /** The instruction an output had at event i, when a retry ever changed it (null otherwise: the one it has now). */
   private instructionAt(i: number, outputId: string): string | null {
-    const history = this.instructions.get(outputId);
+    const history = this.instructionHistories.get(outputId);
     if (history === undefined) return null;
     let id = history.original;
     for (let k = 0; k < history.from.length && (history.from[k] as number) <= i; k += 1)

@@ -58,8 +58,10 @@ import {
 } from './provider/users.js';
 import {
   createWithdrawalInstruction,
+  deleteWithdrawalInstruction,
   getWithdrawalInstruction,
   listWithdrawalInstructions,
+  type WithdrawalInstructionDraft,
 } from './provider/withdrawal-instructions.js';
 import {
   deposit,
@@ -217,9 +219,10 @@ export class ConciergeService {
 
   // ---------------------------------------------------------------- withdrawal instructions
 
+  /** Checks the body (SPEC section 5) and creates the instruction; a `withdrawal_instruction_created` event. */
   createWithdrawalInstruction(
     caller: UserRecord,
-    input: CreateWithdrawalInstructionInput,
+    input: CreateWithdrawalInstructionInput | WithdrawalInstructionDraft,
   ): ServiceResult<WithdrawalInstructionView> {
     return createWithdrawalInstruction(this.p, caller, input);
   }
@@ -233,6 +236,12 @@ export class ConciergeService {
     query: ListWithdrawalInstructionsQuery = {},
   ): ServiceResult<Page<WithdrawalInstructionView>> {
     return listWithdrawalInstructions(this.p, caller, query);
+  }
+
+  /** Deletes an instruction no output on its way pays to (409 otherwise); a `withdrawal_instruction_destroyed` event. */
+  deleteWithdrawalInstruction(caller: UserRecord, id: string): ServiceResult<void> {
+    this.tick();
+    return deleteWithdrawalInstruction(this.p, caller, id);
   }
 
   // ---------------------------------------------------------------- operator (SPEC section 9)

@@ -71,6 +71,7 @@ export const serviceClient = (
       create: (input) => as((c) => service.createWithdrawalInstruction(c, input)),
       get: (id) => as((c) => service.getWithdrawalInstruction(c, id)),
       list: (query) => as((c) => service.listWithdrawalInstructions(c, query)),
+      delete: (id) => as((c) => service.deleteWithdrawalInstruction(c, id)),
     },
   };
 };

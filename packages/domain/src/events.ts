@@ -6,13 +6,24 @@ import type { ComplianceState } from './user/user.js';
  * Event types, SPEC section 8: `concierge_request_<state>` and
  * `concierge_request_output_<state>`; a request's documents, `concierge_request_receipt_created`
  * and `concierge_request_credit_note_created`; `user_disabled` (published) and `user_enabled`
- * (this project's) when a user's compliance state becomes one of them.
+ * (this project's) when a user's compliance state becomes one of them;
+ * `withdrawal_instruction_created` and `_destroyed` (published) when an instruction is
+ * created or deleted. The published `withdrawal_instruction_updated` has no event here:
+ * the API has no way to change an instruction.
  */
 export type RequestEventType = `concierge_request_${RequestState}`;
 export type OutputEventType = `concierge_request_output_${OutputState}`;
 export type DocumentEventType = 'concierge_request_receipt_created' | 'concierge_request_credit_note_created';
 export type UserEventType = 'user_disabled' | 'user_enabled';
-export type EventType = RequestEventType | DocumentEventType | OutputEventType | UserEventType;
+export type WithdrawalInstructionEventType =
+  | 'withdrawal_instruction_created'
+  | 'withdrawal_instruction_destroyed';
+export type EventType =
+  | RequestEventType
+  | DocumentEventType
+  | OutputEventType
+  | UserEventType
+  | WithdrawalInstructionEventType;
 
 /** The documents of a request (SPEC section 7): a receipt when the payer is charged, a credit note when money goes back. */
 export const DOCUMENT_KINDS = ['receipt', 'credit_note'] as const;
@@ -52,12 +63,20 @@ export interface UserEvent {
   readonly at: number;
 }
 
+export interface WithdrawalInstructionEvent {
+  readonly eventType: WithdrawalInstructionEventType;
+  readonly resource: 'withdrawal_instruction';
+  readonly resourceId: string;
+  readonly at: number;
+}
+
 /**
- * A change of a request, an output or a user, as the domain reports it. A request's and an
- * output's event carry the entity as it was right then (SPEC section 8: the resource as it
- * was when the event happened, not as it is later).
+ * A change of a request, an output, a user or a withdrawal instruction, as the domain
+ * reports it. A request's and an output's event carry the entity as it was right then
+ * (SPEC section 8: the resource as it was when the event happened, not as it is later); a
+ * user's and an instruction's are kept by whoever publishes them.
  */
-export type DomainEvent = RequestEvent | OutputEvent | UserEvent;
+export type DomainEvent = RequestEvent | OutputEvent | UserEvent | WithdrawalInstructionEvent;
 
 /** What each kind of event is about. */
 export type EventResource = DomainEvent['resource'];
@@ -100,12 +119,6 @@ export const outputEvent = (output: Output, at: number): OutputEvent => ({
   output,
 });
 
-/** The state an output event announces. */
-export const outputEventState = (eventType: OutputEventType): OutputState =>
-  eventType.slice(OUTPUT_EVENT_PREFIX_LENGTH) as OutputState;
-
-const OUTPUT_EVENT_PREFIX_LENGTH = 'concierge_request_output_'.length;
-
 /**
  * The event of a user whose compliance state went from `from` to `to`: `user_disabled`
  * when it becomes disabled, `user_enabled` when it becomes enabled; none otherwise (no
@@ -130,3 +143,15 @@ export const complianceEvent = (
       return to satisfies never;
   }
 };
+
+/** The event of a withdrawal instruction just created or deleted (SPEC section 8). */
+export const instructionEvent = (
+  change: 'created' | 'destroyed',
+  instructionId: string,
+  at: number,
+): WithdrawalInstructionEvent => ({
+  eventType: change === 'created' ? 'withdrawal_instruction_created' : 'withdrawal_instruction_destroyed',
+  resource: 'withdrawal_instruction',
+  resourceId: instructionId,
+  at,
+});

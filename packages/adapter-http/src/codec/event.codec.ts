@@ -5,6 +5,7 @@ import type {
   OutputView,
   RequestView,
   UserView,
+  WithdrawalInstructionView,
 } from '@concierge-ts/application';
 import type { Result } from 'neverthrow';
 import { z } from 'zod';
@@ -13,6 +14,10 @@ import { encodeOutput, outputResource } from './output.codec.js';
 import { readTime, readTimeOrNull } from './reader.js';
 import { encodeRequest, requestResource } from './request.codec.js';
 import { encodeUser, userResource } from './user.codec.js';
+import {
+  encodeWithdrawalInstruction,
+  withdrawalInstructionResource,
+} from './withdrawal-instruction.codec.js';
 
 /**
  * An event (SPEC section 8). Receivers must accept every event type and ignore the ones
@@ -27,7 +32,7 @@ export interface ReceivedEvent {
   readonly createdAt: string;
   readonly sentAt: string | null;
   /** The resource as it was delivered in `included`, when it is one this client knows. */
-  readonly resource?: RequestView | OutputView | UserView;
+  readonly resource?: RequestView | OutputView | UserView | WithdrawalInstructionView;
   /**
    * The ids of the output's earlier failures, from the `failures` relationship (SPEC
    * section 8: sent on `concierge_request_output_working`; empty on a first attempt).
@@ -80,21 +85,22 @@ export const eventResource = z.codec(eventResourceWire, z.custom<ReceivedEvent>(
   encode: encodeEvent,
 });
 
-/** The operator's log narrows resource types to the three that have events. */
+/** The operator's log narrows resource types to the four that have events. */
 export const isEventView = (e: ReceivedEvent): e is ReceivedEvent & EventView =>
   e.resourceType === RESOURCE_TYPES.request ||
   e.resourceType === RESOURCE_TYPES.output ||
-  e.resourceType === RESOURCE_TYPES.user;
+  e.resourceType === RESOURCE_TYPES.user ||
+  e.resourceType === RESOURCE_TYPES.withdrawalInstruction;
 
 /**
  * The resource object an event carries (in a webhook's `included`, in the log's
  * `meta.snapshot`), decoded by the event's resource type; undefined for a type this client
- * does not read (withdrawal instructions, and types it does not know: accepted, not read).
+ * does not know (accepted, not read).
  */
 export const decodeEventResource = (
   resourceType: string,
   item: unknown,
-): Result<RequestView | OutputView | UserView, DecodeError> | undefined => {
+): Result<RequestView | OutputView | UserView | WithdrawalInstructionView, DecodeError> | undefined => {
   switch (resourceType) {
     case RESOURCE_TYPES.request:
       return decodeWith(requestResource, item);
@@ -102,6 +108,8 @@ export const decodeEventResource = (
       return decodeWith(outputResource, item);
     case RESOURCE_TYPES.user:
       return decodeWith(userResource, item);
+    case RESOURCE_TYPES.withdrawalInstruction:
+      return decodeWith(withdrawalInstructionResource, item);
     default:
       return undefined;
   }
@@ -123,6 +131,8 @@ export const snapshotOfEvent = (
       return 'attempts' in resource ? { kind: 'output', view: resource } : undefined;
     case RESOURCE_TYPES.user:
       return 'complianceState' in resource ? { kind: 'user', view: resource } : undefined;
+    case RESOURCE_TYPES.withdrawalInstruction:
+      return 'body' in resource ? { kind: 'withdrawalInstruction', view: resource } : undefined;
     default:
       return undefined;
   }
@@ -137,6 +147,8 @@ export const encodeSnapshot = (resource: EventSnapshot, base?: string) => {
       return encodeOutput(resource.view);
     case 'user':
       return encodeUser(resource.view);
+    case 'withdrawalInstruction':
+      return encodeWithdrawalInstruction(resource.view);
     default:
       return resource satisfies never;
   }

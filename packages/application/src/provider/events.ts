@@ -8,7 +8,7 @@ import {
 } from '../gateway/views.js';
 import type { ProviderContext } from './context.js';
 import type { StoredEvent, StoredSnapshot } from './ports.js';
-import { presentOutput, presentRequest, presentUser } from './present.js';
+import { presentInstruction, presentOutput, presentRequest, presentUser } from './present.js';
 
 /**
  * Events as the API shows them (SPEC section 8): the event, and its resource as it was
@@ -20,6 +20,7 @@ export const EVENT_RESOURCE_TYPES = {
   request: 'concierge_requests',
   output: 'concierge_request_outputs',
   user: 'users',
+  withdrawal_instruction: 'withdrawal_instructions',
 } as const satisfies Record<EventResource, ResourceType>;
 
 /** The JSON:API type of an output's failures, as a working event's `failures` relationship names them. */
@@ -98,6 +99,8 @@ const presentSnapshot = (
     }
     case 'user':
       return { kind: 'user', view: presentUser(snapshot.user.user, snapshot.user.balances) };
+    case 'withdrawalInstruction':
+      return { kind: 'withdrawalInstruction', view: presentInstruction(snapshot.instruction) };
     default:
       return snapshot satisfies never;
   }

@@ -35,5 +35,7 @@ export const startWorkIfFunded = (p: ProviderContext, requestId: string): Servic
     ),
   )
     .map(() => undefined)
-    .orElse((error) => (error.code === 'insufficient_funds' ? ok(undefined) : err(error)));
+    .orElse((error) =>
+      error.type === 'conflict' && error.code === 'insufficient_funds' ? ok(undefined) : err(error),
+    );
 };

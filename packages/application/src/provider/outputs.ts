@@ -1,14 +1,15 @@
 import {
   addOutput,
+  instructionFitsPort,
   type Money,
   type Output,
   type OutputAction,
   type Request,
   stepOutput,
 } from '@concierge-ts/domain';
-import { type Err, err, ok, safeTry } from 'neverthrow';
+import { err, ok } from 'neverthrow';
 import type { CreateOutputInput, ListOutputsQuery } from '../gateway/client.js';
-import { type ConciergeError, conciergeError } from '../gateway/errors.js';
+import { conciergeError } from '../gateway/errors.js';
 import { pageOf } from '../gateway/page.js';
 import type { OutputView, Page } from '../gateway/views.js';
 import type { ProviderContext, ServiceResult } from './context.js';
@@ -18,7 +19,7 @@ import { presentOutput } from './present.js';
 import { ownRequest } from './requests.js';
 import { applyDomain } from './unit-of-work.js';
 import { managedUser } from './users.js';
-import { ownInstruction } from './withdrawal-instructions.js';
+import { fromFieldError, ownInstruction } from './withdrawal-instructions.js';
 
 /**
  * The outputs resource (SPEC sections 2 and 4): one payment inside a request. Created
@@ -26,54 +27,63 @@ import { ownInstruction } from './withdrawal-instructions.js';
  * timed moves' and the operator's.
  */
 
-/** Adds an output to a draft request, accepting; its checks are planned `checksAfterMs` later. */
+/**
+ * Adds an output to a draft request, accepting; its checks are planned `checksAfterMs` later.
+ *
+ * Early returns rather than `safeTry`, unlike the other commands: this runs once per
+ * output (a million in a large request), and each `yield*` of a Result makes and runs a
+ * generator. Written with `safeTry`, the million-output lifecycle of `bench/` took 12%
+ * more CPU time (medians of five runs); written this way, as much as before.
+ */
 export const createOutput = (
   p: ProviderContext,
   caller: UserRecord,
   input: CreateOutputInput,
-): ServiceResult<OutputView> => safeTry(() => creatingOutput(p, caller, input));
-
-// A generator function of its own, not a `function*` written inside `safeTry`: this runs
-// for every output (a million in a large request), and a generator function made afresh
-// on each call costs more than a microsecond on Node 20, several times the rest of it.
-function* creatingOutput(
-  p: ProviderContext,
-  caller: UserRecord,
-  input: CreateOutputInput,
-): Generator<Err<never, ConciergeError>, ServiceResult<OutputView>> {
-  const request = yield* ownRequest(p, caller, input.requestId, '/data/relationships/request');
-  const origin = yield* activePort(p, request.portCode, '/data/relationships/request');
-  const destination = yield* activePort(p, input.portCode, '/data/attributes/port_code');
-  const target = yield* p.targets.parse(input, origin, destination, '/data/attributes');
-  const payee = yield* managedUser(p, caller, input.payeeId, '/data/relationships/user');
-  const instruction = yield* ownInstruction(
+): ServiceResult<OutputView> => {
+  const request = ownRequest(p, caller, input.requestId, '/data/relationships/request');
+  if (request.isErr()) return err(request.error);
+  const origin = activePort(p, request.value.portCode, '/data/relationships/request');
+  if (origin.isErr()) return err(origin.error);
+  const destination = activePort(p, input.portCode, '/data/attributes/port_code');
+  if (destination.isErr()) return err(destination.error);
+  const target = p.targets.parse(input, origin.value, destination.value, '/data/attributes');
+  if (target.isErr()) return err(target.error);
+  const payee = managedUser(p, caller, input.payeeId, '/data/relationships/user');
+  if (payee.isErr()) return err(payee.error);
+  const instruction = ownInstruction(
     p,
     caller,
     input.withdrawalInstructionId,
     '/data/relationships/withdrawal_instruction',
   );
+  if (instruction.isErr()) return err(instruction.error);
+  // Its country, currency and the fields the port requires are known now (SPEC section
+  // 7.1): an instruction that cannot pay to this port is refused at once, not rejected later.
+  const fits = instructionFitsPort(instruction.value, destination.value, destination.value.instructionFields);
+  if (fits.isErr()) return err(fromFieldError(fits.error, '/data/relationships/withdrawal_instruction'));
   const now = p.time.now();
   const id = p.ids.next('output');
-  const change = yield* applyDomain(
+  const change = applyDomain(
     p,
-    addOutput(request, {
+    addOutput(request.value, {
       id,
-      requestId: request.id,
-      payeeId: payee.id,
-      withdrawalInstructionId: instruction.id,
-      portCode: destination.code,
-      target,
+      requestId: request.value.id,
+      payeeId: payee.value.id,
+      withdrawalInstructionId: instruction.value.id,
+      portCode: destination.value.code,
+      target: target.value,
       now,
     }),
   );
+  if (change.isErr()) return err(change.error);
   // Created accepting; the checks run later (SPEC sections 2 and 9).
   p.scheduler.schedule(now + p.timings.checksAfterMs, {
     kind: 'run_checks',
-    requestId: request.id,
+    requestId: request.value.id,
     outputIds: [id],
   });
-  return ok(presentOutput(change.outputs[0] as Output, request.portCode));
-}
+  return ok(presentOutput(change.value.outputs[0] as Output, request.value.portCode));
+};
 
 export const getOutput = (p: ProviderContext, caller: UserRecord, id: string): ServiceResult<OutputView> =>
   ownOutput(p, caller, id).map(({ output, request }) => presentOutput(output, request.portCode));

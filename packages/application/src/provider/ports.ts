@@ -11,6 +11,7 @@ import type {
   PortCatalog,
   PriceQuote,
   Request,
+  WithdrawalInstructionBody,
 } from '@concierge-ts/domain';
 import type { Result } from 'neverthrow';
 import type { ConciergeError } from '../gateway/errors.js';
@@ -36,12 +37,13 @@ export interface UserRecord {
   readonly createdAt: number;
 }
 
+/** A withdrawal instruction as the domain checked it (`createWithdrawalInstruction`), with its master. */
 export interface WithdrawalInstructionRecord {
   readonly id: string;
   readonly userId: string;
   readonly masterId: string;
-  readonly label: string;
-  readonly body: Readonly<Record<string, string>>;
+  readonly label: string | null;
+  readonly body: WithdrawalInstructionBody;
   readonly createdAt: number;
 }
 
@@ -85,6 +87,8 @@ export interface WithdrawalInstructionRepository {
   save(instruction: WithdrawalInstructionRecord): void;
   /** Instructions of a master's users, oldest first. */
   listByMaster(masterId: string): readonly WithdrawalInstructionRecord[];
+  /** Removes one (nothing when there is no such id). */
+  delete(id: string): void;
   clear(): void;
 }
 
@@ -142,6 +146,8 @@ export interface OutboundEvent {
   readonly ownerId: string;
   /** A user's event: the user as the change left it (a request's or an output's event carries its own). */
   readonly user?: UserSnapshot;
+  /** A withdrawal instruction's event: the instruction (a destroyed one as it was before). */
+  readonly instruction?: WithdrawalInstructionRecord;
 }
 
 /**
@@ -156,12 +162,13 @@ export interface StoredOutputMoment extends Omit<OutputMoment, 'withdrawalInstru
  * What an event kept of its resource, as it was when the event happened (SPEC section 8):
  * the request itself (requests have few events), an output's moment (a million outputs
  * have five events each: the rest comes from the output as it is now, `outputAt`), a user
- * with its balances.
+ * with its balances, a withdrawal instruction.
  */
 export type StoredSnapshot =
   | { readonly kind: 'request'; readonly request: Request }
   | { readonly kind: 'output'; readonly moment: StoredOutputMoment }
-  | { readonly kind: 'user'; readonly user: UserSnapshot };
+  | { readonly kind: 'user'; readonly user: UserSnapshot }
+  | { readonly kind: 'withdrawalInstruction'; readonly instruction: WithdrawalInstructionRecord };
 
 export interface StoredEvent {
   /** Unique and increasing. */
@@ -173,7 +180,7 @@ export interface StoredEvent {
   readonly at: number;
   /** When it was first delivered to the owner's `webhook_url` (epoch ms), or null until then. */
   readonly sentAt: number | null;
-  /** Its resource as it was then; null for a user's event published without its user. */
+  /** Its resource as it was then; null for a user's or an instruction's event published without it. */
   readonly snapshot: StoredSnapshot | null;
 }
 

@@ -21,6 +21,7 @@ export const presentPort = (port: Port): PortView => ({
   quoteDelaySeconds: port.quoteDelayMs / 1000,
   returnCost: port.returnCost,
   active: port.active,
+  withdrawalInstructionFields: port.instructionFields,
 });
 
 export const presentRequest = (r: Request): RequestView => ({
