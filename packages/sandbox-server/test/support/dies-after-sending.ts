@@ -73,8 +73,8 @@ export const diesAfterSendingTrial = async (
   const { rows, chunkSize } = randomPayroll(random, tenant.seeded, {
     size: [2, 8],
     label,
-    // Payees by email half the time, so that users and instructions are created too.
-    byEmail: 0.5,
+    // Payees by email (the run creates users and instructions) always when the kill is at one of those creates.
+    byEmail: options.target === 'user' || options.target === 'instruction' ? 1 : 0.3,
   });
   const plan: RunPlanInput = {
     runId: `run-${label}`,
