@@ -138,6 +138,18 @@ describe('fault proxy', () => {
     ]);
   });
 
+  it('answers 502 when the upstream cannot be reached, and says it did not reach it', async () => {
+    const upstream = await startUpstream();
+    const proxy = await proxyFor(upstream);
+    await upstream.close();
+    const got = await settle(post(proxy.url, {}));
+    expect(got).toMatchObject({ status: 502 });
+    if (!('status' in got)) throw new Error('no answer');
+    expect(JSON.parse(got.text).errors[0]).toMatchObject({ code: 'upstream_unreachable' });
+    expect(proxy.exchanges()[0]).toMatchObject({ fault: 'pass', reachedUpstream: false, status: 502 });
+    expect(proxy.forwarded()).toBe(0);
+  });
+
   it('answers 429 with Retry-After without asking the upstream', async () => {
     const upstream = await startUpstream();
     const proxy = await proxyFor(upstream, only({ kind: 'rate_limited', retryAfterSeconds: 3 }));

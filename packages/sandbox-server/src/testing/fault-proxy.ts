@@ -226,20 +226,11 @@ export const startFaultProxy = async (options: FaultProxyOptions): Promise<Fault
       exchange.client = left ? 'left' : 'reset';
       req.socket.resetAndDestroy();
     };
-    /** Forwards; false when the upstream could not be reached (the client then gets a 502). */
+    /** Forwards; null when the upstream could not be reached (the client then gets a 502). */
     const reach = async (): Promise<UpstreamAnswer | null> => {
+      let got: UpstreamAnswer;
       try {
-        const got = await forward(req, body);
-        exchange.reachedUpstream = true;
-        exchange.upstreamStatus = got.status;
-        forwardedCount += 1;
-        for (const w of [...waiting])
-          if (w.match(exchange)) {
-            waiting.delete(w);
-            w.resolve({ ...exchange });
-          }
-        await options.onForwarded?.({ ...exchange });
-        return got;
+        got = await forward(req, body);
       } catch (thrown) {
         answer(
           502,
@@ -252,6 +243,16 @@ export const startFaultProxy = async (options: FaultProxyOptions): Promise<Fault
         );
         return null;
       }
+      exchange.reachedUpstream = true;
+      exchange.upstreamStatus = got.status;
+      forwardedCount += 1;
+      for (const w of [...waiting])
+        if (w.match(exchange)) {
+          waiting.delete(w);
+          w.resolve({ ...exchange });
+        }
+      await options.onForwarded?.({ ...exchange });
+      return got;
     };
     const relay = (got: UpstreamAnswer) => answer(got.status, endToEnd(got.headers), got.body);
 
