@@ -368,8 +368,7 @@ export const payoutTrial = async (
     source: { name: `${label}.csv`, digest: `digest-${label}` },
     rows,
   };
-  const before =
-    (await tenant.client.users.get(tenant.seeded.payerId))._unsafeUnwrap().balances.ars?.amount ?? 0n;
+  const before = await payerBalance(tenant);
   const tuning = { ...DEFAULT_TUNING, ...options.tuning };
   let current = new Life();
   const proxy: FaultProxy = await startFaultProxy({
