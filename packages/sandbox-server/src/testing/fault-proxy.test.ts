@@ -247,6 +247,18 @@ describe('fault proxy', () => {
     expect(upstream.received).toHaveLength(1);
   });
 
+  it('drops, on close, a request still held for a signal that never came', async () => {
+    const upstream = await startUpstream();
+    const proxy = await startFaultProxy({
+      upstream: upstream.url,
+      rules: [{ fault: { kind: 'late', until: () => new Promise(() => {}) } }],
+    });
+    expect(await settle(post(proxy.url, {}, giveUpOnceHeld(proxy)))).toHaveProperty('error');
+    await proxy.close();
+    expect(upstream.received).toHaveLength(0);
+    expect(proxy.exchanges()[0]).toMatchObject({ fault: 'late', reachedUpstream: false });
+  });
+
   it('adds latency, and can hold a request until released, then answers it', async () => {
     const upstream = await startUpstream();
     const gate = deferred();

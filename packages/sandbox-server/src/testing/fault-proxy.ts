@@ -77,7 +77,10 @@ export interface FaultProxy {
   nextForwarded(match?: (exchange: ProxyExchange) => boolean): Promise<ProxyExchange>;
   /** Resolves once every request received so far is handled (late ones delivered). */
   idle(): Promise<void>;
-  /** Stops listening, drops open connections, and waits for the requests in hand. */
+  /**
+   * Stops listening, drops open connections, and waits for the requests in hand; a request
+   * still held for a test's `until` is dropped, not forwarded.
+   */
   close(): Promise<void>;
 }
 
@@ -143,6 +146,17 @@ export const startFaultProxy = async (options: FaultProxyOptions): Promise<Fault
     readonly resolve: (e: ProxyExchange) => void;
   }>();
   const handling = new Set<Promise<void>>();
+  // Closing lets go of requests held for a test's signal: they are dropped, never forwarded.
+  let closing = false;
+  let letGo: () => void = () => {};
+  const closed = new Promise<void>((resolve) => {
+    letGo = resolve;
+  });
+  /** Waits for a test's signal; false when the proxy closed first. */
+  const signalled = async (until: (() => Promise<unknown>) | undefined): Promise<boolean> => {
+    if (until !== undefined) await Promise.race([until(), closed]);
+    return !closing;
+  };
   let arrivals = 0;
   let forwardedCount = 0;
   let lateCount = 0;
@@ -224,7 +238,7 @@ export const startFaultProxy = async (options: FaultProxyOptions): Promise<Fault
     };
     const reset = () => {
       exchange.client = left ? 'left' : 'reset';
-      req.socket.resetAndDestroy();
+      if (!req.socket.destroyed) req.socket.resetAndDestroy();
     };
     /** Forwards; null when the upstream could not be reached (the client then gets a 502). */
     const reach = async (): Promise<UpstreamAnswer | null> => {
@@ -264,7 +278,7 @@ export const startFaultProxy = async (options: FaultProxyOptions): Promise<Fault
       }
       case 'latency': {
         await sleep(fault.ms);
-        await fault.until?.();
+        if (!(await signalled(fault.until))) return reset();
         const got = await reach();
         if (got) relay(got);
         return;
@@ -272,7 +286,7 @@ export const startFaultProxy = async (options: FaultProxyOptions): Promise<Fault
       case 'late': {
         await holdUntilClientLeaves();
         await sleep(fault.afterMs ?? 0);
-        await fault.until?.();
+        if (!(await signalled(fault.until))) return reset();
         const got = await reach();
         if (got) lateCount += 1;
         if (got) relay(got);
@@ -351,6 +365,8 @@ export const startFaultProxy = async (options: FaultProxyOptions): Promise<Fault
       }),
     idle,
     close: async () => {
+      closing = true;
+      letGo();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -78,32 +78,27 @@ export const identicalRowsTrial = async (
   const runId = `run-${label}`;
   const before = await payerBalance(tenant);
   // The second twin's create is the (second + 1)-th output create: every row is sent in file order.
-  let proxy: FaultProxy | undefined;
-  let lateLanded: Promise<unknown> = Promise.resolve();
-  const afterResend = async () => {
-    if (!proxy) return;
-    // The run lists the draft (the copy is not there), then sends the row again.
-    await proxy.nextForwarded(isOutputList);
-    await proxy.nextForwarded(isOutputCreate);
-  };
-  proxy = await startFaultProxy({
+  const proxy: FaultProxy = await startFaultProxy({
     upstream: world.sandboxUrl,
     rules:
       options.variant === 'reset_before'
         ? [{ method: 'POST', path: OUTPUTS, nth: second + 1, fault: { kind: 'reset_before' } }]
         : [
-            { method: 'POST', path: OUTPUTS, nth: second + 1, fault: { kind: 'late', until: afterResend } },
+            { method: 'POST', path: OUTPUTS, nth: second + 1, fault: { kind: 'late', until: () => resent } },
             // The quote is asked only once the late copy has landed in the draft.
             {
               method: 'POST',
               path: /\/request_quote$/,
               nth: 1,
-              fault: { kind: 'latency', ms: 0, until: () => lateLanded },
+              fault: { kind: 'latency', ms: 0, until: () => landed },
             },
           ],
   });
+  // Watched from the start, so that no step is missed: the run lists the draft once the
+  // batch is sent (the first listing of outputs: the copy is not there), then sends that
+  // row again (the next output create); the late copy is let go after that.
+  const resent = proxy.nextForwarded(isOutputList).then(() => proxy.nextForwarded(isOutputCreate));
   const landed = proxy.nextForwarded((e) => e.fault === 'late');
-  lateLanded = options.variant === 'late' ? landed : Promise.resolve();
   const journal = await options.journals.open();
   try {
     const client = createHttpConciergeClient({
