@@ -11,7 +11,7 @@ import type {
   RequestView,
 } from '@concierge-ts/application';
 import type { RequestState } from '@concierge-ts/domain';
-import { okAsync, type Result, type ResultAsync } from 'neverthrow';
+import { err, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
 import type { z } from 'zod';
 import {
   encodeCreateOutputBody,
@@ -258,6 +258,22 @@ export const createHttpConciergeClient = (options: HttpConciergeClientOptions): 
           'filter[user_id]': query.userId,
           ...pageParams(query.page),
         }),
+      // Sent again only after the instruction is read: once it is gone, a second DELETE would be a 404.
+      delete: (id, callOptions) =>
+        send(
+          { method: 'DELETE', path: `api/withdrawal_instructions/${segment(id)}`, idempotent: false },
+          () => ok(undefined),
+          callOptions,
+          async () => {
+            const held = await get(
+              `api/withdrawal_instructions/${segment(id)}`,
+              one(documents.withdrawalInstruction),
+              callOptions,
+            );
+            if (held.isOk()) return ok(null);
+            return held.error.type === 'not_found' ? ok(undefined) : err(held.error);
+          },
+        ),
     },
   };
 };

@@ -68,7 +68,7 @@ export const createHttpSandboxOperator = (options: HttpSandboxOperatorOptions): 
             if (!isEventView(e))
               return err(
                 conciergeError.decode(
-                  `event ${e.id} is about a ${e.resourceType}, not a request, an output or a user`,
+                  `event ${e.id} is about a ${e.resourceType}, not a request, an output, a user or a withdrawal instruction`,
                   `/data/${index}/relationships/resource/data/type`,
                 ),
               );

@@ -1,17 +1,18 @@
-import type { OutputView, RequestView, UserView } from '@concierge-ts/application';
+import type { OutputView, RequestView, UserView, WithdrawalInstructionView } from '@concierge-ts/application';
 import { encodeEventDocument } from './codec/event.codec.js';
 import { RESOURCE_TYPES } from './codec/json-api.js';
 import { WEBHOOK_AUTH_HEADER, webhookSignature } from './webhook-signature.js';
 
-/** What a test webhook is about: an event of a request, an output or a user, with its snapshot. */
+/** What a test webhook is about: an event of a request, an output, a user or a withdrawal instruction, with its snapshot. */
 export interface TestWebhookEvent {
   readonly id: string;
-  /** `concierge_request_<state>`, `concierge_request_output_<state>`, `user_disabled`, or any other type. */
+  /** `concierge_request_<state>`, `concierge_request_output_<state>`, `user_disabled`, `withdrawal_instruction_created`, or any other type. */
   readonly eventType: string;
   readonly resource:
     | { readonly kind: 'request'; readonly view: RequestView }
     | { readonly kind: 'output'; readonly view: OutputView }
-    | { readonly kind: 'user'; readonly view: UserView };
+    | { readonly kind: 'user'; readonly view: UserView }
+    | { readonly kind: 'withdrawalInstruction'; readonly view: WithdrawalInstructionView };
   /** ISO 8601 (default now). */
   readonly createdAt?: string;
 }

@@ -6,6 +6,7 @@ import { decodeWith, RESOURCE_TYPES } from './codec/json-api.js';
 import { outputResource } from './codec/output.codec.js';
 import { requestResource } from './codec/request.codec.js';
 import { userResource } from './codec/user.codec.js';
+import { withdrawalInstructionResource } from './codec/withdrawal-instruction.codec.js';
 import { WEBHOOK_AUTH_HEADER, webhookSignature } from './webhook-signature.js';
 
 /** Why a webhook was refused. A receiver answers non-200 to all of them (the sender retries). */
@@ -93,7 +94,9 @@ export const verifyWebhook = (
         ? decodeWith(outputResource, item)
         : event.resourceType === RESOURCE_TYPES.user
           ? decodeWith(userResource, item)
-          : undefined;
+          : event.resourceType === RESOURCE_TYPES.withdrawalInstruction
+            ? decodeWith(withdrawalInstructionResource, item)
+            : undefined;
   if (resource === undefined) return ok(event);
   if (resource.isErr())
     return err({

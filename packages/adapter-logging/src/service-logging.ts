@@ -41,6 +41,7 @@ export const SERVICE_CALLS: { readonly [K in keyof ConciergeService]?: ServiceCa
   createWithdrawalInstruction: { args: ['input'], resultId: 'withdrawalInstructionId' },
   getWithdrawalInstruction: { args: ['withdrawalInstructionId'] },
   listWithdrawalInstructions: { args: ['query'] },
+  deleteWithdrawalInstruction: { args: ['withdrawalInstructionId'] },
   setCompliance: { args: ['userId', 'state'] },
   deposit: { args: ['userId', 'input'] },
   produceQuoteNow: { args: ['requestId'] },

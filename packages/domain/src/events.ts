@@ -5,14 +5,20 @@ import type { ComplianceState } from './user/user.js';
 /**
  * Event types, SPEC section 8: `concierge_request_<state>` and
  * `concierge_request_output_<state>`; `user_disabled` (published) and `user_enabled`
- * (this project's) when a user's compliance state becomes one of them.
+ * (this project's) when a user's compliance state becomes one of them;
+ * `withdrawal_instruction_created` and `_destroyed` (published) when an instruction is
+ * created or deleted. The published `withdrawal_instruction_updated` has no event here:
+ * the API has no way to change an instruction.
  */
 export type RequestEventType = `concierge_request_${RequestState}`;
 export type OutputEventType = `concierge_request_output_${OutputState}`;
 export type UserEventType = 'user_disabled' | 'user_enabled';
-export type EventType = RequestEventType | OutputEventType | UserEventType;
+export type WithdrawalInstructionEventType =
+  | 'withdrawal_instruction_created'
+  | 'withdrawal_instruction_destroyed';
+export type EventType = RequestEventType | OutputEventType | UserEventType | WithdrawalInstructionEventType;
 
-/** A state change of a request, an output or a user, as the domain reports it. */
+/** A change of a request, an output, a user or a withdrawal instruction, as the domain reports it. */
 export type DomainEvent =
   | {
       readonly eventType: RequestEventType;
@@ -29,6 +35,12 @@ export type DomainEvent =
   | {
       readonly eventType: UserEventType;
       readonly resource: 'user';
+      readonly resourceId: string;
+      readonly at: number;
+    }
+  | {
+      readonly eventType: WithdrawalInstructionEventType;
+      readonly resource: 'withdrawal_instruction';
       readonly resourceId: string;
       readonly at: number;
     };
@@ -85,3 +97,15 @@ export const complianceEvent = (
       return to satisfies never;
   }
 };
+
+/** The event of a withdrawal instruction just created or deleted (SPEC section 8). */
+export const instructionEvent = (
+  change: 'created' | 'destroyed',
+  instructionId: string,
+  at: number,
+): DomainEvent => ({
+  eventType: change === 'created' ? 'withdrawal_instruction_created' : 'withdrawal_instruction_destroyed',
+  resource: 'withdrawal_instruction',
+  resourceId: instructionId,
+  at,
+});

@@ -376,5 +376,14 @@ export const apiRoutes = (callers: Callers): Hono => {
     ),
   );
 
+  // 204 and no document, as JSON:API answers a deletion; 409 while a live output pays to it.
+  api.delete(
+    '/withdrawal_instructions/:id',
+    authed([], async (c, client) => {
+      const deleted = await client.withdrawalInstructions.delete(c.req.param('id') ?? '');
+      return deleted.isOk() ? c.body(null, 204) : sendError(c, deleted.error);
+    }),
+  );
+
   return api;
 };

@@ -1,5 +1,10 @@
 import { encodeEvent, encodeLinkedRequest, encodeOutput, encodeUser } from '@concierge-ts/adapter-http';
-import type { ConciergeError, OperatorOutputAction, SandboxOperator } from '@concierge-ts/application';
+import {
+  type ConciergeError,
+  magicTable,
+  type OperatorOutputAction,
+  type SandboxOperator,
+} from '@concierge-ts/application';
 import type { ComplianceState } from '@concierge-ts/domain';
 import { type Context, Hono } from 'hono';
 import { err, ok, type Result } from 'neverthrow';
@@ -127,6 +132,10 @@ export const operatorRoutes = (callers: Callers): Hono => {
     '/clock/run_until_idle',
     operate((c, operator) => clockAnswer(c, operator.runUntilIdle())),
   );
+
+  // The magic values (SPEC section 9): the same for every tenant, so open to anyone, like the ports.
+  const magic = magicTable();
+  sandbox.get('/magic', (c) => c.json(magic));
 
   sandbox.get(
     '/events',

@@ -53,6 +53,11 @@ const snapshotOf = (service: ConciergeService, caller: UserRecord, event: Stored
       return service.getOutput(caller, event.resourceId).map((view): Snapshot => ({ kind: 'output', view }));
     case 'user':
       return service.getUser(caller, event.resourceId).map((view): Snapshot => ({ kind: 'user', view }));
+    // A destroyed instruction is gone by now: its event goes without the resource.
+    case 'withdrawal_instruction':
+      return service
+        .getWithdrawalInstruction(caller, event.resourceId)
+        .map((view): Snapshot => ({ kind: 'withdrawalInstruction', view }));
     default:
       return event.resource satisfies never;
   }

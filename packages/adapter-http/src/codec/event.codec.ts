@@ -1,10 +1,17 @@
-import type { EventView, OutputView, RequestView, UserView } from '@concierge-ts/application';
+import type {
+  EventView,
+  OutputView,
+  RequestView,
+  UserView,
+  WithdrawalInstructionView,
+} from '@concierge-ts/application';
 import { z } from 'zod';
 import { anyIdentifier, RESOURCE_TYPES, wireId } from './json-api.js';
 import { encodeOutput } from './output.codec.js';
 import { readTime, readTimeOrNull } from './reader.js';
 import { encodeRequest } from './request.codec.js';
 import { encodeUser } from './user.codec.js';
+import { encodeWithdrawalInstruction } from './withdrawal-instruction.codec.js';
 
 /**
  * An event (SPEC section 8). Receivers must accept every event type and ignore the ones
@@ -19,7 +26,7 @@ export interface ReceivedEvent {
   readonly createdAt: string;
   readonly sentAt: string | null;
   /** The resource as it was delivered in `included`, when it is one this client knows. */
-  readonly resource?: RequestView | OutputView | UserView;
+  readonly resource?: RequestView | OutputView | UserView | WithdrawalInstructionView;
 }
 
 export const eventResourceWire = z.object({
@@ -53,17 +60,19 @@ export const eventResource = z.codec(eventResourceWire, z.custom<ReceivedEvent>(
   encode: encodeEvent,
 });
 
-/** The operator's log narrows resource types to the three that have events. */
+/** The operator's log narrows resource types to the four that have events. */
 export const isEventView = (e: ReceivedEvent): e is ReceivedEvent & EventView =>
   e.resourceType === RESOURCE_TYPES.request ||
   e.resourceType === RESOURCE_TYPES.output ||
-  e.resourceType === RESOURCE_TYPES.user;
+  e.resourceType === RESOURCE_TYPES.user ||
+  e.resourceType === RESOURCE_TYPES.withdrawalInstruction;
 
 /** What an event is about, with its snapshot, for a webhook body's `included`. */
 export type EventSnapshot =
   | { readonly kind: 'request'; readonly view: RequestView; readonly outputIds?: readonly string[] }
   | { readonly kind: 'output'; readonly view: OutputView }
-  | { readonly kind: 'user'; readonly view: UserView };
+  | { readonly kind: 'user'; readonly view: UserView }
+  | { readonly kind: 'withdrawalInstruction'; readonly view: WithdrawalInstructionView };
 
 const encodeSnapshot = (resource: EventSnapshot) => {
   switch (resource.kind) {
@@ -73,6 +82,8 @@ const encodeSnapshot = (resource: EventSnapshot) => {
       return encodeOutput(resource.view);
     case 'user':
       return encodeUser(resource.view);
+    case 'withdrawalInstruction':
+      return encodeWithdrawalInstruction(resource.view);
     default:
       return resource satisfies never;
   }

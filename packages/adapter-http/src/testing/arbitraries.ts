@@ -12,8 +12,12 @@ import {
   COMPLIANCE_STATES,
   type Money,
   OUTPUT_STATES,
+  PORT_REQUIRED_FIELDS,
   type Rate,
   REQUEST_STATES,
+  type SandboxPortCode,
+  TEST_OUTCOMES,
+  testInstructionBody,
 } from '@concierge-ts/domain';
 import fc from 'fast-check';
 
@@ -23,7 +27,7 @@ import fc from 'fast-check';
  * timestamps with milliseconds): for codec round trips and wire fuzzing.
  */
 
-const PORTS: readonly { code: string; currency: string; scale: number }[] = [
+const PORTS: readonly { code: SandboxPortCode; currency: string; scale: number }[] = [
   { code: 'ar_ars', currency: 'ARS', scale: 2 },
   { code: 'ar_usd', currency: 'USD', scale: 2 },
   { code: 'cl_clp', currency: 'CLP', scale: 0 },
@@ -123,6 +127,7 @@ export const arbPortView = (): fc.Arbitrary<PortView> =>
       quoteDelaySeconds: fc.nat({ max: 86_400 }),
       returnCost: arbMoneyIn(port, 0n),
       active: fc.boolean(),
+      withdrawalInstructionFields: fc.constant(PORT_REQUIRED_FIELDS[port.code]),
     }),
   );
 
@@ -168,14 +173,21 @@ export const arbUserView = (): fc.Arbitrary<UserView> =>
     createdAt: arbIsoTime(),
   });
 
+/** A body as the service keeps it: one that pays to a port of the catalog, with any outcome in a sandbox, and a holder's name. */
+export const arbInstructionBody = (): fc.Arbitrary<Readonly<Record<string, string>>> =>
+  fc
+    .record({
+      port: arbPortCodeOf(),
+      outcome: fc.constantFrom(...TEST_OUTCOMES, 'other' as const),
+      name: arbText(),
+    })
+    .map(({ port, outcome, name }) => ({ ...testInstructionBody(port.code, outcome), name }));
+
 export const arbWithdrawalInstructionView = (): fc.Arbitrary<WithdrawalInstructionView> =>
   fc.record({
     id: arbId(),
     userId: arbId(),
-    label: arbText(),
-    body: fc.dictionary(
-      fc.constantFrom('payment_method', 'country', 'currency', 'account_number', 'holder_name', 'cbu'),
-      arbText(),
-    ),
+    label: nullable(arbText()),
+    body: arbInstructionBody(),
     createdAt: arbIsoTime(),
   });

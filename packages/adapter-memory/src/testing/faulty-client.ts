@@ -174,6 +174,8 @@ export const createFaultyClient = (inner: ConciergeClient, network: FaultyNetwor
         call('withdrawalInstructions.get', false, () => inner.withdrawalInstructions.get(id, o)),
       list: (q, o) =>
         call('withdrawalInstructions.list', false, () => inner.withdrawalInstructions.list(q, o)),
+      delete: (id, o) =>
+        call('withdrawalInstructions.delete', true, () => inner.withdrawalInstructions.delete(id, o)),
     },
   };
 };

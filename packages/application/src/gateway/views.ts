@@ -23,6 +23,12 @@ export interface PortView {
   readonly quoteDelaySeconds: number;
   readonly returnCost: Money;
   readonly active: boolean;
+  /**
+   * The withdrawal instruction fields a payment to this port needs besides its `country`
+   * and `currency` (`cbu` and `cuit` for `ar_ars`), so that a client can check a payee's
+   * instruction before sending anything (SPEC section 7.1).
+   */
+  readonly withdrawalInstructionFields: readonly string[];
 }
 
 export interface RequestView {
@@ -108,16 +114,30 @@ export interface UserView {
   readonly createdAt: string;
 }
 
+/**
+ * How to reach a user's bank account (SPEC sections 1 and 7.1). The API also answers
+ * `schema: "bitex"` with every instruction, which carries nothing a client needs.
+ */
 export interface WithdrawalInstructionView {
   readonly id: string;
+  /** The user it belongs to. */
   readonly userId: string;
-  readonly label: string;
+  /** Null when none was given. */
+  readonly label: string | null;
+  /**
+   * The published body (`payment_method`, `country`, `currency` and that method's fields),
+   * as the service keeps it: country and currency in upper case, identifiers compact.
+   */
   readonly body: Readonly<Record<string, string>>;
   readonly createdAt: string;
 }
 
 /** The JSON:API types of the resources events are about. */
-export type ResourceType = 'concierge_requests' | 'concierge_request_outputs' | 'users';
+export type ResourceType =
+  | 'concierge_requests'
+  | 'concierge_request_outputs'
+  | 'users'
+  | 'withdrawal_instructions';
 
 export interface EventView {
   readonly id: string;
@@ -127,7 +147,7 @@ export interface EventView {
   readonly createdAt: string;
   readonly sentAt: string | null;
   /** The resource as it was when the event happened (webhooks carry it in `included`). */
-  readonly resource?: RequestView | OutputView | UserView;
+  readonly resource?: RequestView | OutputView | UserView | WithdrawalInstructionView;
 }
 
 export interface PageQuery {

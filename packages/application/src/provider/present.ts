@@ -7,7 +7,7 @@ import {
   type RequestView,
   type UserView,
   type WithdrawalInstructionView,
-} from './gateway/views.js';
+} from '../gateway/views.js';
 import type { UserRecord, WithdrawalInstructionRecord } from './ports.js';
 
 /** Entities as the API shows them. */
@@ -21,6 +21,7 @@ export const presentPort = (port: Port): PortView => ({
   quoteDelaySeconds: port.quoteDelayMs / 1000,
   returnCost: port.returnCost,
   active: port.active,
+  withdrawalInstructionFields: port.instructionFields,
 });
 
 export const presentRequest = (r: Request): RequestView => ({
