@@ -1,3 +1,4 @@
 export * from './migrations.js';
 export * from './open-journal.js';
+export * from './postgres-connection.js';
 export * from './sql-journal.js';
