@@ -5,7 +5,8 @@ import { migrate, readMigrations } from '../src/migrations.js';
 import { openJournal } from '../src/open-journal.js';
 import { connectPostgres, type PostgresConnection } from '../src/postgres-connection.js';
 import type { SqlDatabase } from '../src/sql-journal.js';
-import { describeWithServer, freshDatabase, type TestDatabase } from './postgres-server.js';
+import { describeWithServer } from './postgres-server.js';
+import { freshDatabase, type TestDatabase } from './server-database.js';
 
 /** A pool as the journal's database, for calling `migrate` on separate connections. */
 const poolDatabase = (pool: Pool): SqlDatabase => ({

@@ -2,23 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { MISSING_SERVER, SERVER_URL } from './server-database.js';
 
 /**
- * The PostgreSQL server the tests use: `CONCIERGE_TEST_DATABASE_URL`, started by
- * `eval "$(scripts/postgres-server.sh start)"` (which `.ci/run` does). The tests start
- * nothing themselves. Without the variable they are skipped with a message, except in CI
- * (`CI` set), where they fail: a server test must never pass by not running.
+ * Tests that need the PostgreSQL server (server-database.ts) start nothing themselves.
+ * Without CONCIERGE_TEST_DATABASE_URL they are skipped with a message, except in CI (`CI`
+ * set), where they fail: a server test must never pass by not running.
  */
-export const SERVER_URL = process.env['CONCIERGE_TEST_DATABASE_URL'];
-/** The cluster's directory (`pg_ctl restart` needs it); set by the same script. */
-export const SERVER_PGDATA = process.env['CONCIERGE_TEST_PGDATA'];
-
-const IN_CI = (process.env['CI'] ?? '') !== '' && process.env['CI'] !== 'false';
-
-const MISSING =
-  'CONCIERGE_TEST_DATABASE_URL is not set: start a throwaway server with `eval "$(scripts/postgres-server.sh start)"`';
+export const IN_CI = (process.env['CI'] ?? '') !== '' && process.env['CI'] !== 'false';
 
 /**
  * A describe block that needs the server. The whole block holds the server lock (see
@@ -26,14 +18,14 @@ const MISSING =
  */
 export const describeWithServer = (name: string, body: () => void): void => {
   if (SERVER_URL === undefined && !IN_CI) {
-    console.warn(`skipped "${name}": ${MISSING}`);
+    console.warn(`skipped "${name}": ${MISSING_SERVER}`);
     describe.skip(name, body);
     return;
   }
   describe(name, () => {
     let release: (() => void) | undefined;
     beforeAll(async () => {
-      if (SERVER_URL === undefined) throw new Error(`${MISSING} (CI is set, so this fails)`);
+      if (SERVER_URL === undefined) throw new Error(`${MISSING_SERVER} (CI is set, so this fails)`);
       release = await holdServer(SERVER_URL);
     }, 600_000);
     afterAll(() => {
@@ -41,36 +33,6 @@ export const describeWithServer = (name: string, body: () => void): void => {
     });
     body();
   });
-};
-
-/** A fresh database on the server for one test file, dropped by `drop()`. */
-export interface TestDatabase {
-  readonly url: string;
-  readonly name: string;
-  drop(): Promise<void>;
-}
-
-const adminQuery = async (sql: string): Promise<void> => {
-  const client = new Client({ connectionString: SERVER_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-};
-
-export const freshDatabase = async (label: string): Promise<TestDatabase> => {
-  if (SERVER_URL === undefined) throw new Error(MISSING);
-  const name = `concierge_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
-  const url = new URL(SERVER_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    name,
-    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-  };
 };
 
 const alive = (pid: number): boolean => {

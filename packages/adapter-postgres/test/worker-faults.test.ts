@@ -1,38 +1,16 @@
-import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { type RunPlanInput, runStatus } from '@concierge-ts/application';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { queueStatus, submitRun } from '../src/payout-queue.js';
 import { connectPostgres, type PostgresConnection } from '../src/postgres-connection.js';
 import { type Child, runFromSource } from './from-source.js';
-import { describeWithServer, freshDatabase, SERVER_PGDATA, type TestDatabase } from './postgres-server.js';
+import { describeWithServer, IN_CI } from './postgres-server.js';
+import { freshDatabase, restartServer, SERVER_PGDATA, type TestDatabase } from './server-database.js';
 import { type Master, payroll, planOf, startWorkerWorld, verdict, type WorkerWorld } from './worker-world.js';
 
-const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL('./worker-child.ts', import.meta.url));
 const CLAIM_SECONDS = 4;
 const RATE = 10;
-
-/** `pg_ctl` of the newest PostgreSQL installed the Debian way, as scripts/postgres-server.sh finds it. */
-const pgCtl = (): string => {
-  const versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(a) - Number(b));
-  return join('/usr/lib/postgresql', versions.at(-1) ?? '', 'bin', 'pg_ctl');
-};
-
-/** Restarts the test cluster (CONCIERGE_TEST_PGDATA), as its owner: every connection is cut. */
-const restartServer = async (): Promise<void> => {
-  if (SERVER_PGDATA === undefined)
-    throw new Error('CONCIERGE_TEST_PGDATA is not set: cannot restart the server');
-  const args = ['-D', join(SERVER_PGDATA, 'data'), '-l', join(SERVER_PGDATA, 'server.log'), '-m', 'fast'];
-  const pgCtlArgs = [...args, '-w', '-t', '60', 'restart'];
-  if (process.getuid?.() === 0) {
-    const { stdout: owner } = await run('stat', ['-c', '%U', SERVER_PGDATA]);
-    await run('runuser', ['-u', owner.trim(), '--', pgCtl(), ...pgCtlArgs]);
-  } else await run(pgCtl(), pgCtlArgs);
-};
 
 describeWithServer('workers in processes of their own, against kills and a restarted server', () => {
   let database: TestDatabase;
@@ -170,7 +148,9 @@ describeWithServer('workers in processes of their own, against kills and a resta
     await until('more steps after the kill', () => steps >= stepsAtKill + 15);
     const beforeRestart = await Promise.all(plans.map((p) => isFinished(p.runId)));
     expect(beforeRestart.includes(false), 'the restart comes in the middle of the runs').toBe(true);
-    await restartServer();
+    // The restart needs the cluster's directory; outside CI a server given by URL alone is not restarted.
+    if (SERVER_PGDATA !== undefined || IN_CI) await restartServer();
+    else console.warn('CONCIERGE_TEST_PGDATA is not set: the server is not restarted in this run');
     const stepsAtRestart = steps;
 
     await until('every run finished', async () =>

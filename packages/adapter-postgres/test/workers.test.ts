@@ -10,7 +10,8 @@ import {
   type SharedRateLimit,
   sharedRateLimit,
 } from '../src/shared-rate-limit.js';
-import { describeWithServer, freshDatabase, type TestDatabase } from './postgres-server.js';
+import { describeWithServer } from './postgres-server.js';
+import { freshDatabase, type TestDatabase } from './server-database.js';
 import { payroll, planOf, startWorkerWorld, verdict, type WorkerWorld } from './worker-world.js';
 
 const TUNING = { pollIntervalMs: 500, quoteWaitMs: 100 } as const;
