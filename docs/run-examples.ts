@@ -17,7 +17,8 @@ const examples = readdirSync(dir)
 
 const run = (command: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
   new Promise<{ ok: boolean; output: string }>((resolve) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, timeout: 120_000 });
+    // Five minutes: the payouts script starts the `concierge` command (and its embedded journal) six times.
+    const child = spawn(command, args, { env: { ...process.env, ...env }, timeout: 300_000 });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();

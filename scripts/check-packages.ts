@@ -22,7 +22,9 @@ import { fileURLToPath } from 'node:url';
  *    with npm, compiles scripts/smoke-app with tsc (NodeNext and every strict flag,
  *    `skipLibCheck: false`), runs it with plain node, `require`s concierge-ts, runs
  *    `npx concierge --help` without tsx, and runs the exported contract suite with vitest;
- *    another app installs concierge-ts alone, and its tree must hold no test tooling.
+ *    another app installs concierge-ts alone, and its tree must hold no test tooling: there
+ *    the suite runs again, compiled by the first app, under `node --test` (so
+ *    `concierge-ts/testing/node` must not need vitest or fast-check).
  *
  * Prints one line per check and closes with `N passed, M failed`. Needs a build first
  * (`pnpm build`). KEEP_APP=1 keeps the temporary app for a look.
@@ -245,6 +247,20 @@ try {
 
     const contract = await exec(join(app, 'node_modules', '.bin', 'vitest'), ['run', '--reporter=dot'], app);
     report('the exported contract suite passes in the app (vitest)', contract.ok, contract.output);
+
+    // The same suite under node:test, in the app that has concierge-ts alone: an import of
+    // vitest or fast-check on the way would fail there.
+    if (tsc.ok && leanInstall.ok) {
+      const present = TEST_TOOLING.filter((name) => existsSync(join(lean, 'node_modules', name)));
+      cpSync(join(app, 'dist', 'test', 'contract.node-test.js'), join(lean, 'contract.node-test.js'));
+      const nodeTest = await exec('node', ['--test', '--test-reporter=spec', 'contract.node-test.js'], lean);
+      const passing = Number(/ℹ pass (\d+)/.exec(nodeTest.output)?.[1] ?? 0);
+      report(
+        `the exported contract suite passes under node --test, with no vitest or fast-check installed (${passing} tests)`,
+        present.length === 0 && nodeTest.ok && passing > 0 && /ℹ fail 0\b/.test(nodeTest.output),
+        present.length > 0 ? `installed: ${present.join(', ')}` : nodeTest.output,
+      );
+    }
   }
 } finally {
   if (process.env['KEEP_APP']) console.log(`app kept in ${app}`);

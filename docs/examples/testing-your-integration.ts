@@ -105,6 +105,7 @@ const cy = await payee('cy+rejected@example.com', '33330000');
 assert.equal(await payOne(client, wait, 'invoice-78', payer.id, cy), 'no_payable_outputs');
 console.log('payOne behaves on the in-memory client');
 
-// In a vitest file, the same behaviour every client must have is one call away:
+// In a test file, the same behaviour every client must have is one call away (under
+// node --test, import it from 'concierge-ts/testing/node'; see the contract suite below):
 //   import { describeConciergeClient } from 'concierge-ts/testing';
 //   describeConciergeClient('my wiring', async () => ({ client, operator, other, dispose }));

@@ -6,6 +6,7 @@ import {
   type EventStore,
   type HintTokenCodec,
   type IdSource,
+  MAGIC_VALUES,
   type PortCatalogSource,
   type PricingSource,
   type Repositories,
@@ -23,7 +24,6 @@ import { ManualClock } from './clock.js';
 import { InMemoryEventStore } from './events.js';
 import { InMemoryHintTokens } from './hints.js';
 import { SequentialIds } from './ids.js';
-import { MAGIC_VALUES } from './magic.js';
 import { DEFAULT_PRICE_TABLE, type PriceTable, tablePricing } from './pricing.js';
 import { inMemoryRepositories } from './repositories.js';
 import { type SeededSandbox, seedSandbox } from './seed.js';

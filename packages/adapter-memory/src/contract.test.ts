@@ -1,5 +1,5 @@
 import { createInMemoryConcierge } from './compose.js';
-import { describeConciergeClient } from './testing/contract.js';
+import { describeConciergeClient } from './testing/index.js';
 
 describeConciergeClient('in-memory', async () => {
   const sandbox = createInMemoryConcierge({ seed: false });

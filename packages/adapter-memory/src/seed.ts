@@ -1,7 +1,11 @@
-import type { ConciergeError, ConciergeService, UserRecord } from '@concierge-ts/application';
+import {
+  type ConciergeError,
+  type ConciergeService,
+  MAGIC_ACCOUNT_SUFFIXES,
+  type UserRecord,
+} from '@concierge-ts/application';
 import { ok, type Result, safeTry } from 'neverthrow';
 import { DEFAULT_PORT_ROWS } from './catalog.js';
-import { MAGIC_ACCOUNT_SUFFIXES } from './magic.js';
 
 export interface SeededPayee {
   readonly userId: string;

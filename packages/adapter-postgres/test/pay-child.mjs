@@ -1,6 +1,6 @@
 // A small integrator's program: plans (or finds) a payout run and drives it over HTTP,
 // with its journal on PGlite. The test kills it with SIGKILL at random moments and starts
-// it again. Runs the built JavaScript (tsc -b first).
+// it again. Runs the built JavaScript: its test is a `*.process.test.ts`, which `pnpm test` runs after the build.
 import { readFileSync } from 'node:fs';
 import { createHttpConciergeClient } from '@concierge-ts/adapter-http';
 import { driveRun, planRun } from '@concierge-ts/application';

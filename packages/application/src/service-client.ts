@@ -1,8 +1,8 @@
 import { errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
+import type { ConciergeService } from './concierge-service.js';
 import type { ConciergeClient } from './gateway/client.js';
 import { type ConciergeError, conciergeError } from './gateway/errors.js';
-import type { UserRecord } from './ports.js';
-import type { ConciergeService } from './service.js';
+import type { UserRecord } from './provider/ports.js';
 
 const lift = <T>(result: Result<T, ConciergeError>): ResultAsync<T, ConciergeError> =>
   result.isOk() ? okAsync(result.value) : errAsync(result.error);

@@ -1,47 +1,66 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
-import type {
-  ConciergeClient,
-  ConciergeError,
-  OutputView,
-  PortView,
-  RequestView,
-  SandboxOperator,
+import { openJournal } from '@concierge-ts/adapter-postgres';
+import {
+  allItems,
+  type ConciergeClient,
+  type OutputView,
+  type PayoutContext,
+  type PortView,
+  type ReportLine,
+  type RequestView,
+  type RowState,
+  runReport,
+  runStatus,
+  type SandboxOperator,
 } from '@concierge-ts/application';
-import { allItems } from '@concierge-ts/application';
 import {
   FINAL_OUTPUT_STATES,
   formatMoney,
+  type InstructionCountry,
   type Money,
   money,
-  OUTPUT_STATES,
   type OutputState,
+  parsePortCode,
   returnCostInOrigin,
+  TEST_IDENTIFIERS,
+  type TestOutcome,
 } from '@concierge-ts/domain';
-import cliProgress from 'cli-progress';
 import type { ResultAsync } from 'neverthrow';
+import { meteredClient, RequestMeter } from './payouts/progress.js';
+import { EXIT, type ExitStatus, type RunConsole, readRunFile, startRun } from './payouts/run-payouts.js';
+import { reportTable } from './payouts/views.js';
 
 /**
- * The demo: a payroll of 25 people in 6 ports paid from Argentine pesos, on the
- * embedded in-memory sandbox. It drafts a request, adds outputs, estimates, quotes,
- * accepts, then plays the provider's operator so outputs move (most settle, one is
- * rejected by compliance, one fails then settles, one is returned), and checks that
- * money is conserved.
+ * The demo: a payroll of 25 people in 6 ports paid from Argentine pesos as a payout run,
+ * the same code path as `concierge payouts run`, on the embedded in-memory sandbox. The
+ * payroll is a CSV file; the run's journal is embedded PostgreSQL in a temporary
+ * directory. The run's waits move the sandbox clock instead of waiting, and play the
+ * provider's operator, so outputs move: most settle, one payee is rejected by
+ * compliance, one payment fails then settles, one is returned. Then it prints the report
+ * and checks that money is conserved.
  */
 
 export interface DemoOptions {
   /** Where lines go (default: stdout). */
   readonly print?: (line: string) => void;
-  /** Pause between operator rounds, so progress can be watched (default 120 ms). */
+  /** Real pause each time the run waits, so progress can be watched (default 120 ms). */
   readonly pauseMs?: number;
-  /** Draw a live progress bar (default: when stdout is a terminal). */
+  /** Draw live progress bars (default: when stdout is a terminal). */
   readonly live?: boolean;
 }
 
 export interface DemoSummary {
-  readonly requestState: string;
-  readonly counters: RequestView['counters'];
+  /** What `payouts run` would exit with. */
+  readonly exit: ExitStatus;
+  readonly runState: string | null;
+  readonly rows: Readonly<Record<RowState | 'total', number>> | null;
+  readonly report: readonly ReportLine[];
+  /** Requests the run made, rebuilt chunks included. */
+  readonly requests: readonly RequestView[];
   readonly deposited: Money;
-  readonly balanceBefore: Money;
   readonly balanceAfter: Money;
   readonly spent: Money;
   readonly returnCosts: Money;
@@ -49,12 +68,12 @@ export interface DemoSummary {
   readonly conserved: boolean;
 }
 
-type Plan = 'settles' | 'fails_once' | 'returned' | 'compliance_rejected';
+/** How a payee's payment goes: a test identifier's outcome, or a payee compliance rejects. */
+type Plan = Exclude<TestOutcome, 'rejected'> | 'compliance_rejected';
 
 interface Payee {
-  readonly name: string;
   readonly port: string;
-  readonly target: { readonly amount: number } | { readonly budget: number };
+  readonly target: { readonly amount: string } | { readonly budget: string };
   readonly plan: Plan;
 }
 
@@ -88,29 +107,33 @@ const LAST = [
 ];
 
 /** Who gets paid, where, and how much: the integrator's payroll (input, not computed). */
-const PAYROLL: readonly Omit<Payee, 'name'>[] = [
-  ...[180_000, 240_000, 310_000, 150_000, 275_000, 400_000].map((amount, i) => ({
+const PAYROLL: readonly Payee[] = [
+  ...['180000', '240000', '310000', '150000', '275000', '400000'].map((amount, i) => ({
     port: 'cl_clp',
     target: { amount },
     plan: (i === 2 ? 'compliance_rejected' : 'settles') as Plan,
   })),
-  ...[3_500, 4_200.5, 6_000, 5_150.75, 7_800].map((amount, i) => ({
+  ...['3500', '4200.50', '6000', '5150.75', '7800'].map((amount, i) => ({
     port: 'mx_mxn',
     target: { amount },
     plan: (i === 1 ? 'fails_once' : 'settles') as Plan,
   })),
-  ...[120_000, 95_000.5, 210_000, 130_000].map((budget, i) => ({
+  ...['120000', '95000.50', '210000', '130000'].map((budget, i) => ({
     port: 'uy_uyu',
     target: { budget },
-    plan: (i === 0 ? 'returned' : 'settles') as Plan,
+    plan: (i === 0 ? 'fails_until_returned' : 'settles') as Plan,
   })),
-  ...[1_500_000, 2_250_000, 980_000, 3_100_000].map((amount) => ({
+  ...['1500000', '2250000', '980000', '3100000'].map((amount) => ({
     port: 'py_pyg',
     target: { amount },
     plan: 'settles' as Plan,
   })),
-  ...[250, 480.25, 320].map((amount) => ({ port: 'us_usd', target: { amount }, plan: 'settles' as Plan })),
-  ...[350_000, 512_300.4, 275_000].map((budget) => ({
+  ...['250', '480.25', '320'].map((amount) => ({
+    port: 'us_usd',
+    target: { amount },
+    plan: 'settles' as Plan,
+  })),
+  ...['350000', '512300.40', '275000'].map((budget) => ({
     port: 'ar_ars',
     target: { budget },
     plan: 'settles' as Plan,
@@ -118,37 +141,141 @@ const PAYROLL: readonly Omit<Payee, 'name'>[] = [
 ];
 
 const DEPOSIT = { portCode: 'ar_ars', amount: 30_000_000 } as const;
+const RUN_ID = 'payroll-2026-01';
+const CHUNK_SIZE = 10;
 
-/** The operator steps each plan takes an output through, once it is working. */
-const STEPS: Record<
-  Exclude<Plan, 'compliance_rejected'>,
-  readonly ('issue' | 'settle' | 'fail' | 'retry' | 'return')[]
-> = {
-  settles: ['issue', 'settle'],
-  fails_once: ['issue', 'fail', 'retry', 'issue', 'settle'],
-  returned: ['issue', 'fail', 'retry', 'issue', 'fail', 'return'],
+/** Account details for the ports whose instructions name a bank account. */
+const ACCOUNTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  CL: { bank: 'Banco de Chile', account_type: 'checking', bank_account_number: '00012345678' },
+  UY: { bank: 'BROU', account_type: 'savings', bank_account_number: '001122334455' },
+  PY: { bank: 'Banco Itaú Paraguay', account_type: 'savings', bank_account_number: '778899' },
+  US: { bank: 'Bank of Examples', account_type: 'checking', bank_account_number: '1234567890' },
+};
+
+const BODY_COLUMNS = [
+  'cbu',
+  'cuit',
+  'clabe',
+  'rut',
+  'routing_number',
+  'bank',
+  'account_type',
+  'bank_account_number',
+];
+const COLUMNS = [
+  'reference',
+  'port_code',
+  'amount',
+  'budget',
+  'email',
+  'name',
+  'payment_method',
+  ...BODY_COLUMNS,
+];
+
+const csvCell = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+
+/** The payroll as the CSV file an integrator would hand to `concierge payouts run`. */
+export const payrollCsv = (): string => {
+  const lines = [COLUMNS.join(',')];
+  for (const [i, payee] of PAYROLL.entries()) {
+    const name = `${FIRST[i % FIRST.length]} ${LAST[(i * 7) % LAST.length]}`;
+    const country = payee.port.slice(0, 2).toUpperCase() as InstructionCountry;
+    const local = name
+      .toLowerCase()
+      .normalize('NFD')
+      .replace(/[^a-z ]/g, '')
+      .replace(' ', '.');
+    // A payee whose email says +rejected is rejected by compliance in the sandbox.
+    const email = `${local}${payee.plan === 'compliance_rejected' ? '+rejected' : ''}@example.com`;
+    const outcome: TestOutcome = payee.plan === 'compliance_rejected' ? 'settles' : payee.plan;
+    const body: Record<string, string> = { ...ACCOUNTS[country], ...TEST_IDENTIFIERS[outcome][country] };
+    const cells: Record<string, string> = {
+      reference: `emp-${String(i + 1).padStart(3, '0')}`,
+      port_code: payee.port,
+      ...payee.target,
+      email,
+      name,
+      payment_method: 'domestic_bank',
+      ...body,
+    };
+    lines.push(COLUMNS.map((c) => csvCell(cells[c] ?? '')).join(','));
+  }
+  return `${lines.join('\n')}\n`;
 };
 
 class DemoFailure extends Error {}
 
-const must = async <T>(what: string, call: ResultAsync<T, ConciergeError>): Promise<T> => {
+const must = async <T, E extends { readonly code: string }>(
+  what: string,
+  call: ResultAsync<T, E>,
+): Promise<T> => {
   const result = await call;
-  if (result.isErr()) throw new DemoFailure(`${what} failed: ${result.error.code}: ${result.error.detail}`);
+  if (result.isErr()) {
+    const { detail, message } = result.error as { readonly detail?: unknown; readonly message?: unknown };
+    throw new DemoFailure(`${what} failed: ${result.error.code}: ${String(detail ?? message ?? '')}`);
+  }
   return result.value;
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const countersLine = (r: RequestView): string =>
-  OUTPUT_STATES.filter((s) => r.counters[s] > 0)
-    .map((s) => `${s} ${r.counters[s]}`)
-    .join(' · ');
+/** A payment's outcome from its instruction: the test identifiers it was made with. */
+const planOf = (body: Readonly<Record<string, string>>): TestOutcome => {
+  for (const outcome of ['fails_once', 'fails_until_returned', 'rejected'] as const) {
+    const ids: Readonly<Record<string, string>> =
+      TEST_IDENTIFIERS[outcome][body['country'] as InstructionCountry] ?? {};
+    if (Object.entries(ids).every(([field, value]) => body[field] === value)) return outcome;
+  }
+  return 'settles';
+};
 
-const finalCount = (r: RequestView): number =>
-  OUTPUT_STATES.filter((s) => FINAL_OUTPUT_STATES.has(s)).reduce((n, s) => n + r.counters[s], 0);
-
-const pad = (text: string, width: number) => text.padEnd(width);
-const padLeft = (text: string, width: number) => text.padStart(width);
+/**
+ * The provider's side of a payment once it is working, played by the operator: each
+ * round moves every moving output one step, as its instruction's test identifiers say.
+ * A move the service refuses (it moved on its own) is skipped.
+ */
+const playProvider = async (
+  client: ConciergeClient,
+  operator: SandboxOperator,
+  plans: Map<string, TestOutcome>,
+) => {
+  const moving: OutputView[] = [];
+  for (const state of ['working', 'settling', 'failed'] as const)
+    moving.push(
+      ...(await must(
+        'list outputs',
+        allItems((page) => client.outputs.list({ state, page }), 500),
+      )),
+    );
+  for (const output of moving) {
+    let plan = plans.get(output.withdrawalInstructionId);
+    if (plan === undefined) {
+      const instruction = await must(
+        'read instruction',
+        client.withdrawalInstructions.get(output.withdrawalInstructionId),
+      );
+      plan = planOf(instruction.body);
+      plans.set(output.withdrawalInstructionId, plan);
+    }
+    const action =
+      output.state === 'working'
+        ? 'issue'
+        : output.state === 'settling'
+          ? (plan === 'fails_once' && output.attempts === 1) || plan === 'fails_until_returned'
+            ? 'fail'
+            : 'settle'
+          : plan === 'fails_until_returned' && output.attempts >= 2
+            ? 'return'
+            : 'retry';
+    // Refused when the sandbox moved it by itself meanwhile: nothing to do then.
+    const moved = await operator.outputAction(output.id, action, { reason: 'account_closed' });
+    if (moved.isErr() && moved.error.type !== 'conflict')
+      throw new DemoFailure(
+        `${action} output ${output.id} failed: ${moved.error.code}: ${moved.error.detail}`,
+      );
+  }
+};
 
 export const runDemo = async (options: DemoOptions = {}): Promise<DemoSummary> => {
   const print = options.print ?? ((line: string) => console.log(line));
@@ -156,10 +283,9 @@ export const runDemo = async (options: DemoOptions = {}): Promise<DemoSummary> =
   const live = options.live ?? Boolean(process.stdout.isTTY);
 
   const sandbox = createInMemoryConcierge({ seed: false });
-  const client: ConciergeClient = sandbox.client;
-  const operator: SandboxOperator = sandbox.operator;
+  const { client, operator, clock } = sandbox;
 
-  print('concierge-ts demo: a payroll paid from ar_ars through the in-memory sandbox');
+  print('concierge-ts demo: a payroll paid from ar_ars as a payout run, on the in-memory sandbox');
   print('');
 
   // 1. The payer and its funds.
@@ -170,175 +296,85 @@ export const runDemo = async (options: DemoOptions = {}): Promise<DemoSummary> =
   await must('deposit', operator.deposit(payer.id, DEPOSIT));
   const ports = await must('list ports', client.ports.list());
   const portOf = (code: string) => ports.find((p) => p.code === code) as PortView;
-  const balance = async () => (await must('read payer', client.users.get(payer.id))).balances.ars as Money;
+  const balance = async () => (await must('read payer', client.users.get(payer.id))).balances['ars'] as Money;
   const deposited = await balance();
   print(`Payer ${payer.name} (user ${payer.id}) deposited ${formatMoney(deposited)} ARS.`);
 
-  // 2. Payees with their bank instructions.
-  const payees: (Payee & { userId: string; instructionId: string })[] = [];
-  for (const [i, row] of PAYROLL.entries()) {
-    const name = `${FIRST[i % FIRST.length]} ${LAST[(i * 7) % LAST.length]}`;
-    const [country = '', currency = ''] = row.port.split('_');
-    const email = `${name
-      .toLowerCase()
-      .normalize('NFD')
-      .replace(/[^a-z ]/g, '')
-      .replace(' ', '.')}${row.plan === 'compliance_rejected' ? '+new' : ''}@example.com`;
-    const user = await must('create payee', client.users.create({ email, name }));
-    const instruction = await must(
-      'create instruction',
-      client.withdrawalInstructions.create({
-        userId: user.id,
-        label: `${name}'s account`,
-        body: {
-          payment_method: 'bank_transfer',
-          country: country.toUpperCase(),
-          currency: currency.toUpperCase(),
-          holder_name: name,
-          // Ends in 1: none of the sandbox's magic suffixes, so the operator decides every outcome.
-          account_number: `${10_000_000 + i * 7919}1`,
-        },
-      }),
-    );
-    payees.push({ ...row, name, userId: user.id, instructionId: instruction.id });
-  }
-  const portsUsed = [...new Set(payees.map((p) => p.port))];
-  print(`${payees.length} payees in ${portsUsed.length} ports: ${portsUsed.join(', ')}.`);
-
-  // 3. Draft the request and add one output per payee.
-  const request = await must(
-    'draft request',
-    client.requests.create({ portCode: 'ar_ars', payerId: payer.id, externalId: 'payroll-2026-01' }),
-  );
-  const outputs = new Map<string, (typeof payees)[number]>();
-  for (const payee of payees) {
-    const output = await must(
-      'add output',
-      client.outputs.create({
-        requestId: request.id,
-        payeeId: payee.userId,
-        withdrawalInstructionId: payee.instructionId,
-        portCode: payee.port,
-        ...payee.target,
-      }),
-    );
-    outputs.set(output.id, payee);
-  }
-  print(`Request ${request.id} drafted: every output is accepting until the checks run.`);
-  // The service checks outputs on its own clock, 2 seconds after they arrive.
-  await must('let the checks run', operator.advanceClock(2));
-  const drafted = await must('read request', client.requests.get(request.id));
-  print(`After the checks, ${drafted.counters.total} outputs: ${countersLine(drafted)}.`);
-
-  // 4. Estimate, then quote at the estimate's prices with its hint token.
-  const estimate = await must(
-    'estimate',
-    client.estimates.create({
-      portCode: 'ar_ars',
-      outputs: payees.map((p) => ({ portCode: p.port, ...p.target })),
-    }),
-  );
-  print(`Estimate: ${formatMoney(estimate.totalToSpend)} ARS in total, valid until ${estimate.expiresAt}.`);
-  const requested = await must(
-    'request quote',
-    client.requests.requestQuote(request.id, { hintToken: estimate.hintToken }),
-  );
-  print(`Quote requested: the request is ${requested.state}; the quote follows a second later.`);
-  await must('wait for the quote', operator.advanceClock(1));
-  const quoted = await must('read request', client.requests.get(request.id));
+  // 2. The run: the file, a journal in a temporary directory, and waits that move the sandbox clock.
+  const file = new TextEncoder().encode(payrollCsv());
+  const directory = await mkdtemp(join(tmpdir(), 'concierge-demo-'));
+  const journal = await openJournal(directory);
+  if (journal.isErr()) throw new DemoFailure(`open the journal: ${journal.error.message}`);
+  const meter = new RequestMeter();
+  const plans = new Map<string, TestOutcome>();
+  const ctx: PayoutContext = {
+    client: meteredClient(client, meter),
+    journal: journal.value,
+    now: () => new Date(clock.now()),
+    sleep: async (ms) => {
+      await must('advance the sandbox clock', operator.advanceClock(Math.ceil(ms / 1000)));
+      await playProvider(client, operator, plans);
+      if (pauseMs > 0) await pause(pauseMs);
+    },
+    tuning: { pollIntervalMs: 60_000 },
+  };
   print(
-    `Quote: ${quoted.state}, total_to_spend ${formatMoney(quoted.totalToSpend as Money)} ARS, accept before ${quoted.acceptQuoteBefore}.`,
-  );
-  const balanceBefore = await balance();
-  await must('accept quote', client.requests.acceptQuote(request.id));
-  // The funds are noticed a second later, and work starts.
-  await must('wait for the funds', operator.advanceClock(1));
-  const accepted = await must('read request', client.requests.get(request.id));
-  print(
-    `Accepted: the request is ${accepted.state}; ${formatMoney(accepted.fundsAvailable as Money)} ARS debited.`,
+    `The payroll (payroll.csv, ${PAYROLL.length} rows) is run ${RUN_ID}, in requests of ${CHUNK_SIZE} rows.`,
   );
   print('');
-
-  // 5. Outputs move: the demo plays the provider's operator, a few outputs per round.
-  const progress = { step: new Map<string, number>() };
-  const bar = live
-    ? new cliProgress.SingleBar(
-        {
-          format: 'outputs final {bar} {value}/{total} | {counters}',
-          hideCursor: true,
-          clearOnComplete: false,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
-  bar?.start(drafted.counters.total, 0, { counters: countersLine(accepted) });
-  let round = 0;
-  for (;;) {
-    const current = await must('read request', client.requests.get(request.id));
-    if (bar) bar.update(finalCount(current), { counters: countersLine(current) });
-    else print(`round ${padLeft(String(round), 2)}: ${countersLine(current)}`);
-    if (current.state !== 'working') break;
-    round += 1;
-    if (round === 3) {
-      const underReview = payees.find((p) => p.plan === 'compliance_rejected');
-      if (underReview)
-        await must('compliance decision', operator.setCompliance(underReview.userId, 'rejected'));
-    }
-    let moved = 0;
-    const listed = await must(
-      'list outputs',
-      allItems((page) => client.outputs.list({ requestId: request.id, page }), 100),
-    );
-    for (const output of listed) {
-      if (moved >= 6 || FINAL_OUTPUT_STATES.has(output.state) || output.state === 'accepting') continue;
-      const plan = outputs.get(output.id)?.plan ?? 'settles';
-      if (plan === 'compliance_rejected') continue;
-      const step = progress.step.get(output.id) ?? 0;
-      const action = STEPS[plan][step];
-      if (!action) continue;
-      await must(
-        `${action} output ${output.id}`,
-        operator.outputAction(output.id, action, { reason: 'account_closed' }),
-      );
-      progress.step.set(output.id, step + 1);
-      moved += 1;
-    }
-    if (moved === 0 && round > 50) throw new DemoFailure('no output can move any more');
-    await sleep(pauseMs);
+  let outcome: Awaited<ReturnType<typeof startRun>>;
+  let report: readonly ReportLine[] = [];
+  try {
+    const io: RunConsole = { out: print, err: print, progress: live ? 'bar' : 'lines' };
+    const origin = parsePortCode(DEPOSIT.portCode);
+    if (origin.isErr()) throw new DemoFailure(origin.error.message);
+    const run = {
+      runId: RUN_ID,
+      file: { name: 'payroll.csv', bytes: file },
+      origin: origin.value,
+      payerId: payer.id,
+      chunkSize: CHUNK_SIZE,
+      ports,
+    };
+    const rows = readRunFile(io, run);
+    if (rows === undefined) throw new DemoFailure('the payroll file was refused');
+    outcome = await startRun(ctx, io, run, rows, {
+      detach: false,
+      yes: true,
+      resumeHint: '(a demo run lives in memory: run the demo again)',
+      meter,
+    });
+    const lines = await runReport(journal.value, RUN_ID);
+    if (lines.isOk()) report = lines.value;
+    const status = await runStatus(journal.value, RUN_ID);
+    if (status.isOk()) outcome = { ...outcome, status: status.value };
+  } finally {
+    await journal.value.close();
+    await rm(directory, { recursive: true, force: true });
   }
-  bar?.stop();
 
-  // 6. Summary.
-  const finished = await must('read request', client.requests.get(request.id));
-  const all: readonly OutputView[] = await must(
+  // 3. The report, and what the service says happened to the money.
+  print('');
+  print(`The report (concierge payouts report ${RUN_ID}):`);
+  for (const line of reportTable(report)) print(`  ${line}`);
+
+  const requests: RequestView[] = await must(
+    'list requests',
+    allItems((page) => client.requests.list({ page }), 100),
+  );
+  const funded = new Set(requests.filter((r) => r.fundsAvailable !== null).map((r) => r.id));
+  const all: OutputView[] = await must(
     'list outputs',
-    allItems((page) => client.outputs.list({ requestId: request.id, page }), 100),
+    allItems((page) => client.outputs.list({ page }), 500),
   );
   const ars = { code: 'ARS', exponent: 2 };
   let spent = 0n;
   let returnCosts = 0n;
   let inFlight = 0n;
-  const perPort = new Map<
-    string,
-    { count: number; settled: number; amount: bigint; budget: bigint; currency: string; scale: number }
-  >();
   for (const o of all) {
+    if (!funded.has(o.requestId)) continue;
     const budget = o.budget?.amount ?? 0n;
-    const row = perPort.get(o.portCode) ?? {
-      count: 0,
-      settled: 0,
-      amount: 0n,
-      budget: 0n,
-      currency: o.amount?.currency ?? '',
-      scale: o.amount?.scale ?? 0,
-    };
-    row.count += 1;
-    if (o.state === 'settled') {
-      row.settled += 1;
-      row.amount += o.amount?.amount ?? 0n;
-      row.budget += budget;
-      spent += budget;
-    }
+    if (o.state === 'settled') spent += budget;
     if (o.state === 'returned' && o.rate && o.amount && o.budget && o.allInRate && o.feeAndCost) {
       const price = {
         rate: o.rate,
@@ -350,46 +386,24 @@ export const runDemo = async (options: DemoOptions = {}): Promise<DemoSummary> =
       returnCosts += returnCostInOrigin(price, portOf(o.portCode).returnCost).amount;
     }
     if (!FINAL_OUTPUT_STATES.has(o.state as OutputState)) inFlight += budget;
-    perPort.set(o.portCode, row);
   }
   const balanceAfter = await balance();
   print('');
-  print(`Request ${finished.id} is ${finished.state}: ${countersLine(finished)}.`);
-  print('');
   print(
-    `${pad('port', 8)} ${padLeft('outputs', 7)} ${padLeft('settled', 7)} ${padLeft('paid out', 18)} ${padLeft('spent (ARS)', 16)}`,
+    `${requests.length} requests: ${requests.map((r) => `${r.externalId ?? r.id} ${r.state}`).join(', ')}; ${meter.total} calls to the service.`,
   );
-  for (const [code, row] of [...perPort].sort(([a], [b]) => a.localeCompare(b))) {
-    const paid = `${formatMoney({ amount: row.amount, currency: row.currency, scale: row.scale })} ${row.currency}`;
-    print(
-      `${pad(code, 8)} ${padLeft(String(row.count), 7)} ${padLeft(String(row.settled), 7)} ${padLeft(paid, 18)} ${padLeft(formatMoney(money(row.budget, ars)), 16)}`,
-    );
-  }
-  for (const o of all.filter((x) => x.state !== 'settled')) {
-    const who = outputs.get(o.id)?.name ?? o.payeeId;
-    const why = o.rejectionReason ?? o.failureReason ?? o.cancellationReason ?? '';
-    print(
-      `  output ${o.id} (${who}, ${o.portCode}) was ${o.state}${why ? `: ${why}` : ''}; attempts ${o.attempts}`,
-    );
-  }
-  const attempted = all.find((o) => outputs.get(o.id)?.plan === 'fails_once');
-  if (attempted)
-    print(
-      `  output ${attempted.id} (${outputs.get(attempted.id)?.name}) failed once, was retried and ${attempted.state}.`,
-    );
-  print('');
-  print(
-    `Payer balance: ${formatMoney(balanceBefore)} ARS before the quote was accepted, ${formatMoney(balanceAfter)} ARS after.`,
-  );
+  print(`Payer balance: ${formatMoney(deposited)} ARS deposited, ${formatMoney(balanceAfter)} ARS left.`);
   const conserved = deposited.amount === balanceAfter.amount + inFlight + spent + returnCosts;
   print(
     `Money conserved: deposited ${formatMoney(deposited)} = balance ${formatMoney(balanceAfter)} + in flight ${formatMoney(money(inFlight, ars))} + spent on settled ${formatMoney(money(spent, ars))} + return costs ${formatMoney(money(returnCosts, ars))} ARS: ${conserved ? 'yes ✓' : 'NO ✗'}`,
   );
   return {
-    requestState: finished.state,
-    counters: finished.counters,
+    exit: outcome.exit === EXIT.ok && conserved ? EXIT.ok : EXIT.attention,
+    runState: outcome.status?.state ?? null,
+    rows: outcome.status?.rows ?? null,
+    report,
+    requests,
     deposited,
-    balanceBefore,
     balanceAfter,
     spent: money(spent, ars),
     returnCosts: money(returnCosts, ars),

@@ -1,49 +1,36 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
-import { serveSandbox } from '@concierge-ts/sandbox-server';
-import { Command, InvalidArgumentError } from 'commander';
-import { runDemo } from './demo.js';
+import { createInterface } from 'node:readline/promises';
+import { runConcierge } from './program.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
 
-const milliseconds = (text: string): number => {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0)
-    throw new InvalidArgumentError(`expected a number of milliseconds ≥ 0, got ${JSON.stringify(text)}`);
-  return value;
-};
-
-const program = new Command()
-  .name('concierge')
-  .description('Pay many people across countries through the Concierge API, or its local sandbox.')
-  .version(version, '-v, --version')
-  .exitOverride((error) => {
-    // Usage errors exit 2 (SPEC 10.4); --help and --version exit 0.
-    process.exit(error.exitCode === 0 ? 0 : 2);
-  });
-
-program
-  .command('demo')
-  .description('run a payroll end to end on the embedded in-memory sandbox (no server, no account)')
-  .option('--pause <ms>', 'pause between operator rounds', milliseconds, 120)
-  .action(async (opts: { pause: number }) => {
-    const summary = await runDemo({ pauseMs: opts.pause });
-    if (summary.requestState !== 'finished' || !summary.conserved) process.exitCode = 1;
-  });
-
-program
-  .command('sandbox')
-  .description(
-    'run the local sandbox server on 127.0.0.1 (PORT, CONCIERGE_SANDBOX_API_KEY, CONCIERGE_SANDBOX_RATE_LIMIT, CONCIERGE_LOG_LEVEL)',
-  )
-  .action(async () => {
-    process.exitCode = await serveSandbox();
-  });
-
-await program.parseAsync().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 1;
+process.exitCode = await runConcierge(process.argv.slice(2), {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  write: (text) => process.stdout.write(text),
+  env: process.env,
+  cwd: process.cwd(),
+  stdoutIsTTY: Boolean(process.stdout.isTTY),
+  ...(interactive
+    ? {
+        confirm: async (question: string) => {
+          const rl = createInterface({ input: process.stdin, output: process.stdout });
+          try {
+            return /^y(es)?$/i.test((await rl.question(question)).trim());
+          } finally {
+            rl.close();
+          }
+        },
+      }
+    : {}),
+  onInterrupt: (handler) => {
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+    return () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    };
+  },
+  exit: (status) => process.exit(status),
 });

@@ -52,9 +52,13 @@ describe('layering', () => {
     expect(violations).toEqual([]);
   });
 
-  it('the application imports only the domain, neverthrow and ts-pattern', () => {
-    const violations = check('application', (s) =>
-      ['@concierge-ts/domain', 'neverthrow', 'ts-pattern'].includes(s),
+  it('the application imports only the domain, neverthrow and ts-pattern (and the test runners in ./testing)', () => {
+    const violations = check(
+      'application',
+      (s, file) =>
+        ['@concierge-ts/domain', 'neverthrow', 'ts-pattern'].includes(s) ||
+        (file.includes('/testing/') &&
+          ['vitest', 'node:test', 'node:assert/strict', 'node:util'].includes(s)),
     );
     expect(violations).toEqual([]);
   });

@@ -121,6 +121,32 @@ describe('a payout run in the in-process sandbox', () => {
     ]);
   });
 
+  it('waits for a quote at most one poll interval when the service clock is ahead of this process', async () => {
+    const w = world();
+    // This process's clock is three hours behind the service's: the quote's `eta` looks
+    // three hours away. Waiting that long would let the quote expire (10 minutes to accept).
+    const behind = 3 * 60 * 60_000;
+    const waits: number[] = [];
+    const ctx = {
+      ...w.ctx,
+      now: () => new Date(w.concierge.clock.now() - behind),
+      sleep: async (ms: number) => {
+        waits.push(ms);
+        await w.ctx.sleep(ms);
+      },
+      tuning: { pollIntervalMs: 5 * 60_000, quoteWaitMs: 1_000 },
+    };
+    const rows: PayoutRowInput[] = [
+      { line: 2, reference: 'a', portCode: 'cl_clp', amount: '150000', ...w.payee('cl_clp') },
+      { line: 3, reference: 'b', portCode: 'mx_mxn', amount: '500', ...w.payee('mx_mxn') },
+    ];
+    (await planRun(w.journal, plan('skew', w.seeded.payerId, rows)))._unsafeUnwrap();
+    const status = (await driveRun(ctx, 'skew', {}))._unsafeUnwrap();
+    expect(status.state).toBe('finished');
+    expect(status.rows.cancelled).toBe(0);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(5 * 60_000);
+  });
+
   it('plans a run once: the same id and file again answers the run; another file is refused and changes nothing', async () => {
     const w = world();
     const rows: PayoutRowInput[] = [

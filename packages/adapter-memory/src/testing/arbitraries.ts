@@ -1,6 +1,6 @@
+import { MAGIC_ACCOUNT_SUFFIXES } from '@concierge-ts/application';
 import fc from 'fast-check';
 import { DEFAULT_PORT_ROWS } from '../catalog.js';
-import { MAGIC_ACCOUNT_SUFFIXES } from '../magic.js';
 
 /** fast-check arbitraries for driving a ConciergeClient with realistic and hostile input. */
 

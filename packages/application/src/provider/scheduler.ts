@@ -29,6 +29,11 @@ export type TimedMoveKind = TimedMove['kind'];
 /** Checks and output progress: moves of outputs, which the service gathers per request. */
 export type OutputMove = Extract<TimedMove, { readonly outputIds: readonly string[] }>;
 
+/** Acceptance checks of outputs of one request. */
+export type CheckMove = Extract<OutputMove, { readonly kind: 'run_checks' }>;
+/** The next step of working outputs of one request. */
+export type ProgressMove = Extract<OutputMove, { readonly kind: 'progress' }>;
+
 export const isOutputMove = (move: TimedMove): move is OutputMove =>
   move.kind === 'run_checks' || move.kind === 'progress';
 

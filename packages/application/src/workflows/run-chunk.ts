@@ -73,8 +73,15 @@ const okCall = (intent: CallRecord, resourceId: string, at: string): CallRecord 
   at,
 });
 
+/**
+ * How long until a time the service gave (its `eta`), by this process's clock: at most one
+ * poll interval, so a service clock ahead of ours (skew, or a sandbox clock sped up or
+ * advanced) costs a look more, never a wait as long as the difference.
+ */
 const msUntil = (scope: StepScope, iso: string | null): number =>
-  iso === null ? 0 : Math.max(0, Date.parse(iso) - scope.ctx.now().getTime());
+  iso === null
+    ? 0
+    : Math.min(scope.tuning.pollIntervalMs, Math.max(0, Date.parse(iso) - scope.ctx.now().getTime()));
 
 /** The row's state once its output is in an accepted request. */
 export const rowStateOf = (output: OutputView): RowState =>

@@ -1,6 +1,7 @@
 import type { ComplianceState, EventResource } from '@concierge-ts/domain';
 import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
-import { type ConciergeError, conciergeError } from './gateway/errors.js';
+import type { ConciergeService } from '../concierge-service.js';
+import { type ConciergeError, conciergeError } from '../gateway/errors.js';
 import {
   type EventView,
   isoTime,
@@ -8,9 +9,9 @@ import {
   type RequestView,
   type ResourceType,
   type UserView,
-} from './gateway/views.js';
-import type { ControllableClock, StoredEvent, UserRecord } from './ports.js';
-import type { ConciergeService, OperatorOutputAction } from './service.js';
+} from '../gateway/views.js';
+import type { ControllableClock, StoredEvent, UserRecord } from '../provider/ports.js';
+import type { OperatorOutputAction } from './operator-commands.js';
 
 /**
  * The sandbox operator (SPEC section 9): what a human at the provider would do, on

@@ -1,5 +1,6 @@
-import type { OutcomeScript, SandboxPolicy, WithdrawalInstructionRecord } from '@concierge-ts/application';
 import type { ComplianceState } from '@concierge-ts/domain';
+import type { WithdrawalInstructionRecord } from '../provider/ports.js';
+import type { OutcomeScript, SandboxPolicy } from './policy.js';
 
 /**
  * Magic values (SPEC section 9), like card-network test numbers: a test picks an

@@ -7,7 +7,7 @@ import {
   type RequestView,
   type UserView,
   type WithdrawalInstructionView,
-} from './gateway/views.js';
+} from '../gateway/views.js';
 import type { UserRecord, WithdrawalInstructionRecord } from './ports.js';
 
 /** Entities as the API shows them. */

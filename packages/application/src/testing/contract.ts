@@ -1,3 +1,5 @@
+import { moneyText } from '@concierge-ts/domain';
+import { ok, type ResultAsync } from 'neverthrow';
 import type {
   ComplianceState,
   ConciergeClient,
@@ -6,11 +8,9 @@ import type {
   RequestView,
   SandboxOperator,
   UserView,
-} from '@concierge-ts/application';
-import { allItems, allPages, isConciergeError } from '@concierge-ts/application';
-import { moneyText } from '@concierge-ts/domain';
-import { ok, type ResultAsync } from 'neverthrow';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+} from '../index.js';
+import { allItems, allPages, isConciergeError } from '../index.js';
+import type { ContractRunner } from './runner.js';
 
 /** What the contract suite needs: a master's client and operator, and a second master in the same sandbox. */
 export interface ContractHarness {
@@ -110,9 +110,15 @@ const allUsers = (client: ConciergeClient): Promise<UserView[]> =>
 /**
  * The behaviour every `ConciergeClient` must have (SPEC sections 2 to 9), written once
  * and run against each implementation: the in-process client, the HTTP client talking
- * to the sandbox in-process, and over loopback.
+ * to the sandbox in-process, and over loopback. Registers its tests with `runner`
+ * (`describeConciergeClient` of `./vitest` or `./node` passes theirs).
  */
-export const describeConciergeClient = (name: string, factory: () => Promise<ContractHarness>): void => {
+export const describeConciergeClientWith = (
+  runner: ContractRunner,
+  name: string,
+  factory: () => Promise<ContractHarness>,
+): void => {
+  const { describe, it, beforeEach, afterEach, expect } = runner;
   describe(`ConciergeClient contract: ${name}`, () => {
     let h: ContractHarness;
     beforeEach(async () => {
