@@ -51,7 +51,8 @@ export const queueLine = (queue: QueueStatus): string =>
     )
     .with(
       'completed',
-      () => `queue: done (${queue.claims} claim${queue.claims === 1 ? '' : 's'} by workers, ${queue.failedClaims} failed or lost)`,
+      () =>
+        `queue: done (${queue.claims} claim${queue.claims === 1 ? '' : 's'} by workers, ${queue.failedClaims} failed or lost)`,
     )
     .with('cancelled', () => 'queue: cancelled')
     .with(
