@@ -13,6 +13,7 @@ import {
 import { errAsync, ResultAsync } from 'neverthrow';
 import type PgBoss from 'pg-boss';
 import {
+  bossDb,
   createRunQueue,
   DEFAULT_QUEUE_SETTINGS,
   type QueueSettings,
@@ -380,7 +381,7 @@ class Worker {
           key.queue,
           job.id,
           { outcome, steps, worker: this.workerId },
-          { db: bossTx(tx) },
+          { db: bossDb(tx) },
         );
         if (dueInMs !== null) {
           const jobId = await sendRunJob(
@@ -426,7 +427,7 @@ class Worker {
           key.queue,
           job.id,
           { message: error, worker: this.workerId },
-          { db: bossTx(tx) },
+          { db: bossDb(tx) },
         );
         await this.endClaim(tx, runId, claim, 'failed', steps, error);
         return 'released' as const;
@@ -472,11 +473,6 @@ class Worker {
     this.tell({ type: 'released', runId, outcome: 'lost', steps });
   }
 }
-
-/** pg-boss's connection option for a transaction's queries. */
-const bossTx = (tx: SqlQueryable): PgBoss.Db => ({
-  executeSql: (text, values) => tx.query<Record<string, unknown>>(text, values),
-});
 
 /**
  * Does `work`, trying again a few times over about ten seconds when the database does not
