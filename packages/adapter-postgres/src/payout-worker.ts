@@ -401,7 +401,7 @@ class Worker {
         return 'released' as const;
       }),
     );
-    if (done === 'lost') return this.endLost(claim, runId, steps);
+    if (done === 'lost') return this.endLost(claim, runId, steps, outcome);
     this.tell({
       type: 'released',
       runId,
@@ -433,7 +433,7 @@ class Worker {
         return 'released' as const;
       }),
     );
-    if (done === 'lost') return this.endLost(claim, runId, steps);
+    if (done === 'lost') return this.endLost(claim, runId, steps, 'failed');
     this.tell({ type: 'released', runId, outcome: 'failed', steps, error });
   }
 
@@ -467,10 +467,27 @@ class Worker {
     );
   }
 
-  /** Another worker has the run: this claim ends without touching the job. */
-  private async endLost(claim: string, runId: string, steps: number): Promise<void> {
-    await attempt(() => this.endClaim(this.options.connection.db, runId, claim, 'lost', steps, null));
-    this.tell({ type: 'released', runId, outcome: 'lost', steps });
+  /**
+   * The run's queue row no longer names this claim. Either another worker took the run
+   * over (the claim expired: it ends as `lost`, without touching the job), or this worker
+   * let it go in an earlier try whose commit went through unanswered (the server
+   * restarting): then the claim has ended already, as released, and is left as it is.
+   */
+  private async endLost(claim: string, runId: string, steps: number, letGo?: ClaimOutcome): Promise<void> {
+    const ended = await attempt(async () => {
+      const { rows } = await this.options.connection.db.query<{ claim: string }>(
+        `UPDATE payout_claims SET ended_at = $3::timestamptz, outcome = 'lost', steps = $4
+         WHERE claim = $1 AND run_id = $2 AND ended_at IS NULL RETURNING claim`,
+        [claim, runId, this.now().toISOString(), steps],
+      );
+      return rows.length > 0;
+    });
+    this.tell({
+      type: 'released',
+      runId,
+      outcome: ended === false && letGo !== undefined ? letGo : 'lost',
+      steps,
+    });
   }
 }
 
