@@ -14,6 +14,7 @@ import {
 import { httpRateBenchmark } from './http-rate.js';
 import { lifecycleBenchmark } from './lifecycle.js';
 import { serverBenchmark } from './server.js';
+import { journalsBenchmark, workersBenchmark } from './workers.js';
 import { xstateBenchmark } from './xstate.js';
 
 /**
@@ -27,6 +28,8 @@ import { xstateBenchmark } from './xstate.js';
  *   BENCH_ONLY=lifecycle pnpm bench             some benchmarks only (comma-separated names)
  *   BENCH_TIMEOUT_S=600 BENCH_HEAP_MIB=8192     per child process
  *   BENCH_WARMUP=5000                           operations run before measuring, to warm the JIT up
+ *   pnpm bench --db postgres://...              the PostgreSQL server of `workers` and `journals` (or BENCH_DB,
+ *                                               or CONCIERGE_TEST_DATABASE_URL; without one, their server parts are skipped)
  *
  * A new benchmark is a file exporting a `Benchmark`, added to this list. Order matters
  * only for reports that read another benchmark's results (the XState comparison reads
@@ -38,6 +41,8 @@ const BENCHMARKS: readonly Benchmark[] = [
   httpRateBenchmark,
   decodeBenchmark,
   serverBenchmark,
+  workersBenchmark,
+  journalsBenchmark,
 ];
 
 const DEFAULT_SIZES = [10_000, 100_000, 1_000_000];
@@ -62,6 +67,13 @@ const child = async (name: string, n: number): Promise<void> => {
 
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2).filter((a) => a !== '--');
+  // `--db URL` (or `--db=URL`): the server of the PostgreSQL benchmarks, handed to the children.
+  const dbAt = args.findIndex((a) => a === '--db' || a.startsWith('--db='));
+  if (dbAt >= 0) {
+    const db = args[dbAt]?.startsWith('--db=') ? args[dbAt]?.slice(5) : args[dbAt + 1];
+    if (!db || !/^postgres(ql)?:\/\//.test(db)) throw new Error('--db needs a postgres:// URL');
+    process.env['BENCH_DB'] = db;
+  }
   const sizeArg = args.find((a) => /^(--sizes=)?[\d_,]+$/.test(a))?.replace('--sizes=', '');
   const sizes = parseSizes(sizeArg) ?? parseSizes(process.env['BENCH_SIZES']) ?? DEFAULT_SIZES;
   const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim());

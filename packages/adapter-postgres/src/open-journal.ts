@@ -4,6 +4,7 @@ import { type PayoutError, type PayoutJournal, payoutError } from '@concierge-ts
 import { PGlite } from '@electric-sql/pglite';
 import { errAsync, ResultAsync } from 'neverthrow';
 import { migrate, readMigrations } from './migrations.js';
+import { connectPostgres, isPostgresUrl } from './postgres-connection.js';
 import { type SqlDatabase, sqlJournal } from './sql-journal.js';
 
 /** A journal the caller closes when done. */
@@ -23,14 +24,17 @@ const message = (thrown: unknown) => (thrown instanceof Error ? thrown.message :
 
 /**
  * Opens the payout journal at `location`: a directory holds an embedded PostgreSQL
- * (PGlite; created if missing), and the migrations not yet applied are applied before the
- * journal is handed over. A `postgres://` URL (a PostgreSQL server) is not supported yet.
+ * (PGlite; created if missing), a `postgres://` URL names a PostgreSQL server. Either way
+ * the same migrations not yet applied are applied before the journal is handed over.
  */
 export const openJournal = (
   location: string = DEFAULT_JOURNAL_LOCATION,
 ): ResultAsync<ClosableJournal, PayoutError> => {
-  if (/^postgres(ql)?:\/\//i.test(location))
-    return errAsync(payoutError.notImplemented('a journal on a PostgreSQL server (postgres:// URL)'));
+  if (isPostgresUrl(location))
+    return connectPostgres(location).map((connection) => ({
+      ...connection.journal,
+      close: connection.close,
+    }));
   if (location.trim() === '') return errAsync(payoutError.journal('the journal location is empty'));
   const dir = resolve(location);
   return ResultAsync.fromPromise(

@@ -60,11 +60,11 @@ describe('the PGlite journal', () => {
     await second.close();
   });
 
-  it('refuses a postgres:// URL for now, and an empty location', async () => {
-    expect((await openJournal('postgres://localhost/concierge'))._unsafeUnwrapErr().code).toBe(
-      'not_implemented',
-    );
+  it('refuses an empty location and a postgres:// URL that is no URL, naming it', async () => {
     expect((await openJournal('  '))._unsafeUnwrapErr().code).toBe('journal');
+    const refused = (await openJournal('postgres://[nope'))._unsafeUnwrapErr();
+    expect(refused).toMatchObject({ code: 'journal' });
+    expect(refused.message).toContain('not a postgres:// URL');
   });
 
   it('a run on PGlite through faults and kills pays every row exactly once, resuming from the database', async () => {

@@ -129,10 +129,37 @@ describe('concierge payouts: help and usage', () => {
     expect((await world.concierge.client.requests.list())._unsafeUnwrap().items).toEqual([]);
   });
 
-  it('answers submit and worker with a usage error: they need a PostgreSQL --db', async () => {
+  it('refuses submit and worker without a PostgreSQL --db, a worker without a key, and bad worker settings, before connecting', async () => {
     expect(await run(['payouts', 'submit', 'p.csv', '--origin', 'ar_ars', '--payer', '2'])).toBe(2);
-    expect(world.err.join('\n')).toContain('needs a PostgreSQL --db');
-    expect(await run(['payouts', 'worker', '--db', 'postgres://db.example/concierge'])).toBe(2);
+    expect(world.err.join('\n')).toContain('payouts submit needs a PostgreSQL --db');
+    expect(await run(['payouts', 'worker'])).toBe(2);
+    expect(world.err.join('\n')).toContain('payouts worker needs a PostgreSQL --db');
+    world.err.length = 0;
+    // db.example is never reached: every problem is found first.
+    const server = ['--db', 'postgres://db.example/concierge'];
+    expect(await run(['payouts', 'worker', ...server], { CONCIERGE_API_KEY: '' })).toBe(2);
+    expect(world.err.join('\n')).toContain('--key (or CONCIERGE_API_KEY) is required');
+    world.err.length = 0;
+    expect(
+      await run([
+        'payouts',
+        'worker',
+        ...server,
+        '--key',
+        'ok',
+        '--key',
+        'has space',
+        '--claim-timeout',
+        '2',
+      ]),
+    ).toBe(2);
+    expect(world.err.join('\n')).toContain('--key "has space": expected printable ASCII without spaces');
+    expect(world.err.join('\n')).toContain(
+      '--claim-timeout "2": expected seconds: a whole number from 3 to 3600',
+    );
+    world.err.length = 0;
+    expect(await run(['payouts', 'worker', ...server], { CONCIERGE_API_KEY: 'k1,k 2' })).toBe(2);
+    expect(world.err.join('\n')).toContain('CONCIERGE_API_KEY="k 2"');
   });
 });
 

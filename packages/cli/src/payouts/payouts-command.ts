@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { createHttpConciergeClient, type FetchLike } from '@concierge-ts/adapter-http';
-import type { ClosableJournal } from '@concierge-ts/adapter-postgres';
+import type { ClosableJournal, PostgresConnection, QueueStatus } from '@concierge-ts/adapter-postgres';
 import {
   type ConciergeClient,
   cancelRun,
@@ -9,6 +9,7 @@ import {
   type PayoutContext,
   type PayoutError,
   type PayoutTuning,
+  type RunStatus,
   runReport,
   runStatus,
 } from '@concierge-ts/application';
@@ -17,7 +18,16 @@ import { type Command, Option } from 'commander';
 import { ResultAsync } from 'neverthrow';
 import type { KnownPort } from './payout-file.js';
 import { meteredClient, RequestMeter } from './progress.js';
-import { EXIT, type ExitStatus, type RunConsole, readRunFile, resumeRun, startRun } from './run-payouts.js';
+import {
+  EXIT,
+  type ExitStatus,
+  explain,
+  planOf,
+  type RunConsole,
+  readRunFile,
+  resumeRun,
+  startRun,
+} from './run-payouts.js';
 import {
   DEFAULT_DB,
   generateRunId,
@@ -27,13 +37,22 @@ import {
   required,
   SETTINGS,
   type SettingName,
+  type SettingValues,
   type UsageProblem,
 } from './settings.js';
 import { listLines, reportCsv, statusJson, statusLines } from './views.js';
+import {
+  queueJson,
+  queueLine,
+  submitJson,
+  submitLine,
+  workerEventJson,
+  workerEventLine,
+} from './worker-views.js';
 
 /**
  * `concierge payouts` (SPEC section 10.4): run, resume, status, report, list, cancel;
- * submit and worker need a PostgreSQL journal. The subcommands share one code path with
+ * submit and worker share runs between workers through a PostgreSQL journal. The subcommands share one code path with
  * the demo (run-payouts.ts); this file turns flags and variables into settings, wires the
  * HTTP client and the journal, and maps outcomes to exit statuses.
  */
@@ -162,6 +181,50 @@ const withJournal = async (
   } finally {
     await opened.value.close();
   }
+};
+
+const isPostgresLocation = (db: string): boolean => /^postgres(ql)?:\/\//i.test(db.trim());
+
+type PostgresModule = typeof import('@concierge-ts/adapter-postgres');
+
+/** Connects to the PostgreSQL server of `--db`, runs `work`, disconnects. A server that cannot be reached is exit 1. */
+const withServer = async (
+  io: CliIo,
+  db: string,
+  work: (connection: PostgresConnection, postgres: PostgresModule) => Promise<ExitStatus>,
+): Promise<ExitStatus> => {
+  const postgres = await import('@concierge-ts/adapter-postgres');
+  const connected = await postgres.connectPostgres(db, { onIdleError: () => undefined });
+  if (connected.isErr()) {
+    io.err(`cannot reach the journal at ${postgres.maskUrl(db)}: ${connected.error.message}`);
+    return EXIT.attention;
+  }
+  try {
+    return await work(connected.value, postgres);
+  } finally {
+    await connected.value.close();
+  }
+};
+
+/** The worker's API keys: every `--key`, else CONCIERGE_API_KEY split at commas; each checked as `--key` is. */
+const workerKeys = (
+  flags: Flags,
+  env: CliIo['env'],
+): { readonly keys: readonly string[]; readonly problems: readonly UsageProblem[] } => {
+  const given = flags['key'] as readonly string[] | undefined;
+  const raw = given ?? (env['CONCIERGE_API_KEY'] ?? '').split(',').filter((k) => k.trim() !== '');
+  if (raw.length === 0) return { keys: [], problems: [required('key')] };
+  const keys: string[] = [];
+  const problems: UsageProblem[] = [];
+  for (const key of raw) {
+    const checked =
+      given === undefined
+        ? readSettings(['key'], {}, { CONCIERGE_API_KEY: key })
+        : readSettings(['key'], { key }, {});
+    if (checked.isErr()) problems.push(...checked.error);
+    else if (checked.value.key !== undefined) keys.push(checked.value.key);
+  }
+  return { keys, problems };
 };
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -419,15 +482,41 @@ export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder)
       const read = readSettings(['db', 'json'], flags, io.env);
       if (read.isErr()) return usage(io, 'status', read.error);
       const { db, json } = read.value as { db: string; json: boolean };
+      const show = (status: RunStatus, queue?: QueueStatus): ExitStatus => {
+        if (json)
+          io.out(
+            JSON.stringify({
+              ...statusJson(status),
+              ...(queue === undefined ? {} : { queue: queueJson(queue) }),
+            }),
+          );
+        else
+          for (const line of [...statusLines(status), ...(queue === undefined ? [] : [queueLine(queue)])])
+            io.out(line);
+        return EXIT.ok;
+      };
+      // On a server, where the run stands in the queue of the workers too.
+      if (isPostgresLocation(db) && io.openJournal === undefined)
+        return withServer(io, db, async (connection, postgres) => {
+          const status = await runStatus(connection.journal, runId);
+          if (status.isErr()) {
+            io.err(status.error.message);
+            return EXIT.attention;
+          }
+          const queue = await postgres.queueStatus(connection, runId);
+          if (queue.isErr()) {
+            io.err(queue.error.message);
+            return EXIT.attention;
+          }
+          return show(status.value, queue.value);
+        });
       return withJournal(io, db, async (journal) => {
         const status = await runStatus(journal, runId);
         if (status.isErr()) {
           io.err(status.error.message);
           return EXIT.attention;
         }
-        if (json) io.out(JSON.stringify(statusJson(status.value)));
-        else for (const line of statusLines(status.value)) io.out(line);
-        return EXIT.ok;
+        return show(status.value);
       });
     }),
   );
@@ -524,27 +613,22 @@ export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder)
     }),
   );
 
-  const needsPostgres = (what: string) =>
-    act(async (...args: unknown[]) => {
-      const command = args[args.length - 1] as Command;
-      const flags = command.opts();
-      const db = (flags['db'] as string | undefined) ?? io.env['CONCIERGE_DB'] ?? DEFAULT_DB;
-      const onServer = /^postgres(ql)?:\/\//.test(db);
-      return usage(io, what, [
-        {
+  /** The `--db` of a command that shares runs between workers: a postgres:// URL, or a usage problem. */
+  const serverDb = (what: string, db: string): UsageProblem | undefined =>
+    isPostgresLocation(db)
+      ? undefined
+      : {
           setting: 'db',
-          message: onServer
-            ? `payouts ${what} shares runs between workers through PostgreSQL, which this version does not do yet; use \`concierge payouts run\``
-            : `payouts ${what} needs a PostgreSQL --db (a postgres:// URL): ${db} is an embedded journal for one process; use \`concierge payouts run\` instead`,
-        },
-      ]);
-    });
+          message: `payouts ${what} needs a PostgreSQL --db (a postgres:// URL): ${db} is an embedded journal for one process; use \`concierge payouts run\` instead`,
+        };
 
   withOptions(
     payouts
       .command('submit')
-      .argument('<file>', 'the CSV file')
-      .description('queue a run for workers (needs a PostgreSQL --db)'),
+      .argument('<file>', 'the CSV file, as for run')
+      .description(
+        'check a file, plan its run and queue it for workers (needs a PostgreSQL --db); sends no payment',
+      ),
     [
       'origin',
       'payer',
@@ -557,19 +641,152 @@ export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder)
       'maxTotal',
       'tolerance',
       'timeout',
-      'yes',
       'json',
     ],
-  ).action(needsPostgres('submit'));
+  ).action(
+    act(async (file: string, flags: Flags) => {
+      const read = readSettings(
+        ['origin', 'payer', ...SERVICE, 'runId', 'chunkSize', 'maxTotal', 'tolerance', 'json'],
+        flags,
+        io.env,
+      );
+      if (read.isErr()) return usage(io, 'submit', read.error);
+      const s = read.value;
+      const problems: UsageProblem[] = [];
+      for (const name of ['origin', 'payer', 'key'] as const)
+        if (s[name] === undefined) problems.push(required(name));
+      const onServer = serverDb('submit', s.db ?? DEFAULT_DB);
+      if (onServer) problems.push(onServer);
+      let maxTotal: string | undefined;
+      if (s.maxTotal !== undefined && s.origin !== undefined) {
+        const checked = maxTotalIn(s.maxTotal, s.origin);
+        if (checked.isErr()) problems.push(checked.error);
+        else maxTotal = checked.value;
+      }
+      if (problems.length > 0) return usage(io, 'submit', problems);
+      const origin = s.origin as ParsedPortCode;
+      const settings = { ...(s as Required<typeof s>), origin };
+      const runId = s.runId ?? generateRunId(new Date());
+      io.out(s.json ? JSON.stringify({ run_id: runId }) : `run ${runId}`);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(resolve(io.cwd, file));
+      } catch (error) {
+        return usage(io, 'submit', [
+          {
+            setting: 'arguments',
+            message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+          },
+        ]);
+      }
+      // The file is checked exactly as `run` checks it, against the service's ports.
+      const client = clientFor(io, settings, new RequestMeter());
+      const known = await portsOf(client, io);
+      const run = {
+        runId,
+        file: { name: file, bytes },
+        origin,
+        payerId: settings.payer,
+        chunkSize: settings.chunkSize,
+        ...(maxTotal === undefined ? {} : { maxTotal }),
+        tolerance: settings.tolerance,
+        ...(known === undefined ? {} : { ports: known }),
+      };
+      const rows = readRunFile(consoleOf(io, settings.json), run);
+      if (rows === undefined) return EXIT.attention;
+      return withServer(io, settings.db, async (connection, postgres) => {
+        const submitted = await postgres.submitRun(connection, planOf(run, rows), settings.key);
+        if (submitted.isErr()) {
+          io.err(explain(submitted.error));
+          return EXIT.attention;
+        }
+        io.out(settings.json ? JSON.stringify(submitJson(submitted.value)) : submitLine(submitted.value));
+        return EXIT.ok;
+      });
+    }),
+  );
 
-  withOptions(payouts.command('worker').description('work queued runs (needs a PostgreSQL --db)'), [
-    'api',
-    'key',
-    'db',
-    'rateLimit',
-    'timeout',
-    'json',
-  ]).action(needsPostgres('worker'));
+  withOptions(
+    payouts
+      .command('worker')
+      .description(
+        "work queued runs of the given API keys until SIGINT or SIGTERM (needs a PostgreSQL --db); several workers share the runs and each key's rate limit",
+      ),
+    ['api', 'db', 'rateLimit', 'timeout', 'claimTimeout', 'json'],
+  )
+    .addOption(
+      new Option(
+        '--key <key>',
+        'an API key whose runs this worker takes; give it once per key (env CONCIERGE_API_KEY: several separated by commas)',
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
+    .addOption(pollOption())
+    .action(
+      act(async (flags: Flags) => {
+        const read = readSettings(
+          ['api', 'db', 'rateLimit', 'timeout', 'claimTimeout', 'json'],
+          flags,
+          io.env,
+        );
+        // Every problem at once: the settings, the database, the keys, the poll interval.
+        const problems: UsageProblem[] = read.isErr() ? [...read.error] : [];
+        const s = (read.isOk() ? read.value : {}) as Pick<
+          SettingValues,
+          'api' | 'db' | 'rateLimit' | 'timeout' | 'claimTimeout' | 'json'
+        >;
+        const onServer = read.isOk() ? serverDb('worker', s.db) : undefined;
+        if (onServer) problems.push(onServer);
+        const keys = workerKeys(flags, io.env);
+        problems.push(...keys.problems);
+        const poll = readPollInterval(flags, io.env);
+        if (poll.problem) problems.push(poll.problem);
+        if (problems.length > 0) return usage(io, 'worker', problems);
+        const controller = new AbortController();
+        const off =
+          io.onInterrupt?.(() => {
+            if (controller.signal.aborted) {
+              io.err('Stopped at once: its run is taken over by another worker once its claim expires.');
+              io.exit?.(EXIT.attention);
+              return;
+            }
+            io.err(
+              'Stopping after the current step, letting its run go (interrupt again to quit at once)...',
+            );
+            controller.abort();
+          }) ?? (() => {});
+        try {
+          return await withServer(io, s.db, async (connection, postgres) => {
+            const worked = await postgres.runWorker({
+              connection,
+              apiKeys: keys.keys,
+              clientFor: (apiKey, fetch) =>
+                createHttpConciergeClient({
+                  baseUrl: s.api,
+                  apiKey,
+                  fetch,
+                  // The worker keeps to the key's limit with the other workers, through the database.
+                  rateLimit: false,
+                  timeoutMs: Math.round(s.timeout * 1000),
+                }),
+              rateLimit: s.rateLimit,
+              signal: controller.signal,
+              queue: { claimSeconds: s.claimTimeout },
+              ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
+              tuning: { ...io.tuning, ...(poll.ms === undefined ? {} : { pollIntervalMs: poll.ms }) },
+              onEvent: (event) =>
+                io.out(s.json ? JSON.stringify(workerEventJson(event)) : workerEventLine(event)),
+            });
+            if (worked.isErr()) {
+              io.err(explain(worked.error));
+              return EXIT.attention;
+            }
+            return EXIT.ok;
+          });
+        } finally {
+          off();
+        }
+      }),
+    );
 
   return payouts;
 };

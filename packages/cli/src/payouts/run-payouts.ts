@@ -5,6 +5,7 @@ import {
   type PayoutError,
   type PayoutRowInput,
   planRun,
+  type RunPlanInput,
   type RunStatus,
   runStatus,
 } from '@concierge-ts/application';
@@ -101,7 +102,7 @@ export const totalsText = (rows: readonly PayoutRowInput[], origin: ParsedPortCo
   return parts.join('; ');
 };
 
-const explain = (error: PayoutError): string =>
+export const explain = (error: PayoutError): string =>
   match(error)
     .with(
       { code: 'invalid_plan' },
@@ -235,6 +236,18 @@ export const readRunFile = (io: RunConsole, run: NewRun): readonly PayoutRowInpu
   return undefined;
 };
 
+/** The plan of a new run from its checked rows: `run` plans it here, `submit` queues it for workers. */
+export const planOf = (run: NewRun, rows: readonly PayoutRowInput[]): RunPlanInput => ({
+  runId: run.runId,
+  originPort: run.origin.code,
+  payerId: run.payerId,
+  chunkSize: run.chunkSize,
+  ...(run.maxTotal === undefined ? {} : { maxTotal: run.maxTotal }),
+  ...(run.tolerance === undefined ? {} : { tolerance: run.tolerance }),
+  source: { name: run.file.name, digest: sha256(run.file.bytes) },
+  rows,
+});
+
 /**
  * `payouts run`: plans the run from its checked rows (`readRunFile`), or finds it again:
  * the same id and the same file go on; another file is refused and changes nothing. Then
@@ -247,20 +260,7 @@ export const startRun = async (
   rows: readonly PayoutRowInput[],
   options: FollowOptions,
 ): Promise<RunOutcome> => {
-  const planned = await planRun(
-    ctx.journal,
-    {
-      runId: run.runId,
-      originPort: run.origin.code,
-      payerId: run.payerId,
-      chunkSize: run.chunkSize,
-      ...(run.maxTotal === undefined ? {} : { maxTotal: run.maxTotal }),
-      ...(run.tolerance === undefined ? {} : { tolerance: run.tolerance }),
-      source: { name: run.file.name, digest: sha256(run.file.bytes) },
-      rows,
-    },
-    ctx.now,
-  );
+  const planned = await planRun(ctx.journal, planOf(run, rows), ctx.now);
   if (planned.isErr()) {
     io.err(explain(planned.error));
     return { exit: EXIT.attention };

@@ -81,6 +81,7 @@ const SCHEMAS = {
     .regex(/^\d+(\.\d+)?$/, 'expected an amount in the origin currency, such as 250000.50'),
   tolerance: decimalNumber('a fraction such as 0.02 (2 %), from 0 to 1', 0, 1).transform(String),
   timeout: decimalNumber('seconds: a number above 0, at most 600', 0, 600, false),
+  claimTimeout: wholeNumber('seconds: a whole number from 3 to 3600', 3, 3600),
   out: z.string().min(1, 'expected a file name'),
   detach: z.boolean(),
   yes: z.boolean(),
@@ -151,6 +152,12 @@ export const SETTINGS: Readonly<Record<SettingName, Spec>> = {
     env: 'CONCIERGE_TIMEOUT',
     help: 'the longest a request waits for an answer',
     default: '10',
+  },
+  claimTimeout: {
+    flags: '--claim-timeout <seconds>',
+    env: 'CONCIERGE_CLAIM_TIMEOUT',
+    help: "worker: how long it holds a run without letting it go; a dead worker's run is taken over after this",
+    default: '30',
   },
   out: {
     flags: '--out <file>',
