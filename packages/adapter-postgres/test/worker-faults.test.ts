@@ -60,13 +60,30 @@ describeWithServer('workers in processes of their own, against kills and a resta
     return status.isOk() && status.value.state === 'finished';
   };
 
-  const until = async (what: string, ready: () => Promise<boolean> | boolean, timeoutMs = 180_000) => {
+  const until = async (
+    what: string,
+    ready: () => Promise<boolean> | boolean,
+    timeoutMs = 180_000,
+    explain?: () => Promise<string>,
+  ) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await ready())) {
-      if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+      if (Date.now() > deadline)
+        throw new Error(`gave up waiting: ${what}${explain ? `: ${await explain()}` : ''}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
+
+  /** Where each run stands, in the journal and in the queue, and its claims: what a stuck run needs looked at. */
+  const diagnose = async (runIds: readonly string[]) =>
+    Promise.all(
+      runIds.map(async (runId) => ({
+        runId,
+        state: (await runStatus(connection.journal, runId)).map((s) => s.state).unwrapOr('unreadable'),
+        queue: (await queueStatus(connection, runId)).unwrapOr(null),
+        claims: await claimsOf([runId]),
+      })),
+    );
 
   /** Stops the workers still running with SIGTERM: each releases its run and exits 0. */
   const stopAll = async (workers: readonly Child[]) => {
@@ -149,10 +166,19 @@ describeWithServer('workers in processes of their own, against kills and a resta
       }
     };
     for (const id of ['w1', 'w2', 'w3']) workers.push(startWorker(id, keys, watch(id)));
+    // A worker that ends by itself (not killed, not told to stop) is a failure: say so at once.
+    let crashed: string | undefined;
+    const watchExit = (worker: Child, id: string) =>
+      void worker.exited.then(({ code, signal }) => {
+        if (signal === null && worker.process.killed === false)
+          crashed ??= `worker ${id} exited by itself (${code}): ${worker.stderr().slice(-2000)}`;
+      });
+    for (const [i, w] of workers.entries()) watchExit(w, `w${i + 1}`);
 
     await until('a worker killed mid-chunk', () => killed !== undefined);
     // Its supervisor starts another one in its place.
     workers.push(startWorker('w4', keys, watch('w4')));
+    watchExit(workers[3] as Child, 'w4');
     const stepsAtKill = steps;
     await until('more steps after the kill', () => steps >= stepsAtKill + 15);
     const beforeRestart = await Promise.all(plans.map((p) => isFinished(p.runId)));
@@ -162,8 +188,14 @@ describeWithServer('workers in processes of their own, against kills and a resta
     else console.warn('CONCIERGE_TEST_PGDATA is not set: the server is not restarted in this run');
     const stepsAtRestart = steps;
 
-    await until('every run finished', async () =>
-      (await Promise.all(plans.map((p) => isFinished(p.runId)))).every(Boolean),
+    await until(
+      'every run finished',
+      async () => {
+        if (crashed !== undefined) throw new Error(crashed);
+        return (await Promise.all(plans.map((p) => isFinished(p.runId)))).every(Boolean);
+      },
+      180_000,
+      async () => JSON.stringify(await diagnose(plans.map((p) => p.runId))),
     );
     expect(steps).toBeGreaterThan(stepsAtRestart);
     await stopAll(workers);
