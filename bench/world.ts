@@ -1,4 +1,4 @@
-import { MAGIC_ACCOUNT_SUFFIXES } from '@concierge-ts/adapter-memory';
+import { testInstructionBody } from '@concierge-ts/adapter-memory';
 import type {
   ConciergeClient,
   ConciergeError,
@@ -59,13 +59,7 @@ export const createPayees = async (client: ConciergeClient, copies = 1): Promise
         await client.withdrawalInstructions.create({
           userId: user.id,
           label: `${destination.port} account`,
-          body: {
-            payment_method: 'bank_transfer',
-            country: destination.country,
-            currency: destination.currency,
-            holder_name: `Payee ${index}`,
-            account_number: `${1000 + index}${MAGIC_ACCOUNT_SUFFIXES.settles}`,
-          },
+          body: { ...testInstructionBody(destination.port, 'settles'), name: `Payee ${index}` },
         }),
       );
       payees.push({ id: user.id, instructionId: instruction.id, destination });

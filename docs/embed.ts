@@ -1,16 +1,50 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { OUTPUT_TRANSITIONS, REQUEST_TRANSITIONS } from 'concierge-ts/domain';
+import {
+  OUTPUT_TRANSITIONS,
+  REQUEST_TRANSITIONS,
+  TEST_IDENTIFIERS,
+  TEST_OUTCOMES,
+} from 'concierge-ts/domain';
 
 /**
  * Keeps the guides honest: every code block is preceded by a marker naming where it
  * comes from, and must equal it.
  *   <!-- example: examples/foo.ts -->  the whole file
  *   <!-- lifecycle: request | output -->  a Mermaid diagram drawn from the domain's table
+ *   <!-- table: magic -->  a Markdown table (not a code block): the sandbox's test identifiers
  * `pnpm docs:sync` rewrites the blocks; the tests check them.
  */
 const dir = fileURLToPath(new URL('./', import.meta.url));
 const MARKED = /<!-- (example|lifecycle): ([\w./-]+) -->\n```(\w+)\n([\s\S]*?)```/g;
+const TABLE = /<!-- table: ([\w-]+) -->\n((?:\|.*\n)*)/g;
+
+/** A Markdown table with its columns padded to the widest cell. */
+const markdownTable = (header: readonly string[], rows: readonly (readonly string[])[]): string => {
+  const widths = header.map((h, i) => Math.max(h.length, 3, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return `${[line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')}\n`;
+};
+
+/** The countries with a port in the sandbox's catalog (no port pays to OTHER). */
+const MAGIC_COUNTRIES = ['AR', 'CL', 'MX', 'PY', 'US', 'UY'] as const;
+
+/** The sandbox's test identifiers (SPEC section 9), a row per country, a column per outcome. */
+export const magicTable = (): string =>
+  markdownTable(
+    ['country', ...TEST_OUTCOMES.map((outcome) => `\`${outcome}\``)],
+    MAGIC_COUNTRIES.map((country) => [
+      country,
+      ...TEST_OUTCOMES.map((outcome) =>
+        Object.entries(TEST_IDENTIFIERS[outcome][country])
+          .map(([field, value]) => `\`${field}\` ${value}`)
+          .join(', '),
+      ),
+    ]),
+  );
+
+const tableOf = (name: string): string | undefined => (name === 'magic' ? magicTable() : undefined);
 
 const diagram = (
   table: Record<string, Record<string, string>>,
@@ -65,10 +99,19 @@ export const syncGuides = (write: boolean): GuideCheck[] =>
         if (source !== body) problems.push(`the block from ${kind} ${name} differs from its source`);
         return `<!-- ${kind}: ${name} -->\n\`\`\`${lang}\n${source}\`\`\``;
       });
+      const tabled = synced.replace(TABLE, (whole, name: string, table: string) => {
+        const source = tableOf(name);
+        if (source === undefined) {
+          problems.push(`table ${name} does not exist`);
+          return whole;
+        }
+        if (source !== table) problems.push(`the table ${name} differs from its source`);
+        return `<!-- table: ${name} -->\n${source}`;
+      });
       const unmarked = (text.match(/```(ts|typescript|js)\n/g) ?? []).length - blocks;
       if (unmarked > 0 && !text.includes('<!-- unmarked code: none -->'))
         problems.push(`${unmarked} TypeScript block(s) without an example marker`);
-      if (write && synced !== text) writeFileSync(`${dir}${guide}`, synced);
+      if (write && tabled !== text) writeFileSync(`${dir}${guide}`, tabled);
       return { guide, blocks, problems: write ? problems.filter((p) => !p.includes('differs')) : problems };
     });
 

@@ -11,6 +11,20 @@ function stop(error: ConciergeError | string): never {
 
 const { client, operator } = createInMemoryConcierge({ seed: false });
 
+// A bank account in Chile, in the provider's published shape (payment_method domestic_bank,
+// country, currency and that method's fields). The holder's RUT is checked by Chile's rule
+// (its check digit), and kept compact: 123456785.
+const chileanAccount = {
+  payment_method: 'domestic_bank',
+  country: 'CL',
+  currency: 'CLP',
+  name: 'Ana Pérez',
+  rut: '12.345.678-5',
+  bank: 'Banco de Chile',
+  account_type: 'checking',
+  bank_account_number: '00123456781',
+} as const;
+
 // Each step needs the one before. Inside safeTry, `yield*` gives a call's value, and the
 // first refusal ends the block with that error: a straight line, no nesting.
 const drafted = await safeTry(async function* () {
@@ -21,7 +35,7 @@ const drafted = await safeTry(async function* () {
   const account = yield* client.withdrawalInstructions.create({
     userId: ana.id,
     label: 'Ana, Banco de Chile',
-    body: { payment_method: 'bank_transfer', country: 'CL', currency: 'CLP', account_number: '00123456781' },
+    body: chileanAccount,
   });
 
   // 1. Draft: origin port and payer; external_id is your own reference.
@@ -67,6 +81,28 @@ const error = refused.error;
 if (error.type !== 'unprocessable') stop(error);
 console.log(error.type, error.code, error.pointer, '-', error.detail);
 assert.equal(error.pointer, '/data/attributes/amount');
+
+// An instruction is checked the same way: a RUT with a wrong check digit is refused at
+// /data/attributes/body/rut, with the check that failed as its code.
+const badRut = await client.withdrawalInstructions.create({
+  userId: to.payeeId,
+  body: { ...chileanAccount, rut: '12.345.678-9' },
+});
+if (badRut.isOk()) stop('a RUT with a wrong check digit was accepted');
+if (badRut.error.type !== 'unprocessable') stop(badRut.error);
+assert.equal(badRut.error.pointer, '/data/attributes/body/rut');
+assert.equal(badRut.error.code, 'invalid_check_digit');
+
+// An output must be payable with its instruction: the port's country and currency, and the
+// fields the port requires (served with the ports). This Chilean account cannot pay in Mexico.
+const ports = await client.ports.list();
+if (ports.isErr()) stop(ports.error);
+assert.deepEqual(ports.value.find((p) => p.code === 'mx_mxn')?.withdrawalInstructionFields, ['clabe']);
+const mismatch = await client.outputs.create({ ...to, portCode: 'mx_mxn', amount: 500 });
+if (mismatch.isOk()) stop('a Chilean account was accepted for a payment in Mexico');
+if (mismatch.error.type !== 'unprocessable') stop(mismatch.error);
+assert.equal(mismatch.error.code, 'instruction_mismatch');
+assert.equal(mismatch.error.pointer, '/data/relationships/withdrawal_instruction');
 
 const shown = await client.requests.get(request.id);
 if (shown.isErr()) stop(shown.error);

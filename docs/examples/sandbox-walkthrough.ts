@@ -20,23 +20,41 @@ const call = async (method: string, path: string, body?: unknown) => {
 };
 
 // The payer, created as the published guide does, with no attributes, and a payee in
-// Chile with a bank account (ending in 0000: settles by itself).
+// Chile with a bank account whose RUT is the sandbox's test RUT that settles by itself
+// (GET /sandbox/magic serves them, per country and outcome).
 const payer = await call('POST', '/api/users', { data: { type: 'users' } });
 assert.equal(payer.attributes.compliance_state, 'enabled');
 await call('POST', `/sandbox/users/${payer.id}/deposits`, { port_code: 'ar_ars', amount: 2_000_000 });
 const payee = await call('POST', '/api/users', {
   data: { type: 'users', attributes: { email: 'ana@example.com' } },
 });
+const magic = (await (await fetch(`${url}/sandbox/magic`)).json()) as {
+  withdrawal_instructions: Record<string, Record<string, Record<string, string>>>;
+};
+const settles = magic.withdrawal_instructions.CL?.settles;
+assert.deepEqual(settles, { rut: '100000016' });
 const instruction = await call('POST', '/api/withdrawal_instructions', {
   data: {
     type: 'withdrawal_instructions',
     attributes: {
       label: 'Ana, Banco de Chile',
-      body: { payment_method: 'bank_transfer', country: 'CL', currency: 'CLP', account_number: '12340000' },
+      body: {
+        payment_method: 'domestic_bank',
+        country: 'CL',
+        currency: 'CLP',
+        name: 'Ana Pérez',
+        bank: 'Banco de Chile',
+        account_type: 'checking',
+        bank_account_number: '00123456781',
+        ...settles,
+      },
     },
     relationships: { user: { data: { id: Number(payee.id), type: 'users' } } },
   },
 });
+
+// Answered with label, schema "bitex" and the body as the service keeps it.
+assert.equal(instruction.attributes.schema, 'bitex');
 
 // 1. Draft a request from ar_ars for the payer.
 const request = await call('POST', '/api/concierge_requests', {
@@ -93,7 +111,7 @@ assert.equal(accepted.attributes.state, 'quote_accepted');
 await advance(1);
 assert.equal((await call('GET', `/api/concierge_requests/${request.id}`)).attributes.state, 'working');
 
-// 8-9. The magic account's payment is issued 10 minutes later, then settles: run the
+// 8-9. The payment is issued 10 minutes later, then settles: run the
 // clock until nothing is due, and the request is finished.
 await advance(600);
 assert.equal((await call('GET', `/api/concierge_request_outputs/${output.id}`)).attributes.state, 'settling');

@@ -5,6 +5,8 @@ import {
   type ConciergeError,
   createInMemoryConcierge,
   type RequestView,
+  type TestOutcome,
+  testInstructionBody,
 } from 'concierge-ts';
 import type { ResultAsync } from 'neverthrow';
 
@@ -72,23 +74,23 @@ const wait: Wait = async (seconds) => {
 const stateOf = async (invoice: string) =>
   (await must(client.requests.list({ externalId: invoice }))).items[0]?.state;
 const payer = await must(client.users.create({ email: 'payer@example.com' }));
-const payee = async (email: string, accountNumber: string) => {
+// testInstructionBody: a Chilean bank account whose identifiers pass their checks and pick
+// what the sandbox does with its payments (its magic values, SPEC section 9).
+const payee = async (email: string, outcome: TestOutcome) => {
   const user = await must(client.users.create({ email }));
-  const body = {
-    payment_method: 'bank_transfer',
-    country: 'CL',
-    currency: 'CLP',
-    account_number: accountNumber,
-  };
   const instruction = await must(
-    client.withdrawalInstructions.create({ userId: user.id, label: 'cl', body }),
+    client.withdrawalInstructions.create({
+      userId: user.id,
+      label: 'cl',
+      body: testInstructionBody('cl_clp', outcome),
+    }),
   );
   return { id: user.id, instructionId: instruction.id };
 };
 
-// Account ending in 0000: settles by itself once working. Accepting answers quote_accepted;
+// Chile's test RUT that settles by itself once working. Accepting answers quote_accepted;
 // with no funds yet, the request waits for them.
-const ana = await payee('ana@example.com', '11110000');
+const ana = await payee('ana@example.com', 'settles');
 assert.equal(await payOne(client, wait, 'invoice-77', payer.id, ana), 'quote_accepted');
 await wait(60);
 assert.equal(await stateOf('invoice-77'), 'quote_accepted');
@@ -101,7 +103,7 @@ assert.equal(await stateOf('invoice-77'), 'working');
 await must(operator.runUntilIdle());
 assert.equal(await stateOf('invoice-77'), 'finished');
 // A payee whose compliance_state is rejected: the only output is rejected, the quote refused.
-const cy = await payee('cy+rejected@example.com', '33330000');
+const cy = await payee('cy+rejected@example.com', 'settles');
 assert.equal(await payOne(client, wait, 'invoice-78', payer.id, cy), 'no_payable_outputs');
 console.log('payOne behaves on the in-memory client');
 

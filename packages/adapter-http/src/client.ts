@@ -11,7 +11,7 @@ import type {
   RequestView,
 } from '@concierge-ts/application';
 import type { RequestState } from '@concierge-ts/domain';
-import { okAsync, type Result, type ResultAsync } from 'neverthrow';
+import { err, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
 import type { z } from 'zod';
 import {
   encodeCreateOutputBody,
@@ -98,6 +98,8 @@ export const createHttpConciergeClient = (options: HttpConciergeClientOptions): 
 
   const getRequest = (id: string, callOptions?: CallOptions) =>
     get(`api/concierge_requests/${segment(id)}`, decodeRequest, callOptions);
+
+  const decodeDocument = one(documents.conciergeDocument);
 
   /**
    * A request action (request_quote, accept_quote, cancel) is not idempotent: sent twice,
@@ -190,6 +192,10 @@ export const createHttpConciergeClient = (options: HttpConciergeClientOptions): 
           callOptions,
         ),
       cancel: (id, callOptions) => transition(id, 'cancel', (s) => s === 'cancelled', undefined, callOptions),
+      receipt: (id, callOptions) =>
+        get(`api/concierge_requests/${segment(id)}/receipt`, decodeDocument, callOptions),
+      creditNote: (id, callOptions) =>
+        get(`api/concierge_requests/${segment(id)}/credit_note`, decodeDocument, callOptions),
     },
     outputs: {
       create: (input, callOptions) =>
@@ -258,6 +264,22 @@ export const createHttpConciergeClient = (options: HttpConciergeClientOptions): 
           'filter[user_id]': query.userId,
           ...pageParams(query.page),
         }),
+      // Sent again only after the instruction is read: once it is gone, a second DELETE would be a 404.
+      delete: (id, callOptions) =>
+        send(
+          { method: 'DELETE', path: `api/withdrawal_instructions/${segment(id)}`, idempotent: false },
+          () => ok(undefined),
+          callOptions,
+          async () => {
+            const held = await get(
+              `api/withdrawal_instructions/${segment(id)}`,
+              one(documents.withdrawalInstruction),
+              callOptions,
+            );
+            if (held.isOk()) return ok(null);
+            return held.error.type === 'not_found' ? ok(undefined) : err(held.error);
+          },
+        ),
     },
   };
 };

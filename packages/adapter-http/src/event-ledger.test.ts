@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ReceivedEvent } from './codec/event.codec.js';
 import { EventLedger } from './event-ledger.js';
-import { arbOutputView } from './testing/arbitraries.js';
+import { arbOutputView, arbRequestView } from './testing/arbitraries.js';
 
 let nextId = 0;
 const requestEvent = (state: string, id = String(++nextId), resourceId = '1'): ReceivedEvent => ({
@@ -117,5 +117,74 @@ describe('EventLedger', () => {
         expect(ledger.request('r')?.state).toBe(stateOf(newest));
       }),
     );
+  });
+
+  it('accepts every event type of SPEC section 8: follows request and output states, ignores the rest', () => {
+    const requestStates = [
+      'draft',
+      'quote_requested',
+      'quoted',
+      'quote_accepted',
+      'working',
+      'finished',
+      'cancelled',
+    ];
+    const outputStates = [
+      'accepting',
+      'accepted',
+      'rejected',
+      'working',
+      'settling',
+      'settled',
+      'failed',
+      'returned',
+      'cancelled',
+    ];
+    const others: [string, string][] = [
+      ['concierge_request_receipt_created', 'concierge_requests'],
+      ['concierge_request_credit_note_created', 'concierge_requests'],
+      ['user_disabled', 'users'],
+      ['user_enabled', 'users'],
+      ['withdrawal_instruction_created', 'withdrawal_instructions'],
+      ['withdrawal_instruction_updated', 'withdrawal_instructions'],
+      ['withdrawal_instruction_destroyed', 'withdrawal_instructions'],
+    ];
+    for (const state of requestStates) expect(new EventLedger().apply(requestEvent(state))).toBe('applied');
+    for (const state of outputStates) expect(new EventLedger().apply(outputEvent(state))).toBe('applied');
+    for (const [eventType, resourceType] of others) {
+      const ledger = new EventLedger();
+      expect(ledger.apply({ ...requestEvent('draft'), eventType, resourceType }), eventType).toBe('ignored');
+    }
+  });
+
+  it('a document event refreshes the request it carries without moving it', () => {
+    const [base] = fc.sample(arbRequestView(), { numRuns: 1, seed: 4 });
+    const request = { ...base!, id: 'r', state: 'working' as const, receiptUrl: null };
+    const ledger = new EventLedger();
+    expect(ledger.apply({ ...requestEvent('working', '30', 'r'), resource: request })).toBe('applied');
+    const issued = { ...request, receiptUrl: 'https://concierge.example/api/concierge_requests/r/receipt' };
+    expect(
+      ledger.apply({
+        ...requestEvent('working', '31', 'r'),
+        eventType: 'concierge_request_receipt_created',
+        resource: issued,
+      }),
+    ).toBe('applied');
+    expect(ledger.request('r')).toMatchObject({ state: 'working', view: { receiptUrl: issued.receiptUrl } });
+    // A late one is stale; one without its request is accepted and ignored.
+    expect(
+      ledger.apply({
+        ...requestEvent('working', '29', 'r'),
+        eventType: 'concierge_request_credit_note_created',
+        resource: request,
+      }),
+    ).toBe('stale');
+    expect(
+      ledger.apply({
+        ...requestEvent('working', '32', 'r'),
+        eventType: 'concierge_request_credit_note_created',
+      }),
+    ).toBe('ignored');
+    expect(ledger.request('r')?.lastEventId).toBe('31');
   });
 });

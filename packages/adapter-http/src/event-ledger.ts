@@ -1,5 +1,6 @@
 import type { OutputView, RequestView } from '@concierge-ts/application';
 import {
+  DOCUMENT_EVENT_TYPES,
   FINAL_OUTPUT_STATES,
   FINAL_REQUEST_STATES,
   OUTPUT_STATES,
@@ -45,6 +46,8 @@ const REQUEST_PREFIX = 'concierge_request_';
 const OUTPUT_PREFIX = 'concierge_request_output_';
 const requestStates: ReadonlySet<string> = new Set(REQUEST_STATES);
 const outputStates: ReadonlySet<string> = new Set(OUTPUT_STATES);
+/** A request's receipt or credit note was issued: no move of its own, a fresher request when one is carried. */
+const documentEvents: ReadonlySet<string> = new Set(Object.values(DOCUMENT_EVENT_TYPES));
 
 /** Event ids increase (SPEC section 8): numerically when both are numbers, else as text. */
 const compareIds = (a: string, b: string): number => {
@@ -73,7 +76,13 @@ const outputAhead = (
   );
 };
 
-/** The state an event announces, from its type and, better, from the resource it carries. */
+/**
+ * The state an event announces, from its type and, better, from the resource it carries.
+ * Of SPEC section 8's types, a request's and an output's state events are followed; a
+ * document event refreshes its request when it carries one (in the state it already has);
+ * the users' and withdrawal instructions' events, and types this ledger does not know, are
+ * accepted and ignored.
+ */
 const announced = (
   event: ReceivedEvent,
 ):
@@ -92,6 +101,8 @@ const announced = (
   }
   if (event.resourceType === RESOURCE_TYPES.request && event.eventType.startsWith(REQUEST_PREFIX)) {
     const view = event.resource && 'counters' in event.resource ? event.resource : undefined;
+    if (documentEvents.has(event.eventType))
+      return view === undefined ? undefined : { kind: 'request', state: view.state, view };
     const state = view?.state ?? event.eventType.slice(REQUEST_PREFIX.length);
     if (!requestStates.has(state)) return undefined;
     return { kind: 'request', state: state as RequestState, ...(view === undefined ? {} : { view }) };

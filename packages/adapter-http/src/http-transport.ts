@@ -55,7 +55,7 @@ export interface RetryInfo {
   readonly error: ConciergeError;
 }
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH';
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 export interface Call {
   readonly method: HttpMethod;

@@ -8,8 +8,8 @@ import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
 import { amountToWire } from './codec/body.codec.js';
 import { documents } from './codec/document.codec.js';
-import { isEventView } from './codec/event.codec.js';
-import { decodeWith } from './codec/json-api.js';
+import { decodeEventResource, isEventView } from './codec/event.codec.js';
+import { decodeWith, valueAt } from './codec/json-api.js';
 import { type Call, HttpTransport, type TransportOptions } from './http-transport.js';
 
 export type HttpSandboxOperatorOptions = TransportOptions;
@@ -68,12 +68,23 @@ export const createHttpSandboxOperator = (options: HttpSandboxOperatorOptions): 
             if (!isEventView(e))
               return err(
                 conciergeError.decode(
-                  `event ${e.id} is about a ${e.resourceType}, not a request, an output or a user`,
+                  `event ${e.id} is about a ${e.resourceType}, not a request, an output, a user or a withdrawal instruction`,
                   `/data/${index}/relationships/resource/data/type`,
                 ),
               );
-            const { resource: _, ...view } = e;
-            events.push(view);
+            // The resource as it was then, in the event's meta (GET /sandbox/events).
+            const snapshot = valueAt(json, ['data', index, 'meta', 'snapshot']);
+            const resource =
+              snapshot === undefined ? undefined : decodeEventResource(e.resourceType, snapshot);
+            if (resource === undefined) events.push(e);
+            else if (resource.isOk()) events.push({ ...e, resource: resource.value });
+            else
+              return err(
+                conciergeError.decode(
+                  resource.error.detail,
+                  `/data/${index}/meta/snapshot${resource.error.pointer ?? ''}`,
+                ),
+              );
           }
           return ok(events);
         }),

@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeEventDocument } from './codec/event.codec.js';
 import { signTestWebhook } from './test-webhook.js';
-import { arbOutputView, arbRequestView, arbUserView } from './testing/arbitraries.js';
+import {
+  arbOutputView,
+  arbRequestView,
+  arbUserView,
+  arbWithdrawalInstructionView,
+} from './testing/arbitraries.js';
 import { verifyWebhook } from './webhook.js';
 import { webhookSignature } from './webhook-signature.js';
 
@@ -130,5 +135,87 @@ describe('verifyWebhook', () => {
       resourceId: user.id,
     });
     expect(received.resource).toEqual(user);
+  });
+
+  it("reads an output's working event with its earlier failures, as the provider's handler reads them", () => {
+    const working = { ...output, state: 'working' as const, attempts: 3 };
+    const delivery = signTestWebhook(KEY, {
+      id: '44',
+      eventType: 'concierge_request_output_working',
+      resource: { kind: 'output', view: working },
+      createdAt: event.createdAt,
+    });
+    // The wire: relationships.failures.data, a to-many linkage, one per earlier failure.
+    expect(JSON.parse(delivery.body).data.relationships.failures.data).toEqual([
+      { type: 'concierge_request_output_failures', id: '7-1' },
+      { type: 'concierge_request_output_failures', id: '7-2' },
+    ]);
+    const received = verifyWebhook(delivery.body, delivery.headers, KEY)._unsafeUnwrap();
+    expect(received.failures).toEqual(['7-1', '7-2']);
+    expect(received.resource).toEqual(working);
+    // A first attempt: an empty list, still sent.
+    const first = signTestWebhook(KEY, {
+      id: '45',
+      eventType: 'concierge_request_output_working',
+      resource: { kind: 'output', view: { ...working, attempts: 1 } },
+    });
+    expect(JSON.parse(first.body).data.relationships.failures).toEqual({ data: [] });
+    expect(verifyWebhook(first.body, first.headers, KEY)._unsafeUnwrap().failures).toEqual([]);
+    // Other events carry none.
+    expect(verifyWebhook(body, signed, KEY)._unsafeUnwrap().failures).toBeUndefined();
+  });
+
+  it('refuses a failures relationship that is not a to-many linkage, naming it', () => {
+    const broken = JSON.parse(body);
+    broken.data.relationships.failures = { data: { type: 'concierge_request_output_failures', id: '7-1' } };
+    expect(verifyWebhook(JSON.stringify(broken), signed, KEY)._unsafeUnwrapErr()).toMatchObject({
+      type: 'malformed_event',
+      pointer: '/data/relationships/failures/data',
+    });
+  });
+
+  it('accepts every event type of SPEC section 8: documents with their request, instructions with theirs', () => {
+    const request = {
+      ...fc.sample(arbRequestView(), { numRuns: 1, seed: 9 })[0]!,
+      id: '5',
+      state: 'working' as const,
+      receiptUrl: 'https://concierge.example/api/concierge_requests/5/receipt',
+    };
+    for (const eventType of ['concierge_request_receipt_created', 'concierge_request_credit_note_created']) {
+      const delivery = signTestWebhook(KEY, {
+        id: '46',
+        eventType,
+        resource: { kind: 'request', view: request },
+      });
+      expect(verifyWebhook(delivery.body, delivery.headers, KEY)._unsafeUnwrap()).toMatchObject({
+        eventType,
+        resourceType: 'concierge_requests',
+        resourceId: '5',
+        resource: request,
+      });
+    }
+    const instruction = fc.sample(arbWithdrawalInstructionView(), { numRuns: 1, seed: 2 })[0]!;
+    for (const eventType of [
+      'withdrawal_instruction_created',
+      'withdrawal_instruction_updated',
+      'withdrawal_instruction_destroyed',
+    ]) {
+      const delivery = signTestWebhook(KEY, {
+        id: '47',
+        eventType,
+        resource: { kind: 'withdrawalInstruction', view: instruction },
+      });
+      expect(JSON.parse(delivery.body).included[0]).toMatchObject({
+        type: 'withdrawal_instructions',
+        id: instruction.id,
+      });
+      const received = verifyWebhook(delivery.body, delivery.headers, KEY)._unsafeUnwrap();
+      expect(received).toMatchObject({
+        eventType,
+        resourceType: 'withdrawal_instructions',
+        resourceId: instruction.id,
+      });
+      expect(received.resource).toEqual(instruction);
+    }
   });
 });

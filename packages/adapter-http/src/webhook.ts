@@ -1,11 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
-import { eventResource, type ReceivedEvent } from './codec/event.codec.js';
-import { decodeWith, RESOURCE_TYPES } from './codec/json-api.js';
-import { outputResource } from './codec/output.codec.js';
-import { requestResource } from './codec/request.codec.js';
-import { userResource } from './codec/user.codec.js';
+import { decodeEventResource, eventResource, type ReceivedEvent } from './codec/event.codec.js';
+import { decodeWith } from './codec/json-api.js';
 import { WEBHOOK_AUTH_HEADER, webhookSignature } from './webhook-signature.js';
 
 /** Why a webhook was refused. A receiver answers non-200 to all of them (the sender retries). */
@@ -42,8 +39,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Checks and reads a webhook (SPEC section 8). `rawBody` must be the body exactly as
  * received: a parsed object is refused loudly, because code that parses first usually
  * also skips the check. `WEBHOOK-AUTH` must be the SHA-256 hex digest of the master's
- * API key, compared in constant time. Every event type is accepted; the resource in
- * `included` is decoded when it is a request or an output.
+ * API key, compared in constant time. Every event type is accepted (SPEC section 8), those
+ * this client does not know too; the resource in `included` is decoded when it is a request,
+ * an output, a user or a withdrawal instruction, and an output's working event gives its
+ * earlier `failures`.
  */
 export const verifyWebhook = (
   rawBody: string | Uint8Array,
@@ -85,15 +84,7 @@ export const verifyWebhook = (
       String((item as { id?: unknown }).id) === event.resourceId,
   );
   if (index < 0) return ok(event);
-  const item = included[index];
-  const resource =
-    event.resourceType === RESOURCE_TYPES.request
-      ? decodeWith(requestResource, item)
-      : event.resourceType === RESOURCE_TYPES.output
-        ? decodeWith(outputResource, item)
-        : event.resourceType === RESOURCE_TYPES.user
-          ? decodeWith(userResource, item)
-          : undefined;
+  const resource = decodeEventResource(event.resourceType, included[index]);
   if (resource === undefined) return ok(event);
   if (resource.isErr())
     return err({

@@ -18,6 +18,7 @@ import {
   type LogLevel,
   serviceClient,
 } from '@concierge-ts/application';
+import { checkIdentifier, type IdentifierKind } from '@concierge-ts/domain';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createConsoleLogger } from './console-logger.js';
@@ -38,20 +39,51 @@ const apiKeyArb = fc
   )
   .map(([prefix, body]) => prefix + body);
 
+const digits = (length: number) => fc.stringMatching(new RegExp(`^[0-9]{${length}}$`));
+
 /**
- * Account details. Long or punctuated enough that no other part of a log line (a time
- * stamp, an amount, an id) can contain one by chance.
+ * `prefix` followed by the first of `candidates` (a check digit, or two) that makes it a
+ * valid `kind`: valid identifiers to log, their check digits found by the domain's own
+ * checks (what is tested here is redaction, not the checks).
+ */
+const completed = (kind: IdentifierKind, candidates: readonly string[]) => (prefix: string) =>
+  candidates.map((c) => `${prefix}${c}`).find((v) => checkIdentifier(kind, v).isOk());
+const ONE_DIGIT = [...'0123456789'];
+const TWO_DIGITS = ONE_DIGIT.flatMap((a) => ONE_DIGIT.map((b) => `${a}${b}`));
+const defined = <T>(value: T | undefined): value is T => value !== undefined;
+
+/**
+ * Account details that pass their country's checks (the service refuses any other), long
+ * enough that no other part of a log line (a time stamp, an amount, an id) can contain
+ * one by chance.
  */
 const accountsArb = fc.record({
-  account_number: fc.stringMatching(/^[0-9]{14,20}$/),
-  cbu: fc.stringMatching(/^[0-9]{22}$/),
-  clabe: fc.stringMatching(/^[0-9]{18}$/),
-  iban: fc.stringMatching(/^[A-Z]{2}[0-9]{2}[A-Z0-9]{12,30}$/),
-  tax_id: fc.oneof(
-    fc.stringMatching(/^(20|23|27|30|33)-[0-9]{8}-[0-9]$/), // CUIT
-    fc.stringMatching(/^[0-9]{1,2}\.[0-9]{3}\.[0-9]{3}-[0-9K]$/), // RUT
-    fc.stringMatching(/^[A-Z]{4}[0-9]{6}[A-Z0-9]{3}$/), // RFC
-  ),
+  bank_account_number: digits(14).chain((head) => digits(6).map((tail) => head + tail)),
+  // Bank and branch with its check digit, then the account with its own.
+  cbu: fc
+    .tuple(digits(7), digits(13))
+    .map(([bankBranch, account]) =>
+      ONE_DIGIT.map((d) => `${bankBranch}${d}${account}`)
+        .flatMap((head) => ONE_DIGIT.map((d) => `${head}${d}`))
+        .find((v) => checkIdentifier('cbu', v).isOk()),
+    )
+    .filter(defined),
+  cuit: fc
+    .tuple(fc.constantFrom('20', '23', '27', '30', '33'), digits(8))
+    .map(([type, dni]) => completed('cuit', ONE_DIGIT)(type + dni))
+    .filter(defined),
+  clabe: digits(11)
+    .map((account) => completed('clabe', ONE_DIGIT)(`002180${account}`))
+    .filter(defined),
+  rut: fc
+    .integer({ min: 10_000_000, max: 99_999_999 })
+    .map((n) => completed('rut', [...ONE_DIGIT, 'K'])(String(n)))
+    .filter(defined),
+  iban: digits(18)
+    .map((bban) =>
+      TWO_DIGITS.map((check) => `DE${check}${bban}`).find((v) => checkIdentifier('iban', v).isOk()),
+    )
+    .filter(defined),
 });
 type Accounts = typeof accountsArb extends fc.Arbitrary<infer A> ? A : never;
 
@@ -120,12 +152,29 @@ const expectNothingLeaks = (capture: Capture, key: string, accounts: Accounts): 
 
 // ------------------------------------------------------------------ scenarios
 
-const instructionBody = (key: string, accounts: Accounts) => ({
-  payment_method: 'bank_transfer',
+/** An Argentine account, valid: a CBU, the holder's CUIT and an account number. */
+const argentineBody = (accounts: Accounts) => ({
+  payment_method: 'domestic_bank',
   country: 'AR',
   currency: 'ARS',
-  holder_name: 'Ana Payee',
-  ...accounts,
+  name: 'Ana Payee',
+  cbu: accounts.cbu,
+  cuit: accounts.cuit,
+  bank_account_number: accounts.bank_account_number,
+});
+
+/** Instructions for the other identifiers: a CLABE in Mexico, a RUT in Chile, an IBAN elsewhere. */
+const otherBodies = (accounts: Accounts) => [
+  { payment_method: 'domestic_bank', country: 'MX', currency: 'MXN', clabe: accounts.clabe },
+  { payment_method: 'domestic_bank', country: 'CL', currency: 'CLP', rut: accounts.rut },
+  { payment_method: 'international_bank', country: 'OTHER', currency: 'EUR', iban: accounts.iban },
+];
+
+/** A body with secrets among its fields: refused (they are no fields of it), and logged all the same. */
+const bodyWithSecrets = (key: string, accounts: Accounts) => ({
+  ...argentineBody(accounts),
+  clabe: accounts.clabe,
+  iban: accounts.iban,
   api_key: key,
   authorization: `Bearer ${key}`,
   'webhook-auth': key,
@@ -143,9 +192,16 @@ const runCarryingEverything = async (client: ConciergeClient, key: string, accou
     await client.withdrawalInstructions.create({
       userId: payee.id,
       label: `main ${key}`,
-      body: instructionBody(key, accounts),
+      body: argentineBody(accounts),
     })
   )._unsafeUnwrap();
+  for (const body of otherBodies(accounts))
+    (await client.withdrawalInstructions.create({ userId: payee.id, body }))._unsafeUnwrap();
+  const refused = await client.withdrawalInstructions.create({
+    userId: payee.id,
+    body: bodyWithSecrets(key, accounts),
+  });
+  expect(refused.isErr()).toBe(true);
   await client.withdrawalInstructions.get(instruction.id);
   await client.withdrawalInstructions.list({ userId: payee.id });
   const request = (
@@ -191,9 +247,11 @@ const runCarryingStructurally = async (client: ConciergeClient, key: string, acc
     await client.withdrawalInstructions.create({
       userId: payee.id,
       label: 'main',
-      body: instructionBody(key, accounts),
+      body: argentineBody(accounts),
     })
   )._unsafeUnwrap();
+  for (const body of otherBodies(accounts))
+    (await client.withdrawalInstructions.create({ userId: payee.id, body }))._unsafeUnwrap();
   await client.withdrawalInstructions.list();
   const request = (await client.requests.create({ portCode: 'ar_ars', payerId: payer.id }))._unsafeUnwrap();
   await client.outputs.create({

@@ -140,25 +140,27 @@ describe('withLogging', () => {
 
   it('logs the input and the result at debug, redacted', async () => {
     const { logger, client, seeded } = setup('debug');
+    const cbu = '2850590940904181352016';
     await client.withdrawalInstructions.create({
       userId: seeded.payerId,
       label: 'main account',
-      body: {
-        payment_method: 'bank_transfer',
-        country: 'AR',
-        currency: 'ARS',
-        cbu: '0170099220000067797370',
-        api_key: KEY,
-      },
+      body: { payment_method: 'domestic_bank', country: 'AR', currency: 'ARS', cbu, cuit: '20123456786' },
     });
     const bodies = logger.entries.find((e) => e.message === 'withdrawalInstructions.create bodies');
     expect(bodies?.level).toBe('debug');
     expect(bodies?.fields).toMatchObject({
       op: 'withdrawalInstructions.create',
-      input: { userId: seeded.payerId, body: { cbu: '****7370', api_key: REDACTED } },
-      result: { userId: seeded.payerId, body: { cbu: '****7370', api_key: REDACTED } },
+      input: { userId: seeded.payerId, body: { cbu: '****2016', cuit: '****6786' } },
+      result: { userId: seeded.payerId, body: { cbu: '****2016', cuit: '****6786' } },
     });
-    expect(JSON.stringify(logger.entries)).not.toContain('0170099220000067797370');
+    // A body the service refuses (a secret is no field of it) is logged as given, redacted.
+    await client.withdrawalInstructions.create({
+      userId: seeded.payerId,
+      body: { payment_method: 'domestic_bank', country: 'AR', currency: 'ARS', cbu, api_key: KEY },
+    });
+    const refused = logger.entries.filter((e) => e.message === 'withdrawalInstructions.create bodies').at(-1);
+    expect(refused?.fields).toMatchObject({ input: { body: { cbu: '****2016', api_key: REDACTED } } });
+    expect(JSON.stringify(logger.entries)).not.toContain(cbu);
     expect(JSON.stringify(logger.entries)).not.toContain(KEY);
   });
 

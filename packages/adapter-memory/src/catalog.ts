@@ -1,5 +1,12 @@
 import type { PortCatalogSource } from '@concierge-ts/application';
-import { type Money, type Port, type PortCatalog, parseMoney, parsePortCode } from '@concierge-ts/domain';
+import {
+  type Money,
+  type Port,
+  type PortCatalog,
+  parseMoney,
+  parsePortCode,
+  requiredFieldsOf,
+} from '@concierge-ts/domain';
 
 const HOUR = 3_600_000;
 
@@ -14,7 +21,8 @@ interface PortRow {
 /**
  * The 8 documented ports. Quotes to Argentina, Chile, Mexico, Paraguay and Uruguay
  * are not delayed; us_usd takes an hour (SPEC section 6). Limits and return costs are
- * this sandbox's defaults, in each port's currency.
+ * this sandbox's defaults, in each port's currency; the instruction fields each port
+ * requires are the domain's `PORT_REQUIRED_FIELDS`.
  */
 export const DEFAULT_PORT_ROWS: readonly PortRow[] = [
   { code: 'ar_ars', min: 100, max: 50_000_000, quoteDelayMs: 0, returnCost: 500 },
@@ -43,6 +51,7 @@ export const portsFromRows = (rows: readonly PortRow[], inactive: readonly strin
       quoteDelayMs: row.quoteDelayMs,
       returnCost: moneyOf(row.returnCost, parsed.currency.code),
       active: !inactive.includes(row.code),
+      instructionFields: requiredFieldsOf(parsed.code),
     };
   });
 

@@ -1,6 +1,8 @@
-// The magic values live with the rest of the sandbox's policy in the application; this
-// adapter, whose sandbox applies them by default, still offers them by name.
-export { accountNumberOf, MAGIC_ACCOUNT_SUFFIXES, MAGIC_VALUES } from '@concierge-ts/application';
+// The magic values live with the rest of the sandbox's policy in the application, the
+// test identifiers they read in the domain; this adapter, whose sandbox applies them by
+// default, still offers them by name.
+export { MAGIC_VALUES, magicTable } from '@concierge-ts/application';
+export { OTHER_TEST_IDENTIFIERS, TEST_IDENTIFIERS, testInstructionBody } from '@concierge-ts/domain';
 export * from './catalog.js';
 export * from './clock.js';
 export * from './compose.js';

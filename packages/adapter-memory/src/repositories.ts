@@ -414,6 +414,14 @@ export class InMemoryWithdrawalInstructionRepository implements WithdrawalInstru
     return (this.byMaster.get(masterId) ?? []).map((id) => this.byId.get(id) as WithdrawalInstructionRecord);
   }
 
+  delete(id: string): void {
+    const instruction = this.byId.get(id);
+    if (!instruction) return;
+    this.byId.delete(id);
+    const list = this.byMaster.get(instruction.masterId) ?? [];
+    list.splice(list.indexOf(id), 1);
+  }
+
   clear(): void {
     this.byId.clear();
     this.byMaster.clear();

@@ -1,9 +1,5 @@
-import {
-  type ConciergeError,
-  type ConciergeService,
-  MAGIC_ACCOUNT_SUFFIXES,
-  type UserRecord,
-} from '@concierge-ts/application';
+import type { ConciergeError, ConciergeService, UserRecord } from '@concierge-ts/application';
+import { isSandboxPortCode, testInstructionBody } from '@concierge-ts/domain';
 import { ok, type Result, safeTry } from 'neverthrow';
 import { DEFAULT_PORT_ROWS } from './catalog.js';
 
@@ -33,7 +29,8 @@ const COUNTRY_NAMES: Record<string, string> = {
 
 /**
  * A payer with funds in ar_ars, and one approved payee per port whose instruction
- * settles by itself (account number ending in 0000), as SPEC section 9 describes.
+ * settles by itself (its country's test identifiers for `settles`, with every field the
+ * port requires), as SPEC section 9 describes.
  */
 export const seedSandbox = (
   service: ConciergeService,
@@ -46,22 +43,18 @@ export const seedSandbox = (
     });
     yield* service.deposit(master, payer.id, SEED_DEPOSIT);
     const payees: SeededPayee[] = [];
-    for (const [index, row] of DEFAULT_PORT_ROWS.entries()) {
-      const [country = '', currency = ''] = row.code.split('_');
+    for (const row of DEFAULT_PORT_ROWS) {
+      if (!isSandboxPortCode(row.code)) continue;
+      const [country = ''] = row.code.split('_');
+      const name = `Payee in ${COUNTRY_NAMES[country] ?? country}`;
       const user = yield* service.createUser(master, {
         email: `payee.${row.code}@sandbox.concierge.test`,
-        name: `Payee in ${COUNTRY_NAMES[country] ?? country}`,
+        name,
       });
       const instruction = yield* service.createWithdrawalInstruction(master, {
         userId: user.id,
         label: `${row.code} bank account`,
-        body: {
-          payment_method: 'bank_transfer',
-          country: country.toUpperCase(),
-          currency: currency.toUpperCase(),
-          holder_name: user.name ?? user.email ?? `Payee ${user.id}`,
-          account_number: `${String(100_000 + index)}${MAGIC_ACCOUNT_SUFFIXES.settles}`,
-        },
+        body: { ...testInstructionBody(row.code, 'settles'), name },
       });
       payees.push({ userId: user.id, portCode: row.code, withdrawalInstructionId: instruction.id });
     }

@@ -6,6 +6,7 @@ import {
   type TimedMoveFailure,
   type UserRecord,
 } from '@concierge-ts/application';
+import { testInstructionBody } from '@concierge-ts/domain';
 import { err } from 'neverthrow';
 import { describe, expect, it } from 'vitest';
 import { defaultCatalog, staticCatalog } from './catalog.js';
@@ -57,8 +58,8 @@ const setUp = () => {
     .createWithdrawalInstruction(master, {
       userId: payee.id,
       label: 'CLP account',
-      // Not a magic account number: nothing settles by itself.
-      body: { payment_method: 'bank_transfer', country: 'CL', currency: 'CLP', account_number: '12345678' },
+      // No test identifier: it would settle by itself, long after what these tests look at.
+      body: testInstructionBody('cl_clp', 'other'),
     })
     ._unsafeUnwrap();
   const request = service.createRequest(master, { portCode: 'ar_ars', payerId: payer.id })._unsafeUnwrap();

@@ -1,4 +1,4 @@
-import type { CancelTrigger, ComplianceState } from '@concierge-ts/domain';
+import type { CancelTrigger, ComplianceState, DocumentKind } from '@concierge-ts/domain';
 import type {
   CreateOutputInput,
   CreateRequestInput,
@@ -12,6 +12,7 @@ import type {
   UpdateRequestInput,
 } from './gateway/client.js';
 import type {
+  DocumentView,
   EstimateView,
   OutputView,
   Page,
@@ -28,7 +29,9 @@ import {
   type ServiceDeps,
   type ServiceResult,
 } from './provider/context.js';
+import { getDocument } from './provider/documents.js';
 import { createEstimate } from './provider/estimates.js';
+import { type PresentedEvent, presentEvent } from './provider/events.js';
 import { createOutput, getOutput, listOutputs } from './provider/outputs.js';
 import { listPorts } from './provider/port-catalog.js';
 import type { ControllableClock, StoredEvent, UserRecord } from './provider/ports.js';
@@ -55,8 +58,10 @@ import {
 } from './provider/users.js';
 import {
   createWithdrawalInstruction,
+  deleteWithdrawalInstruction,
   getWithdrawalInstruction,
   listWithdrawalInstructions,
+  type WithdrawalInstructionDraft,
 } from './provider/withdrawal-instructions.js';
 import {
   deposit,
@@ -158,6 +163,12 @@ export class ConciergeService {
     return cancelRequest(this.p, caller, id);
   }
 
+  /** A request's receipt or credit note as it is now (404 while it does not exist). */
+  getDocument(caller: UserRecord, id: string, kind: DocumentKind): ServiceResult<DocumentView> {
+    this.tick();
+    return getDocument(this.p, caller, id, kind);
+  }
+
   // ---------------------------------------------------------------- outputs
 
   createOutput(caller: UserRecord, input: CreateOutputInput): ServiceResult<OutputView> {
@@ -208,9 +219,10 @@ export class ConciergeService {
 
   // ---------------------------------------------------------------- withdrawal instructions
 
+  /** Checks the body (SPEC section 5) and creates the instruction; a `withdrawal_instruction_created` event. */
   createWithdrawalInstruction(
     caller: UserRecord,
-    input: CreateWithdrawalInstructionInput,
+    input: CreateWithdrawalInstructionInput | WithdrawalInstructionDraft,
   ): ServiceResult<WithdrawalInstructionView> {
     return createWithdrawalInstruction(this.p, caller, input);
   }
@@ -224,6 +236,12 @@ export class ConciergeService {
     query: ListWithdrawalInstructionsQuery = {},
   ): ServiceResult<Page<WithdrawalInstructionView>> {
     return listWithdrawalInstructions(this.p, caller, query);
+  }
+
+  /** Deletes an instruction no output on its way pays to (409 otherwise); a `withdrawal_instruction_destroyed` event. */
+  deleteWithdrawalInstruction(caller: UserRecord, id: string): ServiceResult<void> {
+    this.tick();
+    return deleteWithdrawalInstruction(this.p, caller, id);
   }
 
   // ---------------------------------------------------------------- operator (SPEC section 9)
@@ -268,6 +286,14 @@ export class ConciergeService {
   listEvents(caller: UserRecord): StoredEvent[] {
     this.tick();
     return listEvents(this.p, caller);
+  }
+
+  /**
+   * An event as the API shows it, with its resource as it was when the event happened;
+   * `linkage`: a request's event also gives the ids of the outputs it had then.
+   */
+  presentEvent(event: StoredEvent, linkage = false): PresentedEvent {
+    return presentEvent(this.p, event, linkage);
   }
 
   /** Empties everything but the master users. */

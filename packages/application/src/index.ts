@@ -5,6 +5,7 @@ export * from './gateway/page.js';
 export * from './gateway/views.js';
 export * from './logger.js';
 export type { ServiceDeps, ServiceResult, TimedMoveFailure } from './provider/context.js';
+export * from './provider/events.js';
 export * from './provider/ports.js';
 export * from './provider/present.js';
 export { MAX_IDLE_STEPS } from './provider/timed-moves.js';

@@ -49,6 +49,8 @@ export const serviceClient = (
       requestQuote: (id, input) => as((c) => service.requestQuote(c, id, input)),
       acceptQuote: (id) => as((c) => service.acceptQuote(c, id)),
       cancel: (id) => as((c) => service.cancelRequest(c, id)),
+      receipt: (id) => as((c) => service.getDocument(c, id, 'receipt')),
+      creditNote: (id) => as((c) => service.getDocument(c, id, 'credit_note')),
     },
     outputs: {
       create: (input) => as((c) => service.createOutput(c, input)),
@@ -69,6 +71,7 @@ export const serviceClient = (
       create: (input) => as((c) => service.createWithdrawalInstruction(c, input)),
       get: (id) => as((c) => service.getWithdrawalInstruction(c, id)),
       list: (query) => as((c) => service.listWithdrawalInstructions(c, query)),
+      delete: (id) => as((c) => service.deleteWithdrawalInstruction(c, id)),
     },
   };
 };

@@ -1,5 +1,5 @@
 import { createRecordingLogger } from '@concierge-ts/adapter-logging';
-import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
+import { createInMemoryConcierge, testInstructionBody } from '@concierge-ts/adapter-memory';
 import { createSandboxApp } from '@concierge-ts/sandbox-server';
 import { describe, expect, it } from 'vitest';
 import { type Concierge, createConcierge } from './create.js';
@@ -10,12 +10,7 @@ const payOne = async (concierge: Concierge) => {
   const payer = (await client.users.create({ email: 'payer@example.com' }))._unsafeUnwrap();
   (await operator.deposit(payer.id, { portCode: 'ar_ars', amount: 1_000_000 }))._unsafeUnwrap();
   const payee = (await client.users.create({ email: 'ana@example.com' }))._unsafeUnwrap();
-  const body = {
-    payment_method: 'bank_transfer',
-    country: 'CL',
-    currency: 'CLP',
-    account_number: '55550000',
-  };
+  const body = testInstructionBody('cl_clp', 'settles');
   const account = (
     await client.withdrawalInstructions.create({ userId: payee.id, label: 'cl', body })
   )._unsafeUnwrap();

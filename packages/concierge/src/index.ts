@@ -34,9 +34,11 @@ export {
   createInMemoryConcierge,
   type InMemoryConcierge,
   type InMemoryConciergeOptions,
-  MAGIC_ACCOUNT_SUFFIXES,
+  OTHER_TEST_IDENTIFIERS,
   type SeededPayee,
   type SeededSandbox,
+  TEST_IDENTIFIERS,
+  testInstructionBody,
 } from '@concierge-ts/adapter-memory';
 export type { LogFields, Logger, LogLevel } from '@concierge-ts/application';
 // The client, what it takes and what it answers.
@@ -59,6 +61,9 @@ export {
   type CreateWithdrawalInstructionInput,
   DEFAULT_PAGE_SIZE,
   type DecodeError,
+  type DocumentLineView,
+  type DocumentTotalsView,
+  type DocumentView,
   type EstimateInput,
   type EstimateLineView,
   type EstimateView,
@@ -87,6 +92,7 @@ export {
   type UpdateMeInput,
   type UpdateRequestInput,
   type UserView,
+  type WithdrawalInstructionBodyInput,
   type WithdrawalInstructionView,
 } from '@concierge-ts/application';
 // States, reasons and money as the views carry them.
@@ -96,18 +102,23 @@ export {
   FINAL_OUTPUT_STATES,
   FINAL_REQUEST_STATES,
   formatMoney,
+  type InstructionCountry,
   type Money,
   moneyText,
   OUTPUT_STATES,
   type OutputCounters,
   type OutputState,
   type ParseMoneyOptions,
+  type PaymentMethod,
   parseMoney,
   type Rate,
   REQUEST_STATES,
   type RejectionReason,
   type RequestState,
   rateText,
+  type SandboxPortCode,
+  type TestOutcome,
+  type WithdrawalInstructionBody,
 } from '@concierge-ts/domain';
 // Start here: one client, in memory or over HTTP.
 export { type Concierge, type ConciergeOptions, createConcierge, parseConciergeOptions } from './create.js';

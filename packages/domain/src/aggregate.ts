@@ -11,7 +11,7 @@ import {
 } from './counters.js';
 import type { Currency } from './currency.js';
 import { type DomainError, guardFailed, invalidTransition } from './errors.js';
-import { type DomainEvent, outputEvent, requestEvent } from './events.js';
+import { type DocumentKind, type DomainEvent, documentEvent, outputEvent, requestEvent } from './events.js';
 import { type Money, money } from './money.js';
 import {
   createOutput,
@@ -49,6 +49,11 @@ export interface Change {
  * drafts. For speed at a million outputs, moving an output only bumps a private counter
  * draft and appends to arrays: the new request (counters included) is built once, in
  * `build`, instead of copying the request and its counters on every output move.
+ *
+ * Each event carries its resource as it was right then (SPEC section 8). A request's move
+ * is written once the step that made it is done (what it sets with the move: deadlines,
+ * funds, total_to_spend), before anything else happens (an output moves, a document is
+ * issued, the request moves again) or the change is built.
  */
 class ChangeBuilder {
   /** The request as moved so far, without the counter changes kept in `counts`. */
@@ -56,8 +61,10 @@ class ChangeBuilder {
   private counts: CounterDraft | undefined;
   /** Changed outputs in the order they changed; an output moved twice in a row keeps one slot. */
   readonly outputs: Output[] = [];
-  readonly events: DomainEvent[] = [];
+  private readonly events: DomainEvent[] = [];
   readonly movements: MoneyMovement[] = [];
+  /** When the request moved, while the event of that move waits for the rest of its step. */
+  private movedAt: number | undefined;
 
   constructor(request: Request) {
     this.current = request;
@@ -92,20 +99,53 @@ class ChangeBuilder {
   }
 
   moveRequest(trigger: RequestTrigger, now: number): Result<Request, DomainError> {
+    this.writeRequestMove();
     return transitionRequest(this.request, trigger, now).map((next) => {
       this.current = next;
-      this.events.push(requestEvent(next.state, next.id, now));
+      this.movedAt = now;
       return next;
     });
   }
 
+  /** Writes the event of the request's last move, with the request as its step left it. */
+  private writeRequestMove(): void {
+    if (this.movedAt === undefined) return;
+    this.events.push(requestEvent(this.request, this.movedAt));
+    this.movedAt = undefined;
+  }
+
+  /** Issues one of the request's documents now (SPEC section 7), with its event. */
+  issue(kind: DocumentKind, now: number): void {
+    this.writeRequestMove();
+    this.patch(
+      kind === 'receipt'
+        ? { receiptIssuedAt: now, updatedAt: now }
+        : { creditNoteIssuedAt: now, updatedAt: now },
+    );
+    this.events.push(documentEvent(kind, this.request, now));
+  }
+
+  /**
+   * Records a money movement; the first that gives money back to the payer after the
+   * debit (a refund or a return) issues the request's credit note (SPEC section 7).
+   */
+  addMovement(movement: MoneyMovement, now: number): void {
+    this.movements.push(movement);
+    if (
+      (movement.kind === 'refund' || movement.kind === 'return') &&
+      this.current.creditNoteIssuedAt === null
+    )
+      this.issue('credit_note', now);
+  }
+
   /** Records a new output (state accepting). */
   addOutput(output: Output, now: number): void {
+    this.writeRequestMove();
     const c = this.draft();
     c.accepting += 1;
     c.total += 1;
     this.outputs.push(output);
-    this.events.push(outputEvent(output.state, output.id, now));
+    this.events.push(outputEvent(output, now));
   }
 
   /** Records a changed output that makes no state change (a price). */
@@ -121,6 +161,7 @@ class ChangeBuilder {
   ): Result<Output, DomainError> {
     const moved = transitionOutput(output, trigger, now, detail);
     if (moved.isErr()) return moved;
+    this.writeRequestMove();
     const next = moved.value;
     if (next.state !== output.state) {
       const c = this.draft();
@@ -130,11 +171,20 @@ class ChangeBuilder {
     const last = this.outputs.length - 1;
     if (last >= 0 && (this.outputs[last] as Output).id === next.id) this.outputs[last] = next;
     else this.outputs.push(next);
-    this.events.push(outputEvent(next.state, next.id, now));
+    this.events.push(
+      next.withdrawalInstructionId === output.withdrawalInstructionId
+        ? outputEvent(next, now)
+        : { ...outputEvent(next, now), formerInstructionId: output.withdrawalInstructionId },
+    );
     return moved;
   }
 
-  build(now: number): Change {
+  /**
+   * The change so far. `carry`: a part of a longer step (a large request stored in parts)
+   * whose request move is written by a later part (`nextPart`), once the step is done.
+   */
+  build(now: number, carry = false): Change {
+    if (!carry) this.writeRequestMove();
     const base = this.current;
     const counters = this.counts;
     const touched = this.outputs.length > 0 || this.events.length > 0;
@@ -145,6 +195,14 @@ class ChangeBuilder {
         ? { ...base, updatedAt: now }
         : base;
     return { request, outputs: this.outputs, events: this.events, movements: this.movements };
+  }
+
+  /** A builder for the part after `part` (built with `carry`), which takes over the request move not written yet. */
+  nextPart(part: Change): ChangeBuilder {
+    const next = new ChangeBuilder(part.request);
+    next.movedAt = this.movedAt;
+    this.movedAt = undefined;
+    return next;
   }
 
   private draft(): CounterDraft {
@@ -178,6 +236,8 @@ const withCounters = (r: Request, counters: OutputCounters, now: number): Reques
   fundsAvailable: r.fundsAvailable,
   cancellationReason: r.cancellationReason,
   quotedFromHint: r.quotedFromHint,
+  receiptIssuedAt: r.receiptIssuedAt,
+  creditNoteIssuedAt: r.creditNoteIssuedAt,
   createdAt: r.createdAt,
   updatedAt: now,
 });
@@ -185,7 +245,7 @@ const withCounters = (r: Request, counters: OutputCounters, now: number): Reques
 /** Drafts a request (state draft). */
 export const draftRequest = (input: NewRequest): Change => {
   const request = createRequest(input);
-  return { request, outputs: [], events: [requestEvent('draft', request.id, input.now)], movements: [] };
+  return { request, outputs: [], events: [requestEvent(request, input.now)], movements: [] };
 };
 
 /** Adds an output (state accepting) to a draft request. */
@@ -198,7 +258,7 @@ export const addOutput = (request: Request, input: NewOutput): Result<Change, Do
   return ok({
     request: withCounters(request, countNew(request.counters), input.now),
     outputs: [output],
-    events: [outputEvent('accepting', output.id, input.now)],
+    events: [outputEvent(output, input.now)],
     movements: [],
   });
 };
@@ -219,7 +279,7 @@ export const addCheckedOutput = (
     return err(invalidTransition({ entity: 'request', id: request.id, state: request.state }, 'add_output'));
   // No copy of the input when it already names the request (always, from the service): for speed.
   const output = createOutput(input.requestId === request.id ? input : { ...input, requestId: request.id });
-  const created = outputEvent(output.state, output.id, input.now);
+  const created = outputEvent(output, input.now);
   const checked =
     verdict.kind === 'pass'
       ? transitionOutput(output, 'pass_checks', input.now)
@@ -230,7 +290,7 @@ export const addCheckedOutput = (
   return checked.map((latest) => ({
     request: withCounters(request, countNew(request.counters, latest.state), input.now),
     outputs: [latest],
-    events: latest === output ? [created] : [created, outputEvent(latest.state, latest.id, input.now)],
+    events: latest === output ? [created] : [created, outputEvent(latest, input.now)],
     movements: [],
   }));
 };
@@ -363,18 +423,9 @@ export const stepOutputs = (
       latest = working.value;
     }
     const movement = movementFor(b.unfolded, latest, returnCost);
-    if (movement) b.movements.push(movement);
+    if (movement) b.addMovement(movement, now);
   }
   return settleRequest(b, now).map(() => b.build(now));
-};
-
-/** draft → quote_requested, with the time the quote will be ready. */
-export const requestQuote = (request: Request, now: number, eta: number): Result<Change, DomainError> => {
-  const b = new ChangeBuilder(request);
-  return b.moveRequest('request_quote', now).map(() => {
-    b.patch({ eta });
-    return b.build(now);
-  });
 };
 
 export interface QuoteWindows {
@@ -387,6 +438,28 @@ export interface QuoteWindows {
 export const DEFAULT_QUOTE_WINDOWS: QuoteWindows = {
   acceptQuoteMs: 10 * 60_000,
   provisionFundsMs: 12 * 3_600_000,
+};
+
+/**
+ * draft → quote_requested, with the time the quote will be ready. The two deadlines are set
+ * at once, provisionally, as if the quote were produced at `eta` (the published answer to
+ * request_quote carries both); the quote sets them again when it is produced.
+ */
+export const requestQuote = (
+  request: Request,
+  now: number,
+  eta: number,
+  windows: QuoteWindows = DEFAULT_QUOTE_WINDOWS,
+): Result<Change, DomainError> => {
+  const b = new ChangeBuilder(request);
+  return b.moveRequest('request_quote', now).map(() => {
+    b.patch({
+      eta,
+      acceptQuoteBefore: eta + windows.acceptQuoteMs,
+      provisionFundsBefore: eta + windows.provisionFundsMs,
+    });
+    return b.build(now);
+  });
 };
 
 /**
@@ -406,7 +479,7 @@ export const produceQuote = (
 /**
  * `produceQuote` as a series of changes of at most `partSize` priced outputs each, to be
  * applied in order: the first moves the request to quoted (with its deadlines), the last
- * sets total_to_spend. Applied in order, they come to the same request, outputs and events
+ * sets total_to_spend and holds the quoted event (which carries it). Applied in order, they come to the same request, outputs and events
  * as the one change of `produceQuote` (which is this in one part). For a caller that stores
  * a large request part by part, so that a million priced outputs never exist at once.
  * Refused (one Err, nothing before it) as `produceQuote` is.
@@ -442,9 +515,10 @@ export function* produceQuoteInParts(
     total += price.budget.amount;
     b.changeOutput(priceOutputEntity(output, price, now));
     if (b.size >= partSize) {
-      const part = b.build(now);
+      // The quoted event waits for the last part: it carries total_to_spend.
+      const part = b.build(now, true);
       yield ok(part);
-      b = new ChangeBuilder(part.request);
+      b = b.nextPart(part);
     }
   }
   b.patch({ totalToSpend: origin ? money(total, origin) : null });
@@ -513,6 +587,8 @@ export function* startWorkingInParts(
   }
   b.patch({ fundsAvailable: total });
   b.movements.push({ kind: 'debit', payerId: request.payerId, requestId: request.id, amount: total });
+  // The payer is charged: the request's receipt exists from now on (SPEC section 7).
+  b.issue('receipt', now);
   for (const output of outputs) {
     if (output.requestId !== request.id) continue;
     if (output.state === 'accepted') {
@@ -522,13 +598,16 @@ export function* startWorkingInParts(
         return;
       }
     } else if (output.state === 'rejected' && output.price) {
-      b.movements.push({
-        kind: 'refund',
-        payerId: request.payerId,
-        requestId: request.id,
-        outputId: output.id,
-        amount: output.price.budget,
-      });
+      b.addMovement(
+        {
+          kind: 'refund',
+          payerId: request.payerId,
+          requestId: request.id,
+          outputId: output.id,
+          amount: output.price.budget,
+        },
+        now,
+      );
     } else continue;
     if (b.size >= partSize) {
       const part = b.build(now);

@@ -4,6 +4,7 @@ export * from './checks.js';
 export * from './counters.js';
 export { type Currency, currencyOf } from './currency.js';
 export { parseDecimal, type ScaledDecimal } from './decimal.js';
+export * from './documents.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './hint.js';

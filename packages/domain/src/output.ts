@@ -232,3 +232,56 @@ export const priceOutputEntity = (output: Output, price: OutputPrice, now: numbe
 
 /** The output's budget once priced (what the payer is charged for it). */
 export const outputBudget = (output: Output): Money | null => output.price?.budget ?? null;
+
+/**
+ * What an output was at one of its events, beside what never changes (its id, request,
+ * payee, port, target, creation time) and what a final state keeps (a rejection, a
+ * cancellation, the last failure of a return), which the output as it is now still
+ * holds. An event keeps this instead of a whole output: a million outputs have five
+ * events each (SPEC section 8: an event carries its resource as it was then).
+ */
+export interface OutputMoment {
+  readonly state: OutputState;
+  readonly attempts: number;
+  /** Whether it had its price then (an output is priced once, when its request is quoted). */
+  readonly priced: boolean;
+  /** The reason of a failed output (a retry clears it); null in every other state. */
+  readonly failureReason: string | null;
+  readonly withdrawalInstructionId: string;
+}
+
+/** The moment of an output version. */
+export const momentOf = (output: Output): OutputMoment => ({
+  state: output.state,
+  attempts: output.attempts,
+  priced: output.price !== null,
+  failureReason: output.state === 'failed' ? output.failureReason : null,
+  withdrawalInstructionId: output.withdrawalInstructionId,
+});
+
+/**
+ * The output as it was at `moment`, changed last at `at`, from `latest`, any later version
+ * of the same output: what never changes and the price come from it, and what a final
+ * state keeps (a final state is always the latest). The inverse of `momentOf` for every
+ * version a transition made (`transitionOutput` sets `updatedAt` to the time of the move).
+ */
+export const outputAt = (latest: Output, moment: OutputMoment, at: number): Output => {
+  const state = moment.state;
+  return {
+    id: latest.id,
+    requestId: latest.requestId,
+    payeeId: latest.payeeId,
+    withdrawalInstructionId: moment.withdrawalInstructionId,
+    portCode: latest.portCode,
+    target: latest.target,
+    price: moment.priced ? latest.price : null,
+    state,
+    attempts: moment.attempts,
+    rejectionReason: state === 'rejected' ? latest.rejectionReason : null,
+    failureReason:
+      state === 'failed' ? moment.failureReason : state === 'returned' ? latest.failureReason : null,
+    cancellationReason: state === 'cancelled' ? latest.cancellationReason : null,
+    createdAt: latest.createdAt,
+    updatedAt: at,
+  };
+};

@@ -2,6 +2,7 @@ import { err, ok, type Result } from 'neverthrow';
 import { type Currency, currencyOf } from './currency.js';
 import type { DomainError } from './errors.js';
 import type { Money } from './money.js';
+import type { InstructionField } from './withdrawal-instruction/body.js';
 
 /** `ar_ars`: an ISO 3166-1 alpha-2 country and an ISO 4217 currency, lower case. */
 export type PortCode = string & { readonly __brand: 'PortCode' };
@@ -47,6 +48,12 @@ export interface Port {
   /** What a returned payment costs, in the port's currency. */
   readonly returnCost: Money;
   readonly active: boolean;
+  /**
+   * The withdrawal instruction fields a payment to this port needs, besides a matching
+   * `country` and `currency` (SPEC section 7.1: `cbu` and `cuit` for `ar_ars`): data of
+   * the catalog, served with the ports (`PORT_REQUIRED_FIELDS` has the sandbox's).
+   */
+  readonly instructionFields: readonly InstructionField[];
 }
 
 /** The catalog of ports: data handed to the code, never built into it. */

@@ -1,8 +1,8 @@
 import { err, ok, type Result } from 'neverthrow';
 import { emptyCounters, type OutputCounters, openOutputs } from './counters.js';
 import { type DomainError, guardFailed, invalidTransition } from './errors.js';
-import type { Money } from './money.js';
-import type { PortCode } from './port.js';
+import { type Money, zero } from './money.js';
+import { type PortCode, parsePortCode } from './port.js';
 
 export const REQUEST_STATES = [
   'draft',
@@ -85,10 +85,18 @@ export interface Request {
   readonly quoteAcceptedAt: number | null;
   readonly provisionFundsBefore: number | null;
   readonly totalToSpend: Money | null;
+  /**
+   * What the payer was charged for the request: 0 in the origin currency until then (as the
+   * published answer to request_quote shows), `total_to_spend` once the request works.
+   */
   readonly fundsAvailable: Money | null;
   readonly cancellationReason: CancellationReason | null;
   /** True when the quote came from a hint token (priced at the estimate's prices). */
   readonly quotedFromHint: boolean;
+  /** When the receipt was issued: when the payer was charged (SPEC section 7); null before. */
+  readonly receiptIssuedAt: number | null;
+  /** When the credit note was issued: when money first went back to the payer after the charge; null before. */
+  readonly creditNoteIssuedAt: number | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -102,6 +110,13 @@ export interface NewRequest {
   readonly paymentAuthorizationCode?: string | null;
   readonly now: number;
 }
+
+/** Zero in the currency of an origin port (null only for a code that names no currency). */
+const noFunds = (portCode: PortCode): Money | null =>
+  parsePortCode(portCode).match(
+    (port) => zero(port.currency),
+    () => null,
+  );
 
 export const createRequest = (input: NewRequest): Request => ({
   id: input.id,
@@ -119,9 +134,11 @@ export const createRequest = (input: NewRequest): Request => ({
   quoteAcceptedAt: null,
   provisionFundsBefore: null,
   totalToSpend: null,
-  fundsAvailable: null,
+  fundsAvailable: noFunds(input.portCode),
   cancellationReason: null,
   quotedFromHint: false,
+  receiptIssuedAt: null,
+  creditNoteIssuedAt: null,
   createdAt: input.now,
   updatedAt: input.now,
 });

@@ -84,7 +84,7 @@ const arbQuoteRequested = fc
       outputs.set(output.id, output);
     });
     const eta = t0 + delay;
-    request = unwrap(requestQuote(request, t0, eta)).request;
+    request = unwrap(requestQuote(request, t0, eta, config.windows)).request;
     return deepFreeze({ config, request, outputs: [...outputs.values()], eta });
   });
 
@@ -109,6 +109,24 @@ const arbQuoted = fc
   .map(([flow, wait]) => quote(flow, flow.eta + wait));
 
 describe('time', () => {
+  test.prop([arbQuoteRequested], { numRuns: 200 })(
+    'a quote request carries both deadlines at once, counted from eta as the quote will count them, and no funds yet (the published answer)',
+    (flow) => {
+      const { request, eta, config } = flow;
+      expect(request.state).toBe('quote_requested');
+      expect(request.eta).toBe(eta);
+      expect(request.acceptQuoteBefore).toBe(eta + config.windows.acceptQuoteMs);
+      expect(request.provisionFundsBefore).toBe(eta + config.windows.provisionFundsMs);
+      expect(request.fundsAvailable).toEqual(money(0n, config.origin.currency));
+      // Produced at eta, the quote keeps them.
+      const quoted = quote(flow, eta).request;
+      expect([quoted.acceptQuoteBefore, quoted.provisionFundsBefore]).toEqual([
+        request.acceptQuoteBefore,
+        request.provisionFundsBefore,
+      ]);
+    },
+  );
+
   test.prop([arbQuoteRequested, arbAround(7_200_000)], { numRuns: 300 })(
     'the quote is due exactly when now ≥ eta, and producing it then sets quoted_at and both deadlines from the windows',
     (flow, offset) => {

@@ -7,6 +7,7 @@ import {
   decodeRequestQuoteBody,
   decodeUpdateMeBody,
   decodeUpdateRequestBody,
+  encodeConciergeDocument,
   encodeEstimate,
   encodeLinkedRequest,
   encodeOutput,
@@ -156,7 +157,7 @@ export const apiRoutes = (callers: Callers): Hono => {
         answer(
           c,
           client.requests.create(input).andThen(linkedRequest(client)),
-          (r) => ({ data: encodeLinkedRequest(r) }),
+          (r) => ({ data: encodeLinkedRequest(r, c.req.url) }),
           201,
         ),
       ),
@@ -197,7 +198,7 @@ export const apiRoutes = (callers: Callers): Hono => {
       const include = includePaths(c, REQUEST_INCLUDES);
       if (include.isErr()) return Promise.resolve(sendError(c, include.error));
       return answer(c, client.requests.getWithOutputs(c.req.param('id') ?? ''), (r) =>
-        encodeRequestWithOutputs(r, include.value.has('outputs')),
+        encodeRequestWithOutputs(r, include.value.has('outputs'), c.req.url),
       );
     }),
   );
@@ -219,7 +220,7 @@ export const apiRoutes = (callers: Callers): Hono => {
             }),
           );
         return answer(c, client.requests.update(id, input).andThen(linkedRequest(client)), (r) => ({
-          data: encodeLinkedRequest(r),
+          data: encodeLinkedRequest(r, c.req.url),
         }));
       }),
     ),
@@ -233,7 +234,7 @@ export const apiRoutes = (callers: Callers): Hono => {
         answer(
           c,
           client.requests.requestQuote(c.req.param('id') ?? '', input).andThen(linkedRequest(client)),
-          (r) => ({ data: encodeLinkedRequest(r) }),
+          (r) => ({ data: encodeLinkedRequest(r, c.req.url) }),
         ),
       ),
     ),
@@ -243,7 +244,7 @@ export const apiRoutes = (callers: Callers): Hono => {
     '/concierge_requests/:id/accept_quote',
     authed([], (c, client) =>
       answer(c, client.requests.acceptQuote(c.req.param('id') ?? '').andThen(linkedRequest(client)), (r) => ({
-        data: encodeLinkedRequest(r),
+        data: encodeLinkedRequest(r, c.req.url),
       })),
     ),
   );
@@ -252,7 +253,26 @@ export const apiRoutes = (callers: Callers): Hono => {
     '/concierge_requests/:id/cancel',
     authed([], (c, client) =>
       answer(c, client.requests.cancel(c.req.param('id') ?? '').andThen(linkedRequest(client)), (r) => ({
-        data: encodeLinkedRequest(r),
+        data: encodeLinkedRequest(r, c.req.url),
+      })),
+    ),
+  );
+
+  // A request's documents (SPEC section 7), behind receipt_url and credit_note_url.
+  api.get(
+    '/concierge_requests/:id/receipt',
+    authed([], (c, client) =>
+      answer(c, client.requests.receipt(c.req.param('id') ?? ''), (d) => ({
+        data: encodeConciergeDocument(d),
+      })),
+    ),
+  );
+
+  api.get(
+    '/concierge_requests/:id/credit_note',
+    authed([], (c, client) =>
+      answer(c, client.requests.creditNote(c.req.param('id') ?? ''), (d) => ({
+        data: encodeConciergeDocument(d),
       })),
     ),
   );
@@ -374,6 +394,15 @@ export const apiRoutes = (callers: Callers): Hono => {
         data: encodeWithdrawalInstruction(i),
       })),
     ),
+  );
+
+  // 204 and no document, as JSON:API answers a deletion; 409 while a live output pays to it.
+  api.delete(
+    '/withdrawal_instructions/:id',
+    authed([], async (c, client) => {
+      const deleted = await client.withdrawalInstructions.delete(c.req.param('id') ?? '');
+      return deleted.isOk() ? c.body(null, 204) : sendError(c, deleted.error);
+    }),
   );
 
   return api;

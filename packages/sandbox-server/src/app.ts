@@ -20,6 +20,12 @@ export interface SandboxAppOptions {
   readonly webhooks?: WebhookDeliveryOptions | false;
   /** Largest accepted body in bytes (default 5 MB). */
   readonly maxBodyBytes?: number;
+  /**
+   * The server's URL as its clients reach it, which `receipt_url` and `credit_note_url` in
+   * webhooks are made absolute against (default: the origin of the first request received).
+   * Answers to API calls use the origin each call came to.
+   */
+  readonly publicUrl?: string;
   /** Told about requests that failed with a bug (default: the logger at error, or console.error if it is off). */
   readonly onBug?: (error: unknown) => void;
   /**
@@ -99,6 +105,13 @@ export const createSandboxApp = (
   // First, so that every answer is logged, refusals by the middlewares below included.
   app.use('*', requestLogging({ logger, apiKeyOf: (c) => callers.apiKeyOf(c) }));
 
+  let publicUrl = options.publicUrl;
+  if (publicUrl === undefined)
+    app.use('*', (c, next) => {
+      publicUrl ??= new URL(c.req.url).origin;
+      return next();
+    });
+
   const maxBodyBytes = options.maxBodyBytes ?? 5 * 1024 * 1024;
   const tooLarge = (c: Context) =>
     sendError(c, {
@@ -138,6 +151,7 @@ export const createSandboxApp = (
     options.webhooks === false
       ? null
       : new WebhookDelivery(concierge, callers, {
+          baseUrl: () => publicUrl,
           ...webhookOptions,
           onAttempt: (attempt) => {
             logWebhookAttempt(logger, attempt);

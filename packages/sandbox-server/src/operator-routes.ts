@@ -1,5 +1,10 @@
-import { encodeEvent, encodeLinkedRequest, encodeOutput, encodeUser } from '@concierge-ts/adapter-http';
-import type { ConciergeError, OperatorOutputAction, SandboxOperator } from '@concierge-ts/application';
+import { encodeLinkedRequest, encodeLoggedEvent, encodeOutput, encodeUser } from '@concierge-ts/adapter-http';
+import {
+  type ConciergeError,
+  magicTable,
+  type OperatorOutputAction,
+  type SandboxOperator,
+} from '@concierge-ts/application';
 import type { ComplianceState } from '@concierge-ts/domain';
 import { type Context, Hono } from 'hono';
 import { err, ok, type Result } from 'neverthrow';
@@ -94,7 +99,7 @@ export const operatorRoutes = (callers: Callers): Hono => {
           .asyncAndThen(({ client }) =>
             operator.produceQuote(id(c)).andThen((request) => withOutputs(client, request)),
           ),
-        (r) => ({ data: encodeLinkedRequest(r) }),
+        (r) => ({ data: encodeLinkedRequest(r, c.req.url) }),
       ),
     ),
   );
@@ -128,9 +133,19 @@ export const operatorRoutes = (callers: Callers): Hono => {
     operate((c, operator) => clockAnswer(c, operator.runUntilIdle())),
   );
 
+  // The magic values (SPEC section 9): the same for every tenant, so open to anyone, like the ports.
+  const magic = magicTable();
+  sandbox.get('/magic', (c) => c.json(magic));
+
   sandbox.get(
     '/events',
-    operate((c, operator) => answer(c, operator.events(), (events) => ({ data: events.map(encodeEvent) }))),
+    // Each event with its resource as it was then (meta.snapshot) and when it was delivered (sent_at).
+    operate((c, operator) => {
+      const base = new URL(c.req.url).origin;
+      return answer(c, operator.events(), (events) => ({
+        data: events.map((event) => encodeLoggedEvent(event, base)),
+      }));
+    }),
   );
 
   sandbox.post(

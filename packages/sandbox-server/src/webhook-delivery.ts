@@ -1,12 +1,6 @@
 import { encodeEventDocument, WEBHOOK_AUTH_HEADER, webhookSignature } from '@concierge-ts/adapter-http';
 import type { InMemoryConcierge } from '@concierge-ts/adapter-memory';
-import {
-  type ConciergeService,
-  eventView,
-  isoTime,
-  type StoredEvent,
-  type UserRecord,
-} from '@concierge-ts/application';
+import { type EventResourceView, type EventView, isoTime, type StoredEvent } from '@concierge-ts/application';
 import type { Callers } from './caller.js';
 
 export interface WebhookDeliveryOptions {
@@ -23,6 +17,11 @@ export interface WebhookDeliveryOptions {
   readonly concurrency?: number;
   /** Told about every attempt (logging, tests). */
   readonly onAttempt?: (attempt: DeliveryAttempt) => void;
+  /**
+   * The server's URL, which a request's `receipt_url` and `credit_note_url` are made
+   * absolute against (default: they go out as paths).
+   */
+  readonly baseUrl?: () => string | undefined;
 }
 
 export interface DeliveryAttempt {
@@ -36,33 +35,14 @@ export interface DeliveryAttempt {
   readonly outcome: 'delivered' | 'retrying' | 'gave_up';
 }
 
-type Snapshot = NonNullable<Parameters<typeof encodeEventDocument>[1]>;
-
-/** The resource an event is about, as it is now (just after the command that made the event). */
-const snapshotOf = (service: ConciergeService, caller: UserRecord, event: StoredEvent) => {
-  switch (event.resource) {
-    case 'request':
-      return service.getRequestWithOutputs(caller, event.resourceId).map(
-        ({ outputs, ...view }): Snapshot => ({
-          kind: 'request',
-          view,
-          outputIds: outputs.map((o) => o.id),
-        }),
-      );
-    case 'output':
-      return service.getOutput(caller, event.resourceId).map((view): Snapshot => ({ kind: 'output', view }));
-    case 'user':
-      return service.getUser(caller, event.resourceId).map((view): Snapshot => ({ kind: 'user', view }));
-    default:
-      return event.resource satisfies never;
-  }
-};
-
 interface Job {
   readonly event: StoredEvent;
+  /** The event as the API shows it. */
+  readonly view: EventView;
   readonly url: string;
   readonly signature: string;
-  readonly included: Snapshot | undefined;
+  /** Its resource as it was when the event happened (SPEC section 8), from the event log. */
+  readonly included: EventResourceView | undefined;
 }
 
 /**
@@ -83,8 +63,8 @@ export class WebhookDelivery {
   private active = 0;
   private closed = false;
   private readonly unsubscribe: () => void;
-  private readonly options: Required<Omit<WebhookDeliveryOptions, 'onAttempt'>> &
-    Pick<WebhookDeliveryOptions, 'onAttempt'>;
+  private readonly options: Required<Omit<WebhookDeliveryOptions, 'onAttempt' | 'baseUrl'>> &
+    Pick<WebhookDeliveryOptions, 'onAttempt' | 'baseUrl'>;
 
   constructor(
     private readonly concierge: InMemoryConcierge,
@@ -99,6 +79,7 @@ export class WebhookDelivery {
       timeoutMs: options.timeoutMs ?? 5_000,
       concurrency: Math.max(1, options.concurrency ?? 8),
       ...(options.onAttempt === undefined ? {} : { onAttempt: options.onAttempt }),
+      ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
     };
     const unsubscribers: (() => void)[] = [];
     const stopWatching = concierge.onTenant((tenant) =>
@@ -140,9 +121,10 @@ export class WebhookDelivery {
   }
 
   /**
-   * Called inside the service's command: only remember the events. The snapshot of each
-   * resource is taken once the command has returned (a microtask later), so the service
-   * is never re-entered from within itself.
+   * Called inside the service's command: only remember the events. They are presented
+   * once the command has returned (a microtask later), so the service is never re-entered
+   * from within itself; each carries the snapshot the event log kept, whatever happened
+   * since.
    */
   private onEvents(events: readonly StoredEvent[]): void {
     if (this.closed) return;
@@ -160,13 +142,14 @@ export class WebhookDelivery {
       const owner = apiKey === undefined ? undefined : service.authenticate(apiKey);
       if (!owner || owner.isErr() || owner.value.webhookUrl === null) continue;
       const caller = owner.value;
-      const resource = snapshotOf(service, caller, event);
+      const presented = service.presentEvent(event, true);
       const key = `${event.ownerId}|${event.resource}|${event.resourceId}`;
       const job: Job = {
         event,
+        view: presented.view,
         url: caller.webhookUrl as string,
         signature: webhookSignature(apiKey as string),
-        included: resource.isOk() ? resource.value : undefined,
+        included: presented.resource,
       };
       const queue = this.queues.get(key);
       if (queue) queue.push(job);
@@ -208,8 +191,12 @@ export class WebhookDelivery {
   private async deliver(job: Job): Promise<void> {
     const { maxAttempts, initialDelayMs, maxDelayMs } = this.options;
     for (let attempt = 1; attempt <= maxAttempts && !this.closed; attempt += 1) {
-      const { status, error } = await this.post(job);
+      // sent_at: when this attempt goes out, on the tenant's clock; the log keeps the first delivered.
+      const tenant = this.concierge.tenantOfMaster(job.event.ownerId);
+      const sentAt = (tenant ?? this.concierge).clock.now();
+      const { status, error } = await this.post(job, sentAt);
       const delivered = status === 200;
+      if (delivered) tenant?.events.markSent(job.event.id, sentAt);
       const outcome = delivered ? 'delivered' : attempt === maxAttempts ? 'gave_up' : 'retrying';
       this.options.onAttempt?.({
         eventId: job.event.id,
@@ -225,18 +212,15 @@ export class WebhookDelivery {
     }
   }
 
-  private async post(job: Job): Promise<{ status: number | null; error?: string }> {
+  private async post(job: Job, sentAt: number): Promise<{ status: number | null; error?: string }> {
     const controller = new AbortController();
     this.controllers.add(controller);
     const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
     try {
-      const event = eventView(job.event);
       const body = encodeEventDocument(
-        {
-          ...event,
-          sentAt: isoTime((this.concierge.tenantOfMaster(job.event.ownerId) ?? this.concierge).clock.now()),
-        },
+        { ...job.view, sentAt: isoTime(sentAt) },
         job.included,
+        this.options.baseUrl?.(),
       );
       const response = await this.options.fetch(job.url, {
         method: 'POST',

@@ -1,4 +1,9 @@
-import { createInMemoryConcierge, type InMemoryConcierge } from '@concierge-ts/adapter-memory';
+import {
+  createInMemoryConcierge,
+  type InMemoryConcierge,
+  testInstructionBody,
+} from '@concierge-ts/adapter-memory';
+import { PORT_REQUIRED_FIELDS, type SandboxPortCode, TEST_OUTCOMES } from '@concierge-ts/domain';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSandboxApp, type SandboxApp } from '../src/index.js';
@@ -86,6 +91,8 @@ const snapshot = async (w: World): Promise<string> => {
 };
 
 // ---------------------------------------------------------------- generators
+
+const SANDBOX_PORTS = Object.keys(PORT_REQUIRED_FIELDS) as SandboxPortCode[];
 
 const weirdText = fc.oneof(
   fc.string({ maxLength: 12 }),
@@ -360,16 +367,28 @@ const coherent = (w: World) => {
           type: fc.constant('withdrawal_instructions'),
           attributes: fc.record({
             label: fc.string({ minLength: 1, maxLength: 10 }),
-            body: fc.record({
-              payment_method: fc.constant('bank_transfer'),
-              country: fc.constantFrom('CL', 'AR', 'Chile'),
-              currency: fc.constantFrom('CLP', 'ARS'),
-              account_number: fc.string({ maxLength: 8 }),
-            }),
+            body: fc.oneof(
+              // Valid, for any port and outcome, or near it: another method, country or identifier.
+              fc
+                .tuple(fc.constantFrom(...SANDBOX_PORTS), fc.constantFrom(...TEST_OUTCOMES, 'other' as const))
+                .map(([port, outcome]) => testInstructionBody(port, outcome)),
+              fc.record({
+                payment_method: fc.constantFrom('domestic_bank', 'bank_transfer', 'third_party'),
+                country: fc.constantFrom('CL', 'AR', 'Chile', 'ar'),
+                currency: fc.constantFrom('CLP', 'ARS', 'XYZ'),
+                cbu: fc.string({ maxLength: 24 }),
+                cuit: fc.stringMatching(/^[0-9-]{0,13}$/),
+              }),
+            ),
           }),
           relationships: fc.record({ user: rel('users', pick(w.ids.users)) }),
         }),
       }),
+    }),
+    fc.record({
+      method: fc.constant('DELETE'),
+      path: pick(w.ids.instructions).map((id) => `/api/withdrawal_instructions/${id}`),
+      body: fc.constant(undefined),
     }),
     fc.record({
       method: fc.constant('PATCH'),

@@ -1,5 +1,9 @@
 import { createHttpConciergeClient } from '@concierge-ts/adapter-http';
-import { createInMemoryConcierge, type InMemoryConcierge } from '@concierge-ts/adapter-memory';
+import {
+  createInMemoryConcierge,
+  type InMemoryConcierge,
+  testInstructionBody,
+} from '@concierge-ts/adapter-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSandboxApp, inProcessFetch, listenOnLoopback, type SandboxApp } from '../src/index.js';
 import { DocumentCheck, schemaErrors } from './json-api-schema.js';
@@ -589,10 +593,7 @@ describe('protocol errors', () => {
       body: {
         data: {
           type: 'withdrawal_instructions',
-          attributes: {
-            label: 'slash',
-            body: { payment_method: 'bank_transfer', country: 'AR', currency: 'ARS' },
-          },
+          attributes: { label: 'slash', body: testInstructionBody('ar_ars') },
           relationships: { user: { data: { type: 'users', id: seeded.payerId } } },
         },
       },

@@ -7,6 +7,7 @@ import {
   webhookSignature,
 } from '@concierge-ts/adapter-http';
 import { createInMemoryConcierge, type InMemoryConcierge } from '@concierge-ts/adapter-memory';
+import { checkIdentifier, type IdentifierKind } from '@concierge-ts/domain';
 import fc from 'fast-check';
 import type { Result } from 'neverthrow';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +37,25 @@ interface Secrets {
   readonly taxId: string;
 }
 
+const DIGITS = [...'0123456789'];
+const isDefined = <T>(value: T | undefined): value is T => value !== undefined;
+
+/**
+ * The identifier `write` makes with the first check digits (one or two, 0 to 9) that
+ * pass the domain's check of `kind`: what is tested here is redaction, not the checks.
+ */
+const withCheckDigits = (
+  kind: IdentifierKind,
+  write: (a: string, b: string) => string,
+): string | undefined => {
+  for (const a of DIGITS)
+    for (const b of DIGITS) {
+      const value = write(a, b);
+      if (checkIdentifier(kind, value).isOk()) return value;
+    }
+  return undefined;
+};
+
 /** API keys as the sandbox accepts them (CONCIERGE_SANDBOX_API_KEY): printable ASCII, no spaces. */
 const keyArb = fc
   .tuple(
@@ -54,9 +74,20 @@ const secretsArb: fc.Arbitrary<Secrets> = fc
     otherKey: keyArb,
     wrongKey: keyArb,
     accountNumber: fc.stringMatching(/^[1-9]\d{11,19}$/),
-    cbu: fc.stringMatching(/^\d{22}$/),
-    iban: fc.stringMatching(/^[A-Z]{2}\d{2}[A-Z0-9]{12,26}$/),
-    taxId: fc.stringMatching(/^(?:\d{11}|\d{2}-\d{8}-\d)$/),
+    // Identifiers that pass their checks (the service refuses others), in the compact
+    // form the service keeps and answers them in.
+    cbu: fc
+      .tuple(fc.stringMatching(/^\d{7}$/), fc.stringMatching(/^\d{13}$/))
+      .map(([bankBranch, account]) => withCheckDigits('cbu', (a, b) => `${bankBranch}${a}${account}${b}`))
+      .filter(isDefined),
+    iban: fc
+      .stringMatching(/^\d{18}$/)
+      .map((bban) => withCheckDigits('iban', (a, b) => `DE${a}${b}${bban}`))
+      .filter(isDefined),
+    taxId: fc
+      .tuple(fc.constantFrom('20', '23', '27', '30'), fc.stringMatching(/^\d{8}$/))
+      .map(([type, dni]) => withCheckDigits('cuit', (a) => `${type}${dni}${a}`))
+      .filter(isDefined),
   })
   .filter((s) => new Set([s.apiKey, s.otherKey, s.wrongKey]).size === 3);
 
@@ -120,15 +151,16 @@ const runFlow = async (
     await client.withdrawalInstructions.create({
       userId: payee.id,
       label: 'payee bank account',
+      // An Argentine account with every kind of account number it may carry.
       body: {
-        payment_method: 'bank_transfer',
+        payment_method: 'international_bank',
         country: 'AR',
         currency: 'ARS',
-        holder_name: 'Payee',
-        account_number: s.accountNumber,
+        name: 'Payee',
+        bank_account_number: s.accountNumber,
         cbu: s.cbu,
         iban: s.iban,
-        tax_id: s.taxId,
+        cuit: s.taxId,
       },
     }),
     'withdrawalInstructions.create',
@@ -156,7 +188,7 @@ const runFlow = async (
   must(await client.requests.acceptQuote(request.id), 'requests.acceptQuote');
   must(await operator.setCompliance(payee.id, 'enabled'), 'operator.setCompliance');
   must(await operator.deposit(payerId, { portCode: 'ar_ars', amount: 500 }), 'operator.deposit');
-  // Whether these apply depends on the state the account number's magic suffix led to.
+  // Whether these apply depends on the state the output is in by now (refused ones are logged too).
   for (const action of ['accept', 'issue', 'settle'] as const)
     await operator.outputAction(output.id, action, { reason: 'operator test' });
   must(await operator.advanceClock(60), 'operator.advanceClock');

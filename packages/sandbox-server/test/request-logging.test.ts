@@ -195,11 +195,11 @@ describe('request logging', () => {
     const { app, concierge, lines, seeded } = setup('debug');
     const key = concierge.apiKey;
     const body = {
-      payment_method: 'bank_transfer',
+      payment_method: 'domestic_bank',
       country: 'AR',
       currency: 'ARS',
       cbu: '0170099220000067797370',
-      tax_id: '20123456789',
+      cuit: '20123456786',
     };
     // The server refuses a parameter it does not know; the log still masks its value.
     const refused = await call(app, 'POST', '/api/withdrawal_instructions?api_key=in_the_query_123', {
@@ -219,7 +219,7 @@ describe('request logging', () => {
       request: {
         headers: { authorization: '[redacted]', 'content-type': 'application/json' },
         query: { api_key: '[redacted]' },
-        body: { data: { attributes: { body: { cbu: '****7370', tax_id: '****6789', country: 'AR' } } } },
+        body: { data: { attributes: { body: { cbu: '****7370', cuit: '****6786', country: 'AR' } } } },
       },
       response: { body: { errors: [{ code: 'invalid_parameter', source: { parameter: 'api_key' } }] } },
     });
@@ -228,7 +228,7 @@ describe('request logging', () => {
       status: 201,
       request: {
         headers: { authorization: '[redacted]', 'content-type': 'application/json' },
-        body: { data: { attributes: { body: { cbu: '****7370', tax_id: '****6789', country: 'AR' } } } },
+        body: { data: { attributes: { body: { cbu: '****7370', cuit: '****6786', country: 'AR' } } } },
       },
       response: {
         headers: { 'x-request-id': created.requestId },
@@ -242,7 +242,7 @@ describe('request logging', () => {
       key,
       webhookSignature(key),
       '0170099220000067797370',
-      '20123456789',
+      '20123456786',
       'in_the_query_123',
     ])
       expect(out).not.toContain(secret);

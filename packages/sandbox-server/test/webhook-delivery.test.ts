@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EventLedger, type ReceivedEvent, verifyWebhook } from '@concierge-ts/adapter-http';
-import { createInMemoryConcierge } from '@concierge-ts/adapter-memory';
+import { createInMemoryConcierge, testInstructionBody } from '@concierge-ts/adapter-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSandboxApp, type DeliveryAttempt, type SandboxApp } from '../src/index.js';
 import { httpHarness } from './harness.js';
@@ -103,11 +103,13 @@ describe('webhook delivery', () => {
     const check = new DocumentCheck();
     const setup = await harnessWithWebhooks(attempts, 5, check);
     (await setup.harness.client.users.updateMe({ webhookUrl: receiver.url }))._unsafeUnwrap();
+    // The seed's events (its instructions created) came before there was a webhook_url.
+    const seeded = (await setup.harness.operator.events())._unsafeUnwrap().length;
     const requestId = await runPayout(setup);
     await setup.app.webhooks?.idle();
     expect(check.violations).toEqual([]);
 
-    const log = (await setup.harness.operator.events())._unsafeUnwrap();
+    const log = (await setup.harness.operator.events())._unsafeUnwrap().slice(seeded);
     for (const r of receiver.received) {
       expect(r.headers['content-type']).toBe('application/json');
       expect(r.headers['webhook-auth']).toMatch(/^[0-9a-f]{64}$/);
@@ -173,6 +175,51 @@ describe('webhook delivery', () => {
     );
   });
 
+  it('POSTs withdrawal_instruction_created with the instruction, and _destroyed when it is deleted', async () => {
+    const receiver = await startReceiver();
+    closers.push(receiver.close);
+    const attempts: DeliveryAttempt[] = [];
+    const check = new DocumentCheck();
+    const setup = await harnessWithWebhooks(attempts, 5, check);
+    const { client, operator } = setup.harness;
+    (await client.users.updateMe({ webhookUrl: receiver.url }))._unsafeUnwrap();
+    const payee = (await client.users.create({ name: 'Eva' }))._unsafeUnwrap();
+    const instruction = (
+      await client.withdrawalInstructions.create({
+        userId: payee.id,
+        label: 'Eva, Banorte',
+        body: testInstructionBody('mx_mxn', 'other'),
+      })
+    )._unsafeUnwrap();
+    await setup.app.webhooks?.idle();
+    (await client.withdrawalInstructions.delete(instruction.id))._unsafeUnwrap();
+    await setup.app.webhooks?.idle();
+    expect(check.violations).toEqual([]);
+    for (const r of receiver.received) expect(schemaErrors(JSON.parse(r.body))).toEqual([]);
+    const delivered = eventsOf(receiver.received, setup.concierge.apiKey);
+    expect(delivered.map((e) => [e.eventType, e.resourceType, e.resourceId])).toEqual([
+      ['withdrawal_instruction_created', 'withdrawal_instructions', instruction.id],
+      ['withdrawal_instruction_destroyed', 'withdrawal_instructions', instruction.id],
+    ]);
+    // Each carries the instruction as it was when the event happened: destroyed, as it was
+    // before (SPEC section 8), though the API no longer shows it.
+    expect(delivered[0]?.resource).toEqual(instruction);
+    expect(delivered[1]?.resource).toEqual(instruction);
+    expect((await client.withdrawalInstructions.get(instruction.id))._unsafeUnwrapErr().type).toBe(
+      'not_found',
+    );
+    const ledger = new EventLedger();
+    expect(delivered.map((e) => ledger.apply(e))).toEqual(['ignored', 'ignored']);
+    // The log has these two after the seed's (created before there was a webhook_url).
+    const log = (await operator.events())._unsafeUnwrap();
+    expect(
+      log
+        .filter((e) => e.resourceType === 'withdrawal_instructions')
+        .slice(-2)
+        .map((e) => e.id),
+    ).toEqual(delivered.map((e) => e.id));
+  });
+
   it('retries anything but a 200, and keeps later events of the same resource behind it', async () => {
     const failedOnce = new Set<string>();
     const receiver = await startReceiver((_, body) => {
@@ -188,12 +235,14 @@ describe('webhook delivery', () => {
     const attempts: DeliveryAttempt[] = [];
     const setup = await harnessWithWebhooks(attempts);
     (await setup.harness.client.users.updateMe({ webhookUrl: receiver.url }))._unsafeUnwrap();
+    // The seed's events (its instructions created) came before there was a webhook_url.
+    const seeded = (await setup.harness.operator.events())._unsafeUnwrap().length;
     await runPayout(setup);
     await setup.app.webhooks?.idle();
 
     const accepted = receiver.received.filter((r) => r.answered === 200);
     const events = eventsOf(accepted, setup.concierge.apiKey);
-    const log = (await setup.harness.operator.events())._unsafeUnwrap();
+    const log = (await setup.harness.operator.events())._unsafeUnwrap().slice(seeded);
     expect(events.map((e) => e.id).sort((a, b) => Number(a) - Number(b))).toEqual(log.map((e) => e.id));
     const retried = attempts.filter((a) => a.outcome === 'retrying');
     expect(retried.length).toBe(2 * log.filter((e) => Number(e.id) % 3 === 0).length);
@@ -220,12 +269,14 @@ describe('webhook delivery', () => {
     const attempts: DeliveryAttempt[] = [];
     const setup = await harnessWithWebhooks(attempts, 2);
     (await setup.harness.client.users.updateMe({ webhookUrl: receiver.url }))._unsafeUnwrap();
+    // The seed's events (its instructions created) came before there was a webhook_url.
+    const seeded = (await setup.harness.operator.events())._unsafeUnwrap().length;
     // The first delivery hangs; the whole payout still goes through the API.
     const requestId = await runPayout(setup);
     expect((await setup.harness.client.requests.get(requestId))._unsafeUnwrap().state).toBe('finished');
     release();
     await setup.app.webhooks?.idle();
-    const log = (await setup.harness.operator.events())._unsafeUnwrap();
+    const log = (await setup.harness.operator.events())._unsafeUnwrap().slice(seeded);
     expect(attempts.filter((a) => a.outcome === 'gave_up').length).toBe(log.length);
     expect(attempts.length).toBe(2 * log.length);
   });

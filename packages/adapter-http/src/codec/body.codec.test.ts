@@ -94,6 +94,14 @@ describe('request bodies a server receives', () => {
         wire(encodeCreateWithdrawalInstructionBody(instruction)),
       )._unsafeUnwrap(),
     ).toEqual(instruction);
+    // No user (the caller's own) and no label travel as absent members.
+    const own = { body: { country: 'CL', currency: 'CLP' } };
+    expect(encodeCreateWithdrawalInstructionBody(own)).toEqual({
+      data: { type: 'withdrawal_instructions', attributes: { body: own.body } },
+    });
+    expect(
+      decodeCreateWithdrawalInstructionBody(wire(encodeCreateWithdrawalInstructionBody(own)))._unsafeUnwrap(),
+    ).toEqual(own);
   });
 
   it('sends amounts as JSON numbers when exact, as the text given otherwise', () => {
@@ -195,7 +203,7 @@ describe('request bodies a server receives', () => {
     ).toBe(true);
   });
 
-  it('judges estimate lines field by field, and instruction bodies as text', () => {
+  it('judges estimate lines field by field; passes an instruction body and label on for the service to judge', () => {
     const estimate = (outputs: unknown) => ({
       data: { type: 'concierge_estimates', attributes: { port_code: 'ar_ars', outputs } },
     });
@@ -214,18 +222,31 @@ describe('request bodies a server receives', () => {
       code: 'invalid_attribute',
       pointer: '/data/attributes/outputs/0',
     });
+    // The domain checks a body field by field (the same refusal in-process and over HTTP):
+    // the decoder keeps what it was given.
     const instruction = {
       data: {
         type: 'withdrawal_instructions',
-        attributes: { label: 'x', body: { amount: 5 } },
+        attributes: { label: 7, body: { amount: 5 } },
         relationships: { user: { data: { type: 'users', id: 1 } } },
       },
     };
-    expect(decodeCreateWithdrawalInstructionBody(instruction)._unsafeUnwrapErr()).toMatchObject({
-      status: 422,
-      code: 'invalid_attribute',
-      pointer: '/data/attributes/body/amount',
+    expect(decodeCreateWithdrawalInstructionBody(instruction)._unsafeUnwrap()).toEqual({
+      userId: '1',
+      label: 7,
+      body: { amount: 5 },
     });
+    // As the provider's own client sends one: no user (the caller's own), and attributes are still known by name.
+    expect(
+      decodeCreateWithdrawalInstructionBody({
+        data: { type: 'withdrawal_instructions', attributes: { label: 'Local Bank', body: {} } },
+      })._unsafeUnwrap(),
+    ).toEqual({ label: 'Local Bank', body: {} });
+    expect(
+      decodeCreateWithdrawalInstructionBody({
+        data: { type: 'withdrawal_instructions', attributes: { body: {}, schema: 'bitex' } },
+      })._unsafeUnwrapErr(),
+    ).toMatchObject({ status: 422, code: 'unknown_attribute', pointer: '/data/attributes/schema' });
   });
 
   it('never throws, whatever the input', () => {

@@ -405,8 +405,10 @@ export const encodeUpdateMeBody = (input: UpdateMeInput) => ({
 
 const createInstructionSchema = resourceBody(
   RESOURCE_TYPES.withdrawalInstruction,
-  { label: z.string(), body: z.record(z.string(), z.string()) },
-  { user: toOne(RESOURCE_TYPES.user) },
+  // The service judges both, at their pointers, as the in-process client does.
+  { label: z.unknown().optional(), body: z.unknown().optional() },
+  // Optional: without it the instruction is the caller's own, as the published client sends it.
+  { user: toOne(RESOURCE_TYPES.user).optional() },
 );
 
 /** `POST /api/withdrawal_instructions`. */
@@ -414,16 +416,22 @@ export const decodeCreateWithdrawalInstructionBody = decodeCreationBody(
   RESOURCE_TYPES.withdrawalInstruction,
   createInstructionSchema,
   ({ data: { attributes: a, relationships: r } }): CreateWithdrawalInstructionInput => ({
-    userId: r.user.data.id,
-    label: a.label,
-    body: a.body,
+    ...(r.user === undefined ? {} : { userId: r.user.data.id }),
+    // As received: the service checks the label's text and the body's shape and identifiers.
+    ...(a.label === undefined ? {} : { label: a.label as string | null }),
+    body: a.body as CreateWithdrawalInstructionInput['body'],
   }),
 );
 
 export const encodeCreateWithdrawalInstructionBody = (input: CreateWithdrawalInstructionInput) => ({
   data: {
     type: RESOURCE_TYPES.withdrawalInstruction,
-    attributes: { label: input.label, body: { ...input.body } },
-    relationships: { user: { data: { type: RESOURCE_TYPES.user, id: input.userId } } },
+    attributes: {
+      ...(input.label === undefined ? {} : { label: input.label }),
+      body: { ...input.body },
+    },
+    ...(input.userId === undefined
+      ? {}
+      : { relationships: { user: { data: { type: RESOURCE_TYPES.user, id: input.userId } } } }),
   },
 });

@@ -2,6 +2,7 @@ import type { OutputView, Page } from '@concierge-ts/application';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  arbDocumentView,
   arbEstimateView,
   arbOutputView,
   arbPortView,
@@ -9,6 +10,7 @@ import {
   arbUserView,
   arbWithdrawalInstructionView,
 } from '../testing/arbitraries.js';
+import { encodeConciergeDocument } from './concierge-document.codec.js';
 import {
   decodeRequestWithOutputs,
   documents,
@@ -50,6 +52,7 @@ describe('resource codecs round-trip every view through JSON', () => {
       encodeWithdrawalInstruction,
       documents.withdrawalInstruction,
     ],
+    ['receipt or credit note', arbDocumentView(), encodeConciergeDocument, documents.conciergeDocument],
   ] as const;
 
   for (const [name, arb, encode, schema] of cases)

@@ -9,6 +9,7 @@ import {
 } from '@concierge-ts/application';
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
+import { conciergeDocumentResource } from './concierge-document.codec.js';
 import { estimateResource } from './estimate.codec.js';
 import { eventResource } from './event.codec.js';
 import { decodeWith, hrefOf, pageLinks, pageMeta, RESOURCE_TYPES } from './json-api.js';
@@ -38,6 +39,7 @@ export const documents = {
   withdrawalInstructions: list(withdrawalInstructionResource),
   event: single(eventResource),
   events: list(eventResource),
+  conciergeDocument: single(conciergeDocumentResource),
 } as const;
 
 type ListWire<T> = {
@@ -104,12 +106,16 @@ export const encodePage = <T, W>(page: Page<T>, encode: (item: T) => W, url: str
   meta: { page: { number: page.number, size: page.size, next: page.next } },
 });
 
-/** A request with its outputs' resource linkage (the outputs themselves are left out). */
-export const encodeLinkedRequest = (r: RequestWithOutputs) => {
+/**
+ * A request with its outputs' resource linkage (the outputs themselves are left out).
+ * `base`: the URL of the call it answers, which its document links are made absolute against.
+ */
+export const encodeLinkedRequest = (r: RequestWithOutputs, base?: string) => {
   const { outputs, ...request } = r;
   return encodeRequest(
     request,
     outputs.map((o) => o.id),
+    base,
   );
 };
 
@@ -117,8 +123,8 @@ export const encodeLinkedRequest = (r: RequestWithOutputs) => {
  * `GET /api/concierge_requests/:id`: the request with its outputs' linkage; with
  * `include=outputs` (`include` true, the default) the outputs travel in `included`.
  */
-export const encodeRequestWithOutputs = (r: RequestWithOutputs, include = true) => ({
-  data: encodeLinkedRequest(r),
+export const encodeRequestWithOutputs = (r: RequestWithOutputs, include = true, base?: string) => ({
+  data: encodeLinkedRequest(r, base),
   ...(include ? { included: r.outputs.map(encodeOutput) } : {}),
 });
 
@@ -128,7 +134,7 @@ export const encodeRequestPage = (
   url: string,
   options: { readonly last?: number; readonly include?: boolean } = {},
 ) => ({
-  ...encodePage(page, encodeLinkedRequest, url, options.last),
+  ...encodePage(page, (r) => encodeLinkedRequest(r, url), url, options.last),
   ...(options.include === true ? { included: page.items.flatMap((r) => r.outputs.map(encodeOutput)) } : {}),
 });
 

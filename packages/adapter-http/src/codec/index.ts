@@ -1,4 +1,5 @@
 export * from './body.codec.js';
+export * from './concierge-document.codec.js';
 export * from './document.codec.js';
 export * from './error.codec.js';
 export * from './estimate.codec.js';

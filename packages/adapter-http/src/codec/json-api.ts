@@ -14,6 +14,7 @@ export const RESOURCE_TYPES = {
   user: 'users',
   withdrawalInstruction: 'withdrawal_instructions',
   event: 'events',
+  document: 'concierge_documents',
 } as const;
 
 /**

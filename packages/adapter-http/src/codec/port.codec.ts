@@ -15,6 +15,8 @@ export const portAttributesWire = z.object({
   quote_delay_seconds: z.number().nonnegative(),
   return_cost: wireNumber,
   active: z.boolean(),
+  /** The withdrawal instruction fields a payment to the port requires (SPEC section 7.1). */
+  withdrawal_instruction_fields: z.array(z.string()),
 });
 
 export const portResourceWire = z.object({
@@ -36,6 +38,7 @@ export const encodePort = (p: PortView): PortResourceWire => ({
     quote_delay_seconds: p.quoteDelaySeconds,
     return_cost: encodeMoney(p.returnCost),
     active: p.active,
+    withdrawal_instruction_fields: [...p.withdrawalInstructionFields],
   },
 });
 
@@ -54,6 +57,7 @@ export const portResource = z.codec(portResourceWire, z.custom<PortView>(), {
       quoteDelaySeconds: a.quote_delay_seconds,
       returnCost: money('return_cost'),
       active: a.active,
+      withdrawalInstructionFields: a.withdrawal_instruction_fields,
     };
   },
   encode: encodePort,

@@ -69,13 +69,22 @@ export const requestResourceWire = z.object({
 });
 export type RequestResourceWire = z.output<typeof requestResourceWire>;
 
+/** A document link resolved against `base` (a server gives absolute URLs; the in-process service, paths). */
+const linkTo = (url: string | null, base: string | undefined): string | null =>
+  url === null || base === undefined || !URL.canParse(url, base) ? url : new URL(url, base).href;
+
 /**
  * `outputIds`: the outputs' ids, the relationship's resource linkage (SPEC section 7:
  * always sent). Without them, only a request without outputs can say which it has
  * (none); any other tells how many in `meta`, for callers that encode a request they
- * did not read with its outputs.
+ * did not read with its outputs. `base`: the URL `receipt_url` and `credit_note_url` are
+ * resolved against, so that they go out absolute.
  */
-export const encodeRequest = (r: RequestView, outputIds?: readonly string[]): RequestResourceWire => {
+export const encodeRequest = (
+  r: RequestView,
+  outputIds?: readonly string[],
+  base?: string,
+): RequestResourceWire => {
   const c = r.counters;
   const outputs =
     outputIds !== undefined
@@ -111,8 +120,8 @@ export const encodeRequest = (r: RequestView, outputIds?: readonly string[]): Re
       total_to_spend: encodeMoneyOrNull(r.totalToSpend),
       funds_available: encodeMoneyOrNull(r.fundsAvailable),
       cancellation_reason: r.cancellationReason,
-      receipt_url: r.receiptUrl,
-      credit_note_url: r.creditNoteUrl,
+      receipt_url: linkTo(r.receiptUrl, base),
+      credit_note_url: linkTo(r.creditNoteUrl, base),
       created_at: r.createdAt,
       updated_at: r.updatedAt,
     },

@@ -1,11 +1,17 @@
 import type { WithdrawalInstructionView } from '@concierge-ts/application';
+import { WITHDRAWAL_INSTRUCTION_SCHEMA } from '@concierge-ts/domain';
 import { z } from 'zod';
 import { looseToOne, RESOURCE_TYPES, wireId } from './json-api.js';
 import { readTime } from './reader.js';
 
-/** How to reach a payee's account: a label and a body of text fields (SPEC section 1). */
+/**
+ * How to reach a user's account (SPEC section 7.1): attributes `label`, `schema` and
+ * `body` as the provider's recorded responses show them (`schema` is always "bitex"), and
+ * this project's `created_at` and `user` relationship.
+ */
 export const withdrawalInstructionAttributesWire = z.object({
-  label: z.string(),
+  label: z.string().nullable(),
+  schema: z.string(),
   body: z.record(z.string(), z.string()),
   created_at: z.string(),
 });
@@ -23,7 +29,12 @@ export const encodeWithdrawalInstruction = (
 ): WithdrawalInstructionResourceWire => ({
   type: RESOURCE_TYPES.withdrawalInstruction,
   id: i.id,
-  attributes: { label: i.label, body: { ...i.body }, created_at: i.createdAt },
+  attributes: {
+    label: i.label,
+    schema: WITHDRAWAL_INSTRUCTION_SCHEMA,
+    body: { ...i.body },
+    created_at: i.createdAt,
+  },
   relationships: { user: { data: { type: RESOURCE_TYPES.user, id: i.userId } } },
 });
 

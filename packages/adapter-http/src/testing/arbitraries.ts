@@ -1,4 +1,5 @@
 import type {
+  DocumentView,
   EstimateView,
   OutputView,
   PortView,
@@ -10,10 +11,15 @@ import {
   CANCELLATION_REASONS,
   type CancellationReason,
   COMPLIANCE_STATES,
+  DOCUMENT_KINDS,
   type Money,
   OUTPUT_STATES,
+  PORT_REQUIRED_FIELDS,
   type Rate,
   REQUEST_STATES,
+  type SandboxPortCode,
+  TEST_OUTCOMES,
+  testInstructionBody,
 } from '@concierge-ts/domain';
 import fc from 'fast-check';
 
@@ -23,7 +29,7 @@ import fc from 'fast-check';
  * timestamps with milliseconds): for codec round trips and wire fuzzing.
  */
 
-const PORTS: readonly { code: string; currency: string; scale: number }[] = [
+const PORTS: readonly { code: SandboxPortCode; currency: string; scale: number }[] = [
   { code: 'ar_ars', currency: 'ARS', scale: 2 },
   { code: 'ar_usd', currency: 'USD', scale: 2 },
   { code: 'cl_clp', currency: 'CLP', scale: 0 },
@@ -123,6 +129,7 @@ export const arbPortView = (): fc.Arbitrary<PortView> =>
       quoteDelaySeconds: fc.nat({ max: 86_400 }),
       returnCost: arbMoneyIn(port, 0n),
       active: fc.boolean(),
+      withdrawalInstructionFields: fc.constant(PORT_REQUIRED_FIELDS[port.code]),
     }),
   );
 
@@ -150,6 +157,44 @@ export const arbEstimateView = (): fc.Arbitrary<EstimateView> =>
     }),
   );
 
+/** A receipt or credit note as the API sends it (its totals need not add up: this is for the codec). */
+export const arbDocumentView = (): fc.Arbitrary<DocumentView> =>
+  fc.record({ origin: arbPortCodeOf(), requestId: arbId() }).chain(({ origin, requestId }) =>
+    fc.constantFrom(...DOCUMENT_KINDS).chain((kind) =>
+      fc.record({
+        id: fc.constant(`${requestId}-${kind}`),
+        kind: fc.constant(kind),
+        requestId: fc.constant(requestId),
+        requestState: fc.constantFrom(...REQUEST_STATES),
+        portCode: fc.constant(origin.code),
+        issuedAt: arbIsoTime(),
+        lines: fc.array(
+          arbPortCodeOf().chain((destination) =>
+            fc.record({
+              outputId: arbId(),
+              state: fc.constantFrom(...OUTPUT_STATES),
+              portCode: fc.constant(destination.code),
+              amount: arbMoneyIn(destination),
+              budget: arbMoneyIn(origin),
+              feeAndCost: arbMoneyIn(origin, 0n),
+              credited: arbMoneyIn(origin, 0n),
+              returnCost: arbMoneyIn(origin, 0n),
+            }),
+          ),
+          { maxLength: 5 },
+        ),
+        totals: fc.record({
+          budget: arbMoneyIn(origin, 0n),
+          fees: arbMoneyIn(origin, 0n),
+          settled: arbMoneyIn(origin, 0n),
+          inFlight: arbMoneyIn(origin, 0n),
+          credited: arbMoneyIn(origin, 0n),
+          returnCosts: arbMoneyIn(origin, 0n),
+        }),
+      }),
+    ),
+  );
+
 export const arbUserView = (): fc.Arbitrary<UserView> =>
   fc.record({
     id: arbId(),
@@ -168,14 +213,21 @@ export const arbUserView = (): fc.Arbitrary<UserView> =>
     createdAt: arbIsoTime(),
   });
 
+/** A body as the service keeps it: one that pays to a port of the catalog, with any outcome in a sandbox, and a holder's name. */
+export const arbInstructionBody = (): fc.Arbitrary<Readonly<Record<string, string>>> =>
+  fc
+    .record({
+      port: arbPortCodeOf(),
+      outcome: fc.constantFrom(...TEST_OUTCOMES, 'other' as const),
+      name: arbText(),
+    })
+    .map(({ port, outcome, name }) => ({ ...testInstructionBody(port.code, outcome), name }));
+
 export const arbWithdrawalInstructionView = (): fc.Arbitrary<WithdrawalInstructionView> =>
   fc.record({
     id: arbId(),
     userId: arbId(),
-    label: arbText(),
-    body: fc.dictionary(
-      fc.constantFrom('payment_method', 'country', 'currency', 'account_number', 'holder_name', 'cbu'),
-      arbText(),
-    ),
+    label: nullable(arbText()),
+    body: arbInstructionBody(),
     createdAt: arbIsoTime(),
   });

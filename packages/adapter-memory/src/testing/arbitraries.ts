@@ -1,4 +1,10 @@
-import { MAGIC_ACCOUNT_SUFFIXES } from '@concierge-ts/application';
+import {
+  type SandboxPortCode,
+  TEST_OUTCOMES,
+  type TestOutcome,
+  testInstructionBody,
+  type WithdrawalInstructionBody,
+} from '@concierge-ts/domain';
 import fc from 'fast-check';
 import { DEFAULT_PORT_ROWS } from '../catalog.js';
 
@@ -52,14 +58,13 @@ export const arbMalformedAmount = (): fc.Arbitrary<unknown> =>
     fc.array(fc.integer()),
   );
 
-/** An account number with one of the magic suffixes, or one that waits for the operator. */
-export const arbAccountNumber = (): fc.Arbitrary<string> =>
-  fc
-    .tuple(
-      fc.integer({ min: 1000, max: 9999 }),
-      fc.constantFrom(...Object.values(MAGIC_ACCOUNT_SUFFIXES), '1234', '5678'),
-    )
-    .map(([prefix, suffix]) => `${prefix}${suffix}`);
+/** What a sandbox payment to an instruction does: a test outcome, or `other` (settles, as any real account). */
+export const arbInstructionOutcome = (): fc.Arbitrary<TestOutcome | 'other'> =>
+  fc.constantFrom(...TEST_OUTCOMES, 'other' as const);
+
+/** A withdrawal instruction body that can pay to `portCode` and picks one of the sandbox's outcomes. */
+export const arbInstructionBodyFor = (portCode: SandboxPortCode): fc.Arbitrary<WithdrawalInstructionBody> =>
+  arbInstructionOutcome().map((outcome) => testInstructionBody(portCode, outcome));
 
 export const arbEmail = (): fc.Arbitrary<string> =>
   fc

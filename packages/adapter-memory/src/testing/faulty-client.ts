@@ -153,6 +153,8 @@ export const createFaultyClient = (inner: ConciergeClient, network: FaultyNetwor
         call('requests.requestQuote', true, () => inner.requests.requestQuote(id, i, o)),
       acceptQuote: (id, o) => call('requests.acceptQuote', true, () => inner.requests.acceptQuote(id, o)),
       cancel: (id, o) => call('requests.cancel', true, () => inner.requests.cancel(id, o)),
+      receipt: (id, o) => call('requests.receipt', false, () => inner.requests.receipt(id, o)),
+      creditNote: (id, o) => call('requests.creditNote', false, () => inner.requests.creditNote(id, o)),
     },
     outputs: {
       create: (i, o) => call('outputs.create', true, () => inner.outputs.create(i, o)),
@@ -174,6 +176,8 @@ export const createFaultyClient = (inner: ConciergeClient, network: FaultyNetwor
         call('withdrawalInstructions.get', false, () => inner.withdrawalInstructions.get(id, o)),
       list: (q, o) =>
         call('withdrawalInstructions.list', false, () => inner.withdrawalInstructions.list(q, o)),
+      delete: (id, o) =>
+        call('withdrawalInstructions.delete', true, () => inner.withdrawalInstructions.delete(id, o)),
     },
   };
 };

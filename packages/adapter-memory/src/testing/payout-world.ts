@@ -9,7 +9,13 @@ import {
   type RequestView,
   runReport,
 } from '@concierge-ts/application';
-import { FINAL_OUTPUT_STATES, returnCostInOrigin } from '@concierge-ts/domain';
+import {
+  FINAL_OUTPUT_STATES,
+  isSandboxPortCode,
+  returnCostInOrigin,
+  type TestOutcome,
+  testInstructionBody,
+} from '@concierge-ts/domain';
 import type { ResultAsync } from 'neverthrow';
 import { defaultCatalog } from '../catalog.js';
 import type { InMemoryConcierge } from '../compose.js';
@@ -57,25 +63,21 @@ export const listEvery = async <T>(
   return all;
 };
 
-/** An account number for an instruction with a magic outcome (SPEC 9). */
+/** The magic outcome a payee's account picks (SPEC 9): its country's test identifiers for it. */
 export const MAGIC_ACCOUNTS = {
-  settles: '10000000',
-  rejected: '10000002',
-  failsOnce: '10000004',
-  returned: '10000006',
-} as const;
+  settles: 'settles',
+  rejected: 'rejected',
+  failsOnce: 'fails_once',
+  returned: 'fails_until_returned',
+} as const satisfies Record<string, TestOutcome>;
 
-/** A new payee's instruction body for a port (the in-process sandbox checks only its shape). */
-export const bodyFor = (portCode: string, account: string): Record<string, string> => {
-  const [country = '', currency = ''] = portCode.split('_');
-  return {
-    payment_method: 'domestic_bank',
-    country: country.toUpperCase(),
-    currency: currency.toUpperCase(),
-    bank_account_number: account,
-    account_number: account,
-    name: 'Ana Pérez',
-  };
+/**
+ * A new payee's instruction body for a port of the sandbox's catalog, whose identifiers
+ * pass their checks and pick `outcome` (`other`: none, it settles as any real account).
+ */
+export const bodyFor = (portCode: string, outcome: TestOutcome | 'other'): Record<string, string> => {
+  if (!isSandboxPortCode(portCode)) throw new Error(`${portCode} is not a port of the sandbox's catalog`);
+  return testInstructionBody(portCode, outcome);
 };
 
 /** What the service shows of a run: every request under its external ids, and their outputs. */

@@ -1,7 +1,13 @@
-import type { ComplianceState, OutputState, RequestState } from '@concierge-ts/domain';
+import type {
+  ComplianceState,
+  OutputState,
+  RequestState,
+  WithdrawalInstructionBody,
+} from '@concierge-ts/domain';
 import type { ResultAsync } from 'neverthrow';
 import type { ConciergeError } from './errors.js';
 import type {
+  DocumentView,
   EstimateView,
   OutputView,
   Page,
@@ -70,11 +76,24 @@ export interface UpdateMeInput {
   readonly webhookUrl?: string | null;
 }
 
+/**
+ * A withdrawal instruction's body as an integrator writes it (SPEC section 7.1): the
+ * published fields of its `payment_method` (typed, for completion and typos), or any
+ * text fields, which the service checks all the same (a payee's data read from a file).
+ */
+export type WithdrawalInstructionBodyInput = WithdrawalInstructionBody | Readonly<Record<string, string>>;
+
 export interface CreateWithdrawalInstructionInput {
-  readonly userId: string;
-  readonly label: string;
-  /** `payment_method`, `country`, `currency`, and account details (cbu, iban, swift, account_number, holder_name, tax_id...). */
-  readonly body: Readonly<Record<string, string>>;
+  /** The user it belongs to: a user the caller manages; the caller itself when left out, as the published client does. */
+  readonly userId?: string;
+  /** Text of at most 100 characters; none (null) when left out. */
+  readonly label?: string | null;
+  /**
+   * `payment_method` (`domestic_bank`, `international_bank`, `third_party`), `country`,
+   * `currency`, and that method's fields (`cbu`, `cuit`, `clabe`, `bank`,
+   * `bank_account_number`, `name`...). Identifiers must pass their country's check.
+   */
+  readonly body: WithdrawalInstructionBodyInput;
 }
 
 export interface ListWithdrawalInstructionsQuery {
@@ -112,6 +131,10 @@ export interface ConciergeClient {
     requestQuote(id: string, input?: { readonly hintToken?: string }, options?: CallOptions): R<RequestView>;
     acceptQuote(id: string, options?: CallOptions): R<RequestView>;
     cancel(id: string, options?: CallOptions): R<RequestView>;
+    /** The request's receipt (SPEC section 7): once the payer is charged; `not_found` before. */
+    receipt(id: string, options?: CallOptions): R<DocumentView>;
+    /** The request's credit note: once money went back to the payer after the charge; `not_found` before. */
+    creditNote(id: string, options?: CallOptions): R<DocumentView>;
   };
   readonly outputs: {
     create(input: CreateOutputInput, options?: CallOptions): R<OutputView>;
@@ -133,6 +156,11 @@ export interface ConciergeClient {
     create(input: CreateWithdrawalInstructionInput, options?: CallOptions): R<WithdrawalInstructionView>;
     get(id: string, options?: CallOptions): R<WithdrawalInstructionView>;
     list(query?: ListWithdrawalInstructionsQuery, options?: CallOptions): R<Page<WithdrawalInstructionView>>;
+    /**
+     * Deletes an instruction (a `withdrawal_instruction_destroyed` event). Refused with a
+     * conflict (409, `instruction_in_use`) while an output that is not final pays to it.
+     */
+    delete(id: string, options?: CallOptions): R<void>;
   };
 }
 

@@ -1,6 +1,7 @@
 import type {
   CancellationReason,
   ComplianceState,
+  DocumentKind,
   Money,
   OutputCounters,
   OutputState,
@@ -23,6 +24,12 @@ export interface PortView {
   readonly quoteDelaySeconds: number;
   readonly returnCost: Money;
   readonly active: boolean;
+  /**
+   * The withdrawal instruction fields a payment to this port needs besides its `country`
+   * and `currency` (`cbu` and `cuit` for `ar_ars`), so that a client can check a payee's
+   * instruction before sending anything (SPEC section 7.1).
+   */
+  readonly withdrawalInstructionFields: readonly string[];
 }
 
 export interface RequestView {
@@ -108,16 +115,77 @@ export interface UserView {
   readonly createdAt: string;
 }
 
+/**
+ * How to reach a user's bank account (SPEC sections 1 and 7.1). The API also answers
+ * `schema: "bitex"` with every instruction, which carries nothing a client needs.
+ */
 export interface WithdrawalInstructionView {
   readonly id: string;
+  /** The user it belongs to. */
   readonly userId: string;
-  readonly label: string;
+  /** Null when none was given. */
+  readonly label: string | null;
+  /**
+   * The published body (`payment_method`, `country`, `currency` and that method's fields),
+   * as the service keeps it: country and currency in upper case, identifiers compact.
+   */
   readonly body: Readonly<Record<string, string>>;
   readonly createdAt: string;
 }
 
+/** One output on a request's document (money exact: `amount` in the destination currency, the rest in the origin's). */
+export interface DocumentLineView {
+  readonly outputId: string;
+  readonly state: OutputState;
+  readonly portCode: string;
+  readonly amount: Money;
+  /** What the payer was charged for it, fees included. */
+  readonly budget: Money;
+  readonly feeAndCost: Money;
+  /** What went back to the payer (a rejected or cancelled output's budget, a returned one's less its return cost). */
+  readonly credited: Money;
+  readonly returnCost: Money;
+}
+
+/**
+ * Sums over a document's lines, in the origin currency. They add up: `budget` = `settled` +
+ * `inFlight` + `credited` + `returnCosts`; on a receipt, `budget` is what the payer was
+ * charged (`total_to_spend`).
+ */
+export interface DocumentTotalsView {
+  readonly budget: Money;
+  readonly fees: Money;
+  readonly settled: Money;
+  readonly inFlight: Money;
+  readonly credited: Money;
+  readonly returnCosts: Money;
+}
+
+/**
+ * A request's receipt or credit note (SPEC section 7, JSON:API type `concierge_documents`),
+ * as it is now: the receipt exists once the payer is charged (the request starts working)
+ * and lists every output charged; the credit note exists once money first goes back to the
+ * payer after that, and lists every output credited back.
+ */
+export interface DocumentView {
+  /** `<request id>-receipt` or `<request id>-credit_note`. */
+  readonly id: string;
+  readonly kind: DocumentKind;
+  readonly requestId: string;
+  readonly requestState: RequestState;
+  /** The request's origin port: the currency of budgets, fees and totals. */
+  readonly portCode: string;
+  readonly issuedAt: string;
+  readonly lines: readonly DocumentLineView[];
+  readonly totals: DocumentTotalsView;
+}
+
 /** The JSON:API types of the resources events are about. */
-export type ResourceType = 'concierge_requests' | 'concierge_request_outputs' | 'users';
+export type ResourceType =
+  | 'concierge_requests'
+  | 'concierge_request_outputs'
+  | 'users'
+  | 'withdrawal_instructions';
 
 export interface EventView {
   readonly id: string;
@@ -125,10 +193,23 @@ export interface EventView {
   readonly resourceType: ResourceType;
   readonly resourceId: string;
   readonly createdAt: string;
+  /** When the event was first delivered to the master's `webhook_url`; null until then. */
   readonly sentAt: string | null;
   /** The resource as it was when the event happened (webhooks carry it in `included`). */
-  readonly resource?: RequestView | OutputView | UserView;
+  readonly resource?: RequestView | OutputView | UserView | WithdrawalInstructionView;
+  /**
+   * `concierge_request_output_working` only: one id per earlier failure of the output (its
+   * `failures` relationship, of type `concierge_request_output_failures`); empty on the first.
+   */
+  readonly failures?: readonly string[];
 }
+
+/** An event's resource as it was then, by kind: a request with the ids of the outputs it had, when they are known. */
+export type EventResourceView =
+  | { readonly kind: 'request'; readonly view: RequestView; readonly outputIds?: readonly string[] }
+  | { readonly kind: 'output'; readonly view: OutputView }
+  | { readonly kind: 'user'; readonly view: UserView }
+  | { readonly kind: 'withdrawalInstruction'; readonly view: WithdrawalInstructionView };
 
 export interface PageQuery {
   /** 1-based. */

@@ -1,5 +1,6 @@
 import {
   addOutput,
+  instructionFitsPort,
   type Money,
   type Output,
   type OutputAction,
@@ -18,7 +19,7 @@ import { presentOutput } from './present.js';
 import { ownRequest } from './requests.js';
 import { applyDomain } from './unit-of-work.js';
 import { managedUser } from './users.js';
-import { ownInstruction } from './withdrawal-instructions.js';
+import { fromFieldError, ownInstruction } from './withdrawal-instructions.js';
 
 /**
  * The outputs resource (SPEC sections 2 and 4): one payment inside a request. Created
@@ -56,6 +57,10 @@ export const createOutput = (
     '/data/relationships/withdrawal_instruction',
   );
   if (instruction.isErr()) return err(instruction.error);
+  // Its country, currency and the fields the port requires are known now (SPEC section
+  // 7.1): an instruction that cannot pay to this port is refused at once, not rejected later.
+  const fits = instructionFitsPort(instruction.value, destination.value, destination.value.instructionFields);
+  if (fits.isErr()) return err(fromFieldError(fits.error, '/data/relationships/withdrawal_instruction'));
   const now = p.time.now();
   const id = p.ids.next('output');
   const change = applyDomain(

@@ -5,11 +5,13 @@ import type {
   DomainEvent,
   HintBinding,
   Output,
+  OutputMoment,
   OutputState,
   Port,
   PortCatalog,
   PriceQuote,
   Request,
+  WithdrawalInstructionBody,
 } from '@concierge-ts/domain';
 import type { Result } from 'neverthrow';
 import type { ConciergeError } from '../gateway/errors.js';
@@ -35,12 +37,13 @@ export interface UserRecord {
   readonly createdAt: number;
 }
 
+/** A withdrawal instruction as the domain checked it (`createWithdrawalInstruction`), with its master. */
 export interface WithdrawalInstructionRecord {
   readonly id: string;
   readonly userId: string;
   readonly masterId: string;
-  readonly label: string;
-  readonly body: Readonly<Record<string, string>>;
+  readonly label: string | null;
+  readonly body: WithdrawalInstructionBody;
   readonly createdAt: number;
 }
 
@@ -84,6 +87,8 @@ export interface WithdrawalInstructionRepository {
   save(instruction: WithdrawalInstructionRecord): void;
   /** Instructions of a master's users, oldest first. */
   listByMaster(masterId: string): readonly WithdrawalInstructionRecord[];
+  /** Removes one (nothing when there is no such id). */
+  delete(id: string): void;
   clear(): void;
 }
 
@@ -129,11 +134,41 @@ export interface IdSource {
   apiKey(): string;
 }
 
+/** A user as it was at one of its events: its record and its balances then. */
+export interface UserSnapshot {
+  readonly user: UserRecord;
+  readonly balances: readonly Balance[];
+}
+
 /** A domain event with the master user it belongs to. */
 export interface OutboundEvent {
   readonly event: DomainEvent;
   readonly ownerId: string;
+  /** A user's event: the user as the change left it (a request's or an output's event carries its own). */
+  readonly user?: UserSnapshot;
+  /** A withdrawal instruction's event: the instruction (a destroyed one as it was before). */
+  readonly instruction?: WithdrawalInstructionRecord;
 }
+
+/**
+ * An output at one of its events, as a store keeps it: its moment, with the withdrawal
+ * instruction given only when a retry changed it since (null: the one the output has now).
+ */
+export interface StoredOutputMoment extends Omit<OutputMoment, 'withdrawalInstructionId'> {
+  readonly withdrawalInstructionId: string | null;
+}
+
+/**
+ * What an event kept of its resource, as it was when the event happened (SPEC section 8):
+ * the request itself (requests have few events), an output's moment (a million outputs
+ * have five events each: the rest comes from the output as it is now, `outputAt`), a user
+ * with its balances, a withdrawal instruction.
+ */
+export type StoredSnapshot =
+  | { readonly kind: 'request'; readonly request: Request }
+  | { readonly kind: 'output'; readonly moment: StoredOutputMoment }
+  | { readonly kind: 'user'; readonly user: UserSnapshot }
+  | { readonly kind: 'withdrawalInstruction'; readonly instruction: WithdrawalInstructionRecord };
 
 export interface StoredEvent {
   /** Unique and increasing. */
@@ -143,6 +178,10 @@ export interface StoredEvent {
   readonly resourceId: string;
   readonly ownerId: string;
   readonly at: number;
+  /** When it was first delivered to the owner's `webhook_url` (epoch ms), or null until then. */
+  readonly sentAt: number | null;
+  /** Its resource as it was then; null for a user's or an instruction's event published without it. */
+  readonly snapshot: StoredSnapshot | null;
 }
 
 /** Where events go: a log kept for the operator, and whoever subscribed (webhooks). */
@@ -158,6 +197,11 @@ export interface EventSink {
 export interface EventStore extends EventSink {
   /** The owner's events, oldest first. */
   list(ownerId: string): Iterable<StoredEvent>;
+  /**
+   * Records that an event was delivered at `at` (epoch ms): its `sentAt` from then on. Only
+   * the first delivery counts; an unknown id (a cleared store's) changes nothing.
+   */
+  markSent(eventId: string, at: number): void;
   clear(): void;
 }
 

@@ -21,6 +21,7 @@ export const presentPort = (port: Port): PortView => ({
   quoteDelaySeconds: port.quoteDelayMs / 1000,
   returnCost: port.returnCost,
   active: port.active,
+  withdrawalInstructionFields: port.instructionFields,
 });
 
 export const presentRequest = (r: Request): RequestView => ({
@@ -40,11 +41,9 @@ export const presentRequest = (r: Request): RequestView => ({
   totalToSpend: r.totalToSpend,
   fundsAvailable: r.fundsAvailable,
   cancellationReason: r.cancellationReason,
-  receiptUrl: r.state === 'finished' ? `/api/concierge_requests/${r.id}/receipt` : null,
-  creditNoteUrl:
-    r.state === 'finished' && r.counters.settled < r.counters.total
-      ? `/api/concierge_requests/${r.id}/credit_note`
-      : null,
+  // Paths under the API: the HTTP server makes them absolute (SPEC section 7).
+  receiptUrl: r.receiptIssuedAt === null ? null : `/api/concierge_requests/${r.id}/receipt`,
+  creditNoteUrl: r.creditNoteIssuedAt === null ? null : `/api/concierge_requests/${r.id}/credit_note`,
   createdAt: isoTime(r.createdAt),
   updatedAt: isoTime(r.updatedAt),
 });

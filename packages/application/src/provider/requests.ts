@@ -134,7 +134,7 @@ export const requestQuote = (
     const outputs = p.repos.outputs.listByRequest(request.id);
     if (input.hintToken === undefined) {
       const eta = now + quoteDelay(p, destinationsOf(outputs));
-      const requested = yield* applyDomain(p, domainRequestQuote(request, now, eta));
+      const requested = yield* applyDomain(p, domainRequestQuote(request, now, eta, p.windows));
       p.scheduler.schedule(eta > now ? eta : now + p.timings.quoteStepMs, {
         kind: 'produce_quote',
         requestId: requested.request.id,
@@ -143,7 +143,7 @@ export const requestQuote = (
     }
     const prices = yield* hintedPrices(p, request, outputs, input.hintToken, now);
     // Quoted at the estimate's prices, one quote step later: never inside this answer.
-    const requested = yield* applyDomain(p, domainRequestQuote(request, now, now));
+    const requested = yield* applyDomain(p, domainRequestQuote(request, now, now, p.windows));
     p.hintPrices.set(requested.request.id, prices);
     p.scheduler.schedule(now + p.timings.quoteStepMs, {
       kind: 'produce_quote',

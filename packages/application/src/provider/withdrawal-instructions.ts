@@ -1,34 +1,94 @@
+import {
+  attributePointer,
+  createWithdrawalInstruction as checkInstruction,
+  type FieldError,
+  instructionEvent,
+  isFinalOutputState,
+  isFinalRequestState,
+} from '@concierge-ts/domain';
 import { err, ok, safeTry } from 'neverthrow';
 import type { CreateWithdrawalInstructionInput, ListWithdrawalInstructionsQuery } from '../gateway/client.js';
-import { conciergeError } from '../gateway/errors.js';
+import { type ConciergeError, conciergeError } from '../gateway/errors.js';
 import { pageOf } from '../gateway/page.js';
 import type { Page, WithdrawalInstructionView } from '../gateway/views.js';
 import type { ProviderContext, ServiceResult } from './context.js';
-import { MAX_TEXT, unprocessable } from './input.js';
 import type { UserRecord, WithdrawalInstructionRecord } from './ports.js';
 import { presentInstruction } from './present.js';
 import { managedUser } from './users.js';
 
-/** The withdrawal instructions resource (SPEC section 1): how to reach a payee's account. */
+/**
+ * The withdrawal instructions resource (SPEC sections 1, 5 and 7.1): how to reach a
+ * user's bank account, with the published body of its payment method, every account
+ * identifier checked by its country's rule (the domain's `createWithdrawalInstruction`).
+ */
 
+/**
+ * What the service takes to create an instruction: a client's input, or what the HTTP
+ * API received, whose attributes may be of any JSON type (the domain judges each one, so
+ * both answer the same refusal at the same pointer).
+ */
+export interface WithdrawalInstructionDraft {
+  readonly userId?: string | undefined;
+  readonly label?: unknown;
+  readonly body?: unknown;
+}
+
+/**
+ * A refusal of the domain's, as the API answers it: 422 at the field
+ * (`/data/attributes/body/cbu`) with the check that failed as its code; an instruction
+ * that does not fit a port at `mismatchAt` (the output's relationship to it).
+ */
+export const fromFieldError = (error: FieldError, mismatchAt: string): ConciergeError => {
+  switch (error.type) {
+    case 'InvalidField':
+      return conciergeError.unprocessable(error.reason, error.message, attributePointer(error.field));
+    case 'InstructionMismatch':
+      return conciergeError.unprocessable(error.code, error.message, mismatchAt);
+    default:
+      return error satisfies never;
+  }
+};
+
+/**
+ * Creates an instruction for one of the caller's users, or the caller itself when no user
+ * is named (the published client creates them so). Publishes `withdrawal_instruction_created`.
+ */
 export const createWithdrawalInstruction = (
   p: ProviderContext,
   caller: UserRecord,
-  input: CreateWithdrawalInstructionInput,
+  input: CreateWithdrawalInstructionInput | WithdrawalInstructionDraft,
 ): ServiceResult<WithdrawalInstructionView> =>
   safeTry(function* () {
-    const user = yield* managedUser(p, caller, input.userId, '/data/relationships/user');
-    const label = yield* labelOf(input.label);
-    const body = yield* bodyOf(input.body);
-    const record: WithdrawalInstructionRecord = {
-      id: p.ids.next('instruction'),
+    const user =
+      input.userId === undefined
+        ? caller
+        : yield* managedUser(p, caller, input.userId, '/data/relationships/user');
+    if (input.body === undefined || input.body === null)
+      return err(
+        conciergeError.unprocessable(
+          'missing_field',
+          'body: it is required, an object with payment_method, country, currency and the fields of that method',
+          '/data/attributes/body',
+        ),
+      );
+    const checked = yield* checkInstruction({
+      id: '',
       userId: user.id,
+      label: input.label as string | null | undefined,
+      body: input.body,
+    }).mapErr((e) => fromFieldError(e, '/data/relationships/withdrawal_instruction'));
+    const now = p.time.now();
+    const record: WithdrawalInstructionRecord = {
+      ...checked,
+      // The id is given once the input is known good: a refused one uses none.
+      id: p.ids.next('instruction'),
       masterId: caller.id,
-      label,
-      body,
-      createdAt: p.time.now(),
+      createdAt: now,
     };
     p.repos.withdrawalInstructions.save(record);
+    p.events.publish([
+      { event: instructionEvent('created', record.id, now), ownerId: caller.id, instruction: record },
+    ]);
     return ok(presentInstruction(record));
   });
 
@@ -48,7 +108,55 @@ export const listWithdrawalInstructions = (
   return pageOf(filtered, query.page, presentInstruction);
 };
 
-/** An instruction of one of the caller's users (404 otherwise, or 422 at `pointer` when it is a reference). */
+/**
+ * Deletes an instruction of the caller's and publishes `withdrawal_instruction_destroyed`.
+ * An instruction that an output still on its way pays to (any state but a final one:
+ * accepting in a draft, working, failed and waiting for a retry...) is refused with 409
+ * `instruction_in_use`, naming the output: deleting it would leave a payment with no
+ * account to go to. Outputs already final keep its id.
+ */
+export const deleteWithdrawalInstruction = (
+  p: ProviderContext,
+  caller: UserRecord,
+  id: string,
+): ServiceResult<void> =>
+  ownInstruction(p, caller, id).andThen((instruction) => {
+    const live = liveOutputPayingTo(p, caller, instruction.id);
+    if (live !== undefined)
+      return err(
+        conciergeError.conflict(
+          'instruction_in_use',
+          `withdrawal instruction ${instruction.id} pays output ${live.outputId} (${live.state}), which is not final: it can be deleted once that output is settled, returned, rejected or cancelled`,
+        ),
+      );
+    p.repos.withdrawalInstructions.delete(instruction.id);
+    // The event keeps the instruction as it was: it is gone from the API now.
+    p.events.publish([
+      { event: instructionEvent('destroyed', instruction.id, p.time.now()), ownerId: caller.id, instruction },
+    ]);
+    return ok(undefined);
+  });
+
+/**
+ * The first output not in a final state that pays to an instruction, among the caller's
+ * requests that are not final (a final request has final outputs only). Read on delete
+ * only: no index of outputs by instruction is kept for a call this rare.
+ */
+const liveOutputPayingTo = (
+  p: ProviderContext,
+  caller: UserRecord,
+  instructionId: string,
+): { readonly outputId: string; readonly state: string } | undefined => {
+  for (const request of p.repos.requests.listByOwner(caller.id)) {
+    if (isFinalRequestState(request.state)) continue;
+    for (const output of p.repos.outputs.listByRequest(request.id))
+      if (output.withdrawalInstructionId === instructionId && !isFinalOutputState(output.state))
+        return { outputId: output.id, state: output.state };
+  }
+  return undefined;
+};
+
+/** An instruction of one of the caller's users, or its own (404 otherwise, or 422 at `pointer` when it is a reference). */
 export const ownInstruction = (
   p: ProviderContext,
   caller: UserRecord,
@@ -66,52 +174,4 @@ export const ownInstruction = (
         )
       : conciergeError.notFound('withdrawal_instruction', String(id)),
   );
-};
-
-const labelOf = (label: unknown): ServiceResult<string> =>
-  typeof label !== 'string' || label.trim() === '' || label.length > 100
-    ? unprocessable(
-        'invalid_attribute',
-        'label must be text of 1 to 100 characters',
-        '/data/attributes/label',
-      )
-    : ok(label);
-
-const REQUIRED_BODY_FIELDS: readonly [string, RegExp, string][] = [
-  ['payment_method', /^.{1,64}$/, 'a payment method such as "bank_transfer"'],
-  ['country', /^[A-Za-z]{2}$/, 'an ISO 3166-1 alpha-2 country such as "CL"'],
-  ['currency', /^[A-Za-z]{3}$/, 'an ISO 4217 currency such as "CLP"'],
-];
-
-/** An object of at most 50 text fields, with a payment method, a country and a currency; copied. */
-const bodyOf = (body: unknown): ServiceResult<Readonly<Record<string, string>>> => {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    return unprocessable(
-      'invalid_attribute',
-      'body must be an object of text fields',
-      '/data/attributes/body',
-    );
-  const entries = Object.entries(body);
-  if (entries.length > 50)
-    return unprocessable(
-      'invalid_attribute',
-      'body has too many fields (50 at most)',
-      '/data/attributes/body',
-    );
-  for (const [key, value] of entries)
-    if (typeof value !== 'string' || value.length > MAX_TEXT)
-      return unprocessable(
-        'invalid_attribute',
-        `expected text of at most ${MAX_TEXT} characters`,
-        `/data/attributes/body/${key}`,
-      );
-  const fields = body as Readonly<Record<string, string>>;
-  for (const [key, pattern, expected] of REQUIRED_BODY_FIELDS)
-    if (typeof fields[key] !== 'string' || !pattern.test(fields[key] as string))
-      return unprocessable(
-        'invalid_attribute',
-        `body.${key} must be ${expected}`,
-        `/data/attributes/body/${key}`,
-      );
-  return ok({ ...fields });
 };

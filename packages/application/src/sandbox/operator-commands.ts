@@ -67,9 +67,14 @@ export const setCompliance = (
         '/state',
       );
     const user = yield* managedUser(p, caller, userId);
-    p.repos.users.save({ ...user, complianceState: state });
+    const changed: UserRecord = { ...user, complianceState: state };
+    p.repos.users.save(changed);
     const event = complianceEvent(user.complianceState, state, userId, p.time.now());
-    if (event) p.events.publish([{ event, ownerId: caller.id }]);
+    // The event keeps the user as it is now, balances included (SPEC section 8).
+    if (event)
+      p.events.publish([
+        { event, ownerId: caller.id, user: { user: changed, balances: p.repos.balances.listByUser(userId) } },
+      ]);
     for (const output of [...p.repos.outputs.listAcceptingByPayee(userId)]) yield* runChecks(p, output.id);
     return getUser(p, caller, userId);
   });

@@ -1,4 +1,4 @@
-import type { ComplianceState, EventResource } from '@concierge-ts/domain';
+import type { ComplianceState } from '@concierge-ts/domain';
 import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
 import type { ConciergeService } from '../concierge-service.js';
 import { type ConciergeError, conciergeError } from '../gateway/errors.js';
@@ -7,10 +7,9 @@ import {
   isoTime,
   type OutputView,
   type RequestView,
-  type ResourceType,
   type UserView,
 } from '../gateway/views.js';
-import type { ControllableClock, StoredEvent, UserRecord } from '../provider/ports.js';
+import type { ControllableClock, UserRecord } from '../provider/ports.js';
 import type { OperatorOutputAction } from './operator-commands.js';
 
 /**
@@ -37,25 +36,10 @@ export interface SandboxOperator {
   advanceClock(seconds: number): ResultAsync<{ readonly now: string }, ConciergeError>;
   /** Advances the clock to each next due move until nothing is due (SPEC section 9). */
   runUntilIdle(): ResultAsync<{ readonly now: string }, ConciergeError>;
+  /** The caller's event log, oldest first, each event with its resource as it was then and when it was delivered. */
   events(): ResultAsync<readonly EventView[], ConciergeError>;
   reset(): ResultAsync<void, ConciergeError>;
 }
-
-/** The JSON:API type of what each kind of event is about. */
-export const EVENT_RESOURCE_TYPES = {
-  request: 'concierge_requests',
-  output: 'concierge_request_outputs',
-  user: 'users',
-} as const satisfies Record<EventResource, ResourceType>;
-
-export const eventView = (e: StoredEvent): EventView => ({
-  id: e.id,
-  eventType: e.eventType,
-  resourceType: EVENT_RESOURCE_TYPES[e.resource],
-  resourceId: e.resourceId,
-  createdAt: isoTime(e.at),
-  sentAt: null,
-});
 
 /** Longest clock advance in one call: a year. */
 export const MAX_ADVANCE_SECONDS = 366 * 24 * 3600;
@@ -95,7 +79,7 @@ export const serviceOperator = (
         }),
       ),
     runUntilIdle: () => as(() => service.runUntilIdle(clock).map(() => ({ now: isoTime(clock.now()) }))),
-    events: () => as((c) => ok(service.listEvents(c).map(eventView))),
+    events: () => as((c) => ok(service.listEvents(c).map((event) => service.presentEvent(event).view))),
     reset: () =>
       as(() => {
         service.reset();

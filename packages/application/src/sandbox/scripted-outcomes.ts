@@ -14,11 +14,13 @@ import { applyDomain, COMMIT_PART } from '../provider/unit-of-work.js';
 import type { OutcomeScript } from './policy.js';
 
 /**
- * Scripted outcomes (SPEC section 9): a working output whose instruction's account is a
- * magic value moves on by itself, on the sandbox clock: issued (`settling`) `issueAfterMs`
+ * Scripted outcomes (SPEC section 9): a working output whose instruction the policy gives
+ * a script moves on by itself, on the sandbox clock: issued (`settling`) `issueAfterMs`
  * after work starts, then settled or failed `settleAfterMs` later, a failed one retried or
- * given up `retryAfterMs` later, as its script says. Any other output waits for the
- * operator. The provider calls these through its `OutputProgress` port.
+ * given up `retryAfterMs` later, as its script says. With the sandbox's magic values every
+ * instruction has one (any account that is no test identifier settles); an output whose
+ * instruction has none (`NO_MAGIC`) waits for the operator. The provider calls these
+ * through its `OutputProgress` port.
  */
 export const scriptedOutcomes: OutputProgress = {
   started: (p, outputs) => planFirstStep(p, outputs),

@@ -1,3 +1,4 @@
+import { checkInstructionBody } from '@concierge-ts/domain';
 import { err, ok, type ResultAsync, safeTry } from 'neverthrow';
 import { listAll } from './list-all.js';
 import type { PayoutError } from './payout-error.js';
@@ -31,8 +32,13 @@ const canonicalBody = (body: Readonly<Record<string, string>>): string =>
 const instructionKey = (payeeId: string, body: Readonly<Record<string, string>>) =>
   `instruction:${payeeId}:${canonicalBody(body)}`;
 
-const sameBody = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) =>
-  canonicalBody(a) === canonicalBody(b);
+/**
+ * Whether the service's instruction body `held` is the row's body `wanted`: the service
+ * keeps a body checked (country and currency in upper case, identifiers without spaces or
+ * dashes), so the row's is compared in that form too.
+ */
+const sameBody = (held: Readonly<Record<string, string>>, wanted: Readonly<Record<string, string>>) =>
+  canonicalBody(held) === canonicalBody(checkInstructionBody(wanted).unwrapOr(wanted));
 
 /** Rows with what the journal now knows of their payee and instruction. */
 const resolved = (scope: StepScope, rows: readonly RowRecord[]): RowRecord[] => {

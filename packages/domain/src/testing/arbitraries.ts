@@ -24,6 +24,7 @@ import {
   type RequestTrigger,
 } from '../request.js';
 import { COMPLIANCE_STATES, type ComplianceState } from '../user/user.js';
+import { requiredFieldsOf } from '../withdrawal-instruction/port-requirements.js';
 
 /**
  * fast-check arbitraries of the domain, for our own property tests and for integrators'.
@@ -332,6 +333,7 @@ export const arbPort = (options: PortOptions = {}): Arbitrary<Port> =>
           quoteDelayMs: r.quoteDelayMs,
           returnCost: money(r.returnCost, currency),
           active: r.active,
+          instructionFields: requiredFieldsOf(parsed.code),
         }),
       );
   });
@@ -459,6 +461,8 @@ export const arbRequestRecord = (state: Arbitrary<RequestState> = arbRequestStat
         fundsAvailable: null,
         cancellationReason: null,
         quotedFromHint: r.quotedFromHint,
+        receiptIssuedAt: null,
+        creditNoteIssuedAt: null,
         createdAt: r.createdAt,
         updatedAt: r.createdAt,
       };

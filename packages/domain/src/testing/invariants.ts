@@ -1,6 +1,6 @@
 import { isConserved } from '../balance.js';
 import { recount } from '../counters.js';
-import type { DomainEvent } from '../events.js';
+import { DOCUMENT_EVENT_TYPES, type DomainEvent } from '../events.js';
 import {
   isFinalOutputState,
   OUTPUT_STATES,
@@ -115,11 +115,15 @@ const outputStep = (from: OutputState, to: OutputState): boolean =>
 const REQUEST_PREFIX = 'concierge_request_';
 const OUTPUT_PREFIX = 'concierge_request_output_';
 
+const DOCUMENT_TYPES: ReadonlySet<string> = new Set(Object.values(DOCUMENT_EVENT_TYPES));
+
 /**
  * Events of one step (SPEC section 8): every state change of the request and of each output
  * emits exactly one event named after the new state, in an order that follows the lifecycle
  * tables from the old state to the new one; nothing that kept its state emits one; every
- * event is stamped with the time of the step.
+ * event is stamped with the time of the step and carries its resource in the state it
+ * announces. The receipt is issued with the debit, the credit note with the first money
+ * given back after it (SPEC section 7), each once.
  */
 export const eventViolations = (step: ScenarioStep): string[] => {
   const result = step.result;
@@ -133,7 +137,7 @@ export const eventViolations = (step: ScenarioStep): string[] => {
 
   // The request.
   const previous = step.before.requests.find((r) => r.id === change.request.id);
-  const requestEvents = events.filter((e) => e.resource === 'request');
+  const requestEvents = events.filter((e) => e.resource === 'request' && !DOCUMENT_TYPES.has(e.eventType));
   if (requestEvents.some((e) => e.resourceId !== change.request.id))
     violations.push('an event names another request');
   let requestState: RequestState | undefined = previous?.state;
@@ -143,6 +147,11 @@ export const eventViolations = (step: ScenarioStep): string[] => {
       violations.push(`bad request event type ${event.eventType}`);
       continue;
     }
+    if (
+      event.resource === 'request' &&
+      (event.request.id !== event.resourceId || event.request.state !== state)
+    )
+      violations.push(`event ${event.eventType} carries request ${event.request.id} ${event.request.state}`);
     const legal = requestState === undefined ? state === 'draft' : requestStep(requestState, state);
     if (!legal) violations.push(`request event ${event.eventType} after ${requestState ?? 'nothing'}`);
     requestState = state;
@@ -150,13 +159,40 @@ export const eventViolations = (step: ScenarioStep): string[] => {
   if (requestState !== change.request.state)
     violations.push(`request events end at ${requestState}, the request is ${change.request.state}`);
 
+  // The documents.
+  const count = (type: string) => events.filter((e) => e.eventType === type).length;
+  const debits = change.movements.filter((m) => m.kind === 'debit').length;
+  if (count(DOCUMENT_EVENT_TYPES.receipt) !== debits)
+    violations.push(`${count(DOCUMENT_EVENT_TYPES.receipt)} receipt events for ${debits} debits`);
+  const credits = change.movements.some((m) => m.kind === 'refund' || m.kind === 'return');
+  const notes = credits && (previous?.creditNoteIssuedAt ?? null) === null ? 1 : 0;
+  if (count(DOCUMENT_EVENT_TYPES.credit_note) !== notes)
+    violations.push(`${count(DOCUMENT_EVENT_TYPES.credit_note)} credit note events, ${notes} expected`);
+  for (const event of events)
+    if (
+      event.resource === 'request' &&
+      (event.eventType === DOCUMENT_EVENT_TYPES.receipt
+        ? event.request.receiptIssuedAt !== event.at
+        : event.eventType === DOCUMENT_EVENT_TYPES.credit_note &&
+          event.request.creditNoteIssuedAt !== event.at)
+    )
+      violations.push(`event ${event.eventType} carries a request that does not say it was issued then`);
+
   // The outputs.
   const changed = new Map(change.outputs.map((o) => [o.id, o]));
   for (const event of events)
-    if (event.resource === 'output' && !changed.has(event.resourceId))
-      violations.push(
-        `event ${event.eventType} for output ${event.resourceId}, which the change does not hold`,
-      );
+    if (event.resource === 'output') {
+      if (!changed.has(event.resourceId))
+        violations.push(
+          `event ${event.eventType} for output ${event.resourceId}, which the change does not hold`,
+        );
+      if (
+        event.output.id !== event.resourceId ||
+        event.eventType !== `${OUTPUT_PREFIX}${event.output.state}` ||
+        event.output.updatedAt !== event.at
+      )
+        violations.push(`event ${event.eventType} carries output ${event.output.id} ${event.output.state}`);
+    }
   for (const output of change.outputs) {
     let state: OutputState | undefined = step.before.outputs.get(output.id)?.state;
     for (const event of events) {
@@ -173,6 +209,9 @@ export const eventViolations = (step: ScenarioStep): string[] => {
     }
     if (state !== output.state)
       violations.push(`output ${output.id}: events end at ${state}, it is ${output.state}`);
+    const last = events.findLast((e) => e.resource === 'output' && e.resourceId === output.id);
+    if (last?.resource === 'output' && last.output !== output)
+      violations.push(`output ${output.id}: its last event does not carry the version the change stores`);
   }
   return violations;
 };

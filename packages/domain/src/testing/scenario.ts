@@ -365,7 +365,7 @@ const progress = (
         return same(addTo(config, state, request, choice, choice % 3 === 0 ? 'budget' : 'amount', minor));
       if (pending.length > 0 && choice % 4 === 1)
         return same(stepLegally(config, state, pick(pending, choice)!, choice >> 2));
-      return same(requestQuote(request, now, etaFor(config, state, request)));
+      return same(requestQuote(request, now, etaFor(config, state, request), config.windows));
     }
     case 'quote_requested':
       if (choice % 5 === 0) {
@@ -425,7 +425,9 @@ const perform = (
     }
     case 'request_quote': {
       const request = requestAt(operation.request);
-      return same(request ? requestQuote(request, now, etaFor(config, state, request)) : null);
+      return same(
+        request ? requestQuote(request, now, etaFor(config, state, request), config.windows) : null,
+      );
     }
     case 'produce_quote': {
       const request = requestAt(operation.request);

@@ -115,3 +115,9 @@ export type WithdrawalInstructionBody = {
     readonly currency: string;
   } & FieldsOf<M>;
 }[PaymentMethod];
+
+/** A checked body of one payment method: `BodyOf<'domestic_bank'>` has `cbu`, `cuit`, `clabe`... */
+export type BodyOf<M extends PaymentMethod> = Extract<
+  WithdrawalInstructionBody,
+  { readonly payment_method: M }
+>;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { propertyTest } from '../testing/index.js';
 import { INSTRUCTION_COUNTRIES, type InstructionField, type WithdrawalInstructionBody } from './body.js';
 import { checkIdentifier } from './identifiers.js';
-import { TEST_IDENTIFIERS, TEST_OUTCOMES } from './test-identifiers.js';
+import { OTHER_TEST_IDENTIFIERS, TEST_IDENTIFIERS, TEST_OUTCOMES } from './test-identifiers.js';
 import { createWithdrawalInstruction } from './withdrawal-instruction.js';
 
 const test = propertyTest(it);
@@ -339,9 +339,13 @@ describe('TEST_IDENTIFIERS', () => {
     routing_number: 'routing_number',
     iban: 'iban',
   };
-  const rows = TEST_OUTCOMES.flatMap((outcome) =>
+  const tables = [
+    ...TEST_OUTCOMES.map((outcome) => [outcome, TEST_IDENTIFIERS[outcome]] as const),
+    ['other', OTHER_TEST_IDENTIFIERS] as const,
+  ];
+  const rows = tables.flatMap(([outcome, table]) =>
     INSTRUCTION_COUNTRIES.flatMap((country) =>
-      Object.entries(TEST_IDENTIFIERS[outcome][country]).map(([field, value]) => ({
+      Object.entries(table[country]).map(([field, value]) => ({
         outcome,
         country,
         field: field as InstructionField,
@@ -383,7 +387,9 @@ describe('TEST_IDENTIFIERS', () => {
           (outcome) =>
             (TEST_IDENTIFIERS[outcome][country] as Partial<Record<InstructionField, string>>)[field],
         );
-        expect(new Set(values).size).toBe(TEST_OUTCOMES.length);
+        // The other identifiers are none of the outcomes' either.
+        values.push((OTHER_TEST_IDENTIFIERS[country] as Partial<Record<InstructionField, string>>)[field]);
+        expect(new Set(values).size).toBe(TEST_OUTCOMES.length + 1);
       }
     }
   });

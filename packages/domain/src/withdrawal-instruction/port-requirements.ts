@@ -56,23 +56,24 @@ const mismatch = (
 /**
  * Whether an instruction can be used to pay at a destination port: its `country` and
  * `currency` are the port's, and it has every field the port requires (SPEC section 4,
- * check 2, and section 7.1). Ownership (the instruction belongs to the payee) is the
- * caller's to check. Gives back the instruction.
+ * check 2, and section 7.1): `required`, a catalog's port's `instructionFields`, by
+ * default this table's. Ownership (the instruction belongs to the payee) is the caller's
+ * to check. Gives back the instruction.
  */
 export const instructionFitsPort = (
   instruction: WithdrawalInstruction,
   port: Pick<Port, 'code' | 'country' | 'currency'>,
-  requirements: PortRequirements = PORT_REQUIRED_FIELDS,
+  required: readonly InstructionField[] = requiredFieldsOf(port.code),
 ): Result<WithdrawalInstruction, FieldError> => {
   const { body } = instruction;
-  if (body.country !== port.country.toUpperCase())
+  if (body.country !== port.country)
     return mismatch(
       port,
       'country',
       'country_mismatch',
       `its country is ${body.country}, the port's ${port.country}`,
     );
-  if (body.currency !== port.currency.code.toUpperCase())
+  if (body.currency !== port.currency.code)
     return mismatch(
       port,
       'currency',
@@ -80,7 +81,7 @@ export const instructionFitsPort = (
       `its currency is ${body.currency}, the port's ${port.currency.code}`,
     );
   const fields: Readonly<Partial<Record<string, string>>> = body;
-  const missing = requiredFieldsOf(port.code, requirements).find((field) => fields[field] === undefined);
+  const missing = required.find((field) => fields[field] === undefined);
   if (missing !== undefined)
     return mismatch(port, missing, 'missing_field', `${port.code} requires ${missing}, which it lacks`);
   return ok(instruction);

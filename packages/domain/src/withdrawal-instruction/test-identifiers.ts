@@ -1,4 +1,5 @@
-import type { InstructionCountry, InstructionField } from './body.js';
+import type { BodyOf, InstructionCountry, InstructionField } from './body.js';
+import { PORT_REQUIRED_FIELDS } from './port-requirements.js';
 
 /** What a sandbox payment to a test account does (SPEC section 4: the output lifecycle after `working`). */
 export const TEST_OUTCOMES = ['settles', 'rejected', 'fails_once', 'fails_until_returned'] as const;
@@ -66,3 +67,77 @@ export const TEST_IDENTIFIERS = {
 
 /** A SWIFT/BIC of valid form, for test instructions that need one. */
 export const TEST_BIC = 'TESTDEFFXXX';
+
+/**
+ * For each country, identifiers that pass every check and are none of `TEST_IDENTIFIERS`:
+ * what any real account looks like to a sandbox, whose payments settle by themselves on
+ * the default schedule (SPEC section 9). The CBU, CUIT, CLABE and RUT have check digits
+ * computed by their rules; the routing number is the Federal Reserve's published example
+ * (JPMorgan Chase), the IBAN the German example of ISO 13616.
+ */
+export const OTHER_TEST_IDENTIFIERS = {
+  AR: { cbu: '2850590940904181352016', cuit: '20123456786' },
+  MX: { clabe: '002180701234567895' },
+  CL: { rut: '123456785' },
+  US: { routing_number: '021000021' },
+  OTHER: { iban: 'DE89370400440532013000' },
+  PY: { bank_account_number: '1234567890' },
+  UY: { bank_account_number: '1234567890' },
+} as const satisfies Record<InstructionCountry, Readonly<Partial<Record<InstructionField, string>>>>;
+
+/**
+ * Which test outcome a body's identifiers name: the outcome of the row of its country in
+ * `TEST_IDENTIFIERS` whose every identifier the body carries, the same; null for any
+ * other body (a real account, or test identifiers of different rows mixed).
+ */
+export const testOutcomeOf = (body: Readonly<Record<string, string | undefined>>): TestOutcome | null => {
+  const country = body.country;
+  if (country === undefined || !Object.hasOwn(OTHER_TEST_IDENTIFIERS, country)) return null;
+  for (const outcome of TEST_OUTCOMES) {
+    const row: Readonly<Record<string, string>> = TEST_IDENTIFIERS[outcome][country as InstructionCountry];
+    let all = true;
+    for (const field in row)
+      if (body[field] !== row[field]) {
+        all = false;
+        break;
+      }
+    if (all) return outcome;
+  }
+  return null;
+};
+
+/** A port of the sandbox's catalog, by code. */
+export type SandboxPortCode = keyof typeof PORT_REQUIRED_FIELDS;
+
+export const isSandboxPortCode = (code: string): code is SandboxPortCode =>
+  Object.hasOwn(PORT_REQUIRED_FIELDS, code);
+
+/** Bank details that pass every check, for the fields a port requires besides its identifiers. */
+const TEST_ACCOUNT = {
+  name: 'Ana Pérez',
+  bank: 'Banco de Prueba',
+  account_type: 'savings',
+  bank_account_number: '000123456789',
+} as const;
+
+/**
+ * A `domestic_bank` body that can pay to `port` and picks an outcome in a sandbox: the
+ * test identifiers of the port's country for `outcome` (`TEST_IDENTIFIERS`), or with
+ * `'other'` identifiers of no test row (`OTHER_TEST_IDENTIFIERS`: it settles by itself,
+ * as any real account), plus a holder's name and bank details. It passes every check of
+ * SPEC section 5 and has every field the port requires.
+ */
+export const testInstructionBody = (
+  port: SandboxPortCode,
+  outcome: TestOutcome | 'other' = 'settles',
+): BodyOf<'domestic_bank'> => {
+  const [country = '', currency = ''] = port.toUpperCase().split('_');
+  const code = country as 'AR' | 'CL' | 'MX' | 'PY' | 'US' | 'UY';
+  return {
+    payment_method: 'domestic_bank',
+    country: code,
+    currency,
+    ...TEST_ACCOUNT,
+    ...(outcome === 'other' ? OTHER_TEST_IDENTIFIERS[code] : TEST_IDENTIFIERS[outcome][code]),
+  };
+};

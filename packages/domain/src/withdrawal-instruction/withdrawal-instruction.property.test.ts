@@ -24,10 +24,11 @@ const RUNS = { numRuns: 300 };
 /** SPEC sections 5 and 7.1: a withdrawal instruction's body has the published shape of its payment method. */
 
 const CONTROL = /(?![\t\n\r])\p{Cc}/u;
+/** Text a field takes: not blank, no control characters, at most `maxLength` code points (a grapheme may hold several). */
 const arbText = (maxLength: number) =>
   fc
     .string({ minLength: 1, maxLength: Math.min(maxLength, 60), unit: 'grapheme' })
-    .filter((text) => text.trim() !== '' && !CONTROL.test(text));
+    .filter((text) => text.trim() !== '' && !CONTROL.test(text) && [...text].length <= maxLength);
 
 const settles = TEST_IDENTIFIERS.settles;
 /** A valid value for every field: text, account numbers and, for identifiers, test identifiers that pass their checks. */

@@ -1,0 +1,3 @@
+export * from './fault-plan.js';
+export * from './fault-proxy.js';
+export * from './seeded-random.js';
