@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SERVER_URL } from '../packages/adapter-postgres/test/server-database.js';
+import { holdServer, SERVER_URL } from '../packages/adapter-postgres/test/server-database.js';
 import {
   canRestart,
   type WorkerTrialResult,
@@ -220,22 +220,28 @@ const SCENARIOS: readonly Scenario[] = [
           notes:
             'skipped: CONCIERGE_TEST_DATABASE_URL is not set (eval "$(scripts/postgres-server.sh start)")',
         };
-      // A trial takes a minute or so: a tenth of the scripted trials.
+      // A trial takes a minute or so: a tenth of the scripted trials. The server is restarted:
+      // held as the tests hold it, so a `pnpm test` running beside is not cut off.
       const results: WorkerTrialResult[] = [];
-      for (const seed of seedsFrom(o.seed + 50_000, Math.max(1, Math.ceil(o.trials / 10))))
-        results.push(
-          await workerTrial({
-            seed,
-            rows: 60,
-            chunkSize: 10,
-            workers: 3,
-            kills: 3,
-            restart: canRestart(),
-            rate: 10,
-            claimSeconds: 4,
-            faults: { ...faultsAtRate(0.05), retryAfterSeconds: 0.05 },
-          }),
-        );
+      const release = await holdServer(SERVER_URL);
+      try {
+        for (const seed of seedsFrom(o.seed + 50_000, Math.max(1, Math.ceil(o.trials / 10))))
+          results.push(
+            await workerTrial({
+              seed,
+              rows: 60,
+              chunkSize: 10,
+              workers: 3,
+              kills: 3,
+              restart: canRestart(),
+              rate: 10,
+              claimSeconds: 4,
+              faults: { ...faultsAtRate(0.05), retryAfterSeconds: 0.05 },
+            }),
+          );
+      } finally {
+        release();
+      }
       const sum = (pick: (r: WorkerTrialResult) => number) => results.reduce((n, r) => n + pick(r), 0);
       return {
         payouts: sum((r) => r.runs),
