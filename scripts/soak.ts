@@ -2,6 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { holdServer, SERVER_URL } from '../packages/adapter-postgres/test/server-database.js';
+import {
+  canRestart,
+  type WorkerTrialResult,
+  workerTrial,
+} from '../packages/adapter-postgres/test/worker-soak.js';
 import { between, FAULT_KINDS, seededRandom } from '../packages/sandbox-server/src/testing/index.js';
 import {
   CREATE_TARGETS,
@@ -192,6 +198,64 @@ const SCENARIOS: readonly Scenario[] = [
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    },
+  },
+  {
+    name: 'workers',
+    about:
+      'three runs on three API keys worked by worker processes on the PostgreSQL server (CONCIERGE_TEST_DATABASE_URL) through the fault proxy, workers SIGKILLed at random steps and replaced, the server restarted once',
+    run: async (o) => {
+      if (SERVER_URL === undefined)
+        return {
+          payouts: 0,
+          intendedOutputs: 0,
+          acceptedOutputs: 0,
+          faults: {},
+          deaths: 0,
+          duplicates: 0,
+          unpaidWithReason: 0,
+          unpaidWithoutReason: 0,
+          conserved: true,
+          violations: [],
+          notes:
+            'skipped: CONCIERGE_TEST_DATABASE_URL is not set (eval "$(scripts/postgres-server.sh start)")',
+        };
+      // A trial takes a minute or so: a tenth of the scripted trials. The server is restarted:
+      // held as the tests hold it, so a `pnpm test` running beside is not cut off.
+      const results: WorkerTrialResult[] = [];
+      const release = await holdServer(SERVER_URL);
+      try {
+        for (const seed of seedsFrom(o.seed + 50_000, Math.max(1, Math.ceil(o.trials / 10))))
+          results.push(
+            await workerTrial({
+              seed,
+              rows: 60,
+              chunkSize: 10,
+              workers: 3,
+              kills: 3,
+              restart: canRestart(),
+              rate: 10,
+              claimSeconds: 4,
+              faults: { ...faultsAtRate(0.05), retryAfterSeconds: 0.05 },
+            }),
+          );
+      } finally {
+        release();
+      }
+      const sum = (pick: (r: WorkerTrialResult) => number) => results.reduce((n, r) => n + pick(r), 0);
+      return {
+        payouts: sum((r) => r.runs),
+        intendedOutputs: sum((r) => r.rows),
+        acceptedOutputs: sum((r) => r.acceptedOutputs),
+        faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, sum((r) => r.faults[k] ?? 0)])),
+        deaths: sum((r) => r.kills),
+        duplicates: sum((r) => r.duplicates),
+        unpaidWithReason: sum((r) => r.unpaidWithReason),
+        unpaidWithoutReason: sum((r) => r.unpaidWithoutReason),
+        conserved: results.every((r) => r.conserved),
+        violations: results.flatMap((r) => r.violations.map((v) => `seed ${r.seed}: ${v}`)),
+        notes: `${results.length} trials, ${sum((r) => r.restarts)} server restarts${canRestart() ? '' : ' (CONCIERGE_TEST_PGDATA not set)'}, ${sum((r) => r.steps)} steps, ${sum((r) => r.requests)} requests at the service, ${sum((r) => r.answers429)} answered 429 by it`,
+      };
     },
   },
   ...(['reset_before', 'late'] as const).map(

@@ -48,6 +48,12 @@ const poolDatabase = (pool: Pool): SqlDatabase => {
       const client = await pool.connect();
       // A connection that failed in the middle is thrown away, not handed out again.
       let broken: Error | undefined;
+      // The pool stops listening while a connection is handed out: a server that goes away
+      // then (a restart) would emit an error no one hears, and end the process.
+      const onError = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await work(on(client));
@@ -61,6 +67,7 @@ const poolDatabase = (pool: Pool): SqlDatabase => {
         }
         throw thrown;
       } finally {
+        client.removeListener('error', onError);
         client.release(broken);
       }
     },

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
@@ -65,4 +66,57 @@ export const restartServer = async (): Promise<void> => {
     const { stdout: owner } = await run('stat', ['-c', '%U', SERVER_PGDATA]);
     await run('runuser', ['-u', owner.trim(), '--', pgCtl(), ...pgCtlArgs]);
   } else await run(pgCtl(), pgCtlArgs);
+};
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Takes the server for one test file (or soak scenario) at a time, across processes (a lock
+ * directory beside the system's temporary files, named after the server): the fault test
+ * and the soak restart the server in the middle of a run, which would break whatever
+ * another was doing with it. A lock whose process is gone is taken over.
+ */
+export const holdServer = async (url: string): Promise<() => void> => {
+  const dir = join(
+    tmpdir(),
+    `concierge-pg-tests-${createHash('sha256').update(url).digest('hex').slice(0, 12)}.lock`,
+  );
+  const owner = join(dir, 'owner');
+  const me = `${process.pid} ${randomBytes(4).toString('hex')}`;
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      writeFileSync(owner, me);
+      return () => {
+        try {
+          if (readFileSync(owner, 'utf8') === me) rmSync(dir, { recursive: true, force: true });
+        } catch {
+          // Already gone.
+        }
+      };
+    } catch (thrown) {
+      if ((thrown as { code?: string }).code !== 'EEXIST') throw thrown;
+      let holder = Number.NaN;
+      try {
+        holder = Number(readFileSync(owner, 'utf8').split(' ')[0]);
+      } catch {
+        // Being written, or being removed: look again (a lock left without an owner goes after 10 s).
+        try {
+          if (Date.now() - statSync(dir).mtimeMs > 10_000) rmSync(dir, { recursive: true, force: true });
+        } catch {
+          // Gone already.
+        }
+      }
+      if (Number.isInteger(holder) && holder > 0 && !alive(holder))
+        rmSync(dir, { recursive: true, force: true });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 };

@@ -15,6 +15,8 @@ interface ChildSettings {
   readonly claimSeconds: number;
   readonly maintenanceSeconds: number;
   readonly tuning: PayoutTuning;
+  /** How long a request waits for its answer (default 5 s). */
+  readonly timeoutMs?: number;
 }
 
 const settings = JSON.parse(process.env['WORKER_SETTINGS'] ?? '{}') as ChildSettings;
@@ -34,7 +36,13 @@ const worked = await runWorker({
   connection: connection.value,
   apiKeys: settings.keys,
   clientFor: (apiKey, fetch) =>
-    createHttpConciergeClient({ baseUrl: settings.api, apiKey, fetch, rateLimit: false, timeoutMs: 5_000 }),
+    createHttpConciergeClient({
+      baseUrl: settings.api,
+      apiKey,
+      fetch,
+      rateLimit: false,
+      timeoutMs: settings.timeoutMs ?? 5_000,
+    }),
   rateLimit: settings.rateLimit,
   signal: controller.signal,
   workerId: settings.workerId,

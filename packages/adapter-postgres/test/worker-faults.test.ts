@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { type RunPlanInput, runStatus } from '@concierge-ts/application';
+import { type FaultProxy, type FaultSchedule, startFaultProxy } from '@concierge-ts/sandbox-server/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { queueStatus, submitRun } from '../src/payout-queue.js';
 import { connectPostgres, type PostgresConnection } from '../src/postgres-connection.js';
@@ -10,6 +11,23 @@ import { type Master, payroll, planOf, startWorkerWorld, verdict, type WorkerWor
 
 const CHILD = fileURLToPath(new URL('./worker-child.ts', import.meta.url));
 const CLAIM_SECONDS = 4;
+/** About one request in twenty-five meets a fault on its way (latency aside). */
+const LIGHT_FAULTS: FaultSchedule = {
+  seed: 7,
+  chances: {
+    latency: 0.02,
+    reset_before: 0.008,
+    reset_after: 0.008,
+    server_error: 0.006,
+    server_error_after: 0.006,
+    drop_answer: 0.004,
+    late: 0.004,
+    rate_limited: 0.004,
+  },
+  latencyMs: [1, 40],
+  lateAfterMs: [0, 300],
+  retryAfterSeconds: 0.05,
+};
 const RATE = 10;
 
 describeWithServer('workers in processes of their own, against kills and a restarted server', () => {
@@ -17,6 +35,7 @@ describeWithServer('workers in processes of their own, against kills and a resta
   let connection: PostgresConnection;
   let world: WorkerWorld;
   const children: Child[] = [];
+  const proxies: FaultProxy[] = [];
   beforeAll(async () => {
     database = await freshDatabase('faults');
     connection = (await connectPostgres(database.url, { onIdleError: () => undefined }))._unsafeUnwrap();
@@ -24,29 +43,32 @@ describeWithServer('workers in processes of their own, against kills and a resta
   });
   afterAll(async () => {
     for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL');
+    for (const proxy of proxies) await proxy.close();
     await world?.close();
     await connection?.close();
     await database?.drop();
   });
 
-  /** A worker process for these keys; `onLine` sees what it prints. */
+  /** A worker process for these keys, reaching the service at `api` (default directly); `onLine` sees what it prints. */
   const startWorker = (
     workerId: string,
     keys: readonly string[],
     onLine?: (line: unknown) => void,
+    api?: string,
   ): Child => {
     const child = runFromSource(
       CHILD,
       {
         WORKER_SETTINGS: JSON.stringify({
           db: database.url,
-          api: world.url,
+          api: api ?? world.url,
           keys,
           rateLimit: RATE,
           workerId,
           claimSeconds: CLAIM_SECONDS,
           maintenanceSeconds: 1,
           tuning: { pollIntervalMs: 500, quoteWaitMs: 100 },
+          timeoutMs: 2_000,
         }),
       },
       onLine,
@@ -60,13 +82,30 @@ describeWithServer('workers in processes of their own, against kills and a resta
     return status.isOk() && status.value.state === 'finished';
   };
 
-  const until = async (what: string, ready: () => Promise<boolean> | boolean, timeoutMs = 180_000) => {
+  const until = async (
+    what: string,
+    ready: () => Promise<boolean> | boolean,
+    timeoutMs = 180_000,
+    explain?: () => Promise<string>,
+  ) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await ready())) {
-      if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+      if (Date.now() > deadline)
+        throw new Error(`gave up waiting: ${what}${explain ? `: ${await explain()}` : ''}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
+
+  /** Where each run stands, in the journal and in the queue, and its claims: what a stuck run needs looked at. */
+  const diagnose = async (runIds: readonly string[]) =>
+    Promise.all(
+      runIds.map(async (runId) => ({
+        runId,
+        state: (await runStatus(connection.journal, runId)).map((s) => s.state).unwrapOr('unreadable'),
+        queue: (await queueStatus(connection, runId)).unwrapOr(null),
+        claims: await claimsOf([runId]),
+      })),
+    );
 
   /** Stops the workers still running with SIGTERM: each releases its run and exits 0. */
   const stopAll = async (workers: readonly Child[]) => {
@@ -124,7 +163,7 @@ describeWithServer('workers in processes of their own, against kills and a resta
     expect(money.conserved, money.detail).toBe(true);
   };
 
-  it('three workers on three runs of three keys, one SIGKILLed mid-chunk and the server restarted mid-run: every row paid once, money conserved, the report as the service says, no 429', async () => {
+  it('three workers on three runs of three keys through the fault proxy, one SIGKILLed mid-chunk and the server restarted mid-run: every row paid once, money conserved, the report as the service says, no 429 from the service', async () => {
     const masters = [await world.newMaster('k1'), await world.newMaster('k2'), await world.newMaster('k3')];
     const plans = masters.map((master, i) =>
       planOf(`faults-${i + 1}`, master, payroll(`faults-${i + 1}`, 18), 6),
@@ -148,11 +187,23 @@ describeWithServer('workers in processes of their own, against kills and a resta
         workers.find((_, i) => `w${i + 1}` === workerId)?.process.kill('SIGKILL');
       }
     };
-    for (const id of ['w1', 'w2', 'w3']) workers.push(startWorker(id, keys, watch(id)));
+    // Through the fault proxy: a few requests reset, late, unanswered, answered 5xx or 429 on the way.
+    const proxy = await startFaultProxy({ upstream: world.url, schedule: LIGHT_FAULTS });
+    proxies.push(proxy);
+    for (const id of ['w1', 'w2', 'w3']) workers.push(startWorker(id, keys, watch(id), proxy.url));
+    // A worker that ends by itself (not killed, not told to stop) is a failure: say so at once.
+    let crashed: string | undefined;
+    const watchExit = (worker: Child, id: string) =>
+      void worker.exited.then(({ code, signal }) => {
+        if (signal === null && worker.process.killed === false)
+          crashed ??= `worker ${id} exited by itself (${code}): ${worker.stderr().slice(-2000)}`;
+      });
+    for (const [i, w] of workers.entries()) watchExit(w, `w${i + 1}`);
 
     await until('a worker killed mid-chunk', () => killed !== undefined);
     // Its supervisor starts another one in its place.
-    workers.push(startWorker('w4', keys, watch('w4')));
+    workers.push(startWorker('w4', keys, watch('w4'), proxy.url));
+    watchExit(workers[3] as Child, 'w4');
     const stepsAtKill = steps;
     await until('more steps after the kill', () => steps >= stepsAtKill + 15);
     const beforeRestart = await Promise.all(plans.map((p) => isFinished(p.runId)));
@@ -162,8 +213,14 @@ describeWithServer('workers in processes of their own, against kills and a resta
     else console.warn('CONCIERGE_TEST_PGDATA is not set: the server is not restarted in this run');
     const stepsAtRestart = steps;
 
-    await until('every run finished', async () =>
-      (await Promise.all(plans.map((p) => isFinished(p.runId)))).every(Boolean),
+    await until(
+      'every run finished',
+      async () => {
+        if (crashed !== undefined) throw new Error(crashed);
+        return (await Promise.all(plans.map((p) => isFinished(p.runId)))).every(Boolean);
+      },
+      180_000,
+      async () => JSON.stringify(await diagnose(plans.map((p) => p.runId))),
     );
     expect(steps).toBeGreaterThan(stepsAtRestart);
     await stopAll(workers);
@@ -172,6 +229,7 @@ describeWithServer('workers in processes of their own, against kills and a resta
 
     for (const [i, plan] of plans.entries()) await expectPaidOnce(masters[i] as Master, plan);
     for (const key of keys) expect(world.tooMany(key)).toBe(0);
+    expect(proxy.injected()).toBeGreaterThan(0);
     const claims = await claimsOf(plans.map((p) => p.runId));
     expectOneAtATime(claims);
     // The killed worker's claim was never released; another worker took the run over after it expired.
@@ -186,7 +244,7 @@ describeWithServer('workers in processes of their own, against kills and a resta
     expect(queue.state).toBe('completed');
     expect(queue.failedClaims).toBeGreaterThanOrEqual(1);
     console.log(
-      `faults: ${steps} steps, ${claims.length} claims, worker ${killed?.worker} killed on ${killed?.runId}, server restarted after ${stepsAtRestart} steps; requests per key at the service: ${keys.map((k) => world.answered(k)).join(', ')}`,
+      `faults: ${steps} steps, ${claims.length} claims, worker ${killed?.worker} killed on ${killed?.runId}, server restarted after ${stepsAtRestart} steps; requests per key at the service: ${keys.map((k) => world.answered(k)).join(', ')}; faults injected: ${JSON.stringify(proxy.counts())}`,
     );
   }, 300_000);
 

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { runReport, runStatus } from '@concierge-ts/application';
+import { type FaultSchedule, startFaultProxy } from '@concierge-ts/sandbox-server/testing';
 import { submitRun } from '../src/payout-queue.js';
 import { connectPostgres } from '../src/postgres-connection.js';
 import { type Child, runFromSource } from './from-source.js';
@@ -8,12 +9,19 @@ import { type Master, payroll, planOf, startWorkerWorld, verdict } from './worke
 
 /**
  * One soak trial of workers on a PostgreSQL server: three runs on three API keys, worked by
- * `workers` worker processes against the sandbox server (each key limited), while workers
- * are SIGKILLed at random steps (each replaced, as a supervisor would) and the server is
- * restarted once; then the guarantee, the money and the 429s counted at the service.
+ * `workers` worker processes against the sandbox server (each key limited), through the
+ * fault proxy when `faults` is given, while workers are SIGKILLed at random steps (each
+ * replaced, as a supervisor would) and the server is restarted once; then the guarantee,
+ * the money and the 429s counted at the service.
  */
 export interface WorkerTrialOptions {
   readonly seed: number;
+  /**
+   * The fault proxy's schedule between the workers and the service (resets, late
+   * deliveries, lost answers, 5xx and 429 storms); none: the workers reach the service
+   * directly. Its seed is the trial's.
+   */
+  readonly faults?: Omit<FaultSchedule, 'seed'>;
   readonly rows: number;
   readonly chunkSize: number;
   readonly workers: number;
@@ -34,8 +42,11 @@ export interface WorkerTrialResult {
   readonly conserved: boolean;
   readonly kills: number;
   readonly restarts: number;
+  /** 429s the service itself answered (the proxy's injected ones are not the service's). */
   readonly answers429: number;
   readonly requests: number;
+  /** Faults the proxy injected, by kind. */
+  readonly faults: Readonly<Record<string, number>>;
   readonly steps: number;
   readonly seconds: number;
   readonly violations: readonly string[];
@@ -59,6 +70,10 @@ export const workerTrial = async (o: WorkerTrialOptions): Promise<WorkerTrialRes
   const random = seeded(o.seed);
   const started = Date.now();
   const world = await startWorkerWorld({ rateLimit: o.rate });
+  const proxy =
+    o.faults === undefined
+      ? undefined
+      : await startFaultProxy({ upstream: world.url, schedule: { ...o.faults, seed: o.seed } });
   const database = await freshDatabase(`soak_${o.seed}`);
   const connection = (await connectPostgres(database.url, { onIdleError: () => undefined }))._unsafeUnwrap();
   const children: Child[] = [];
@@ -88,13 +103,14 @@ export const workerTrial = async (o: WorkerTrialOptions): Promise<WorkerTrialRes
         {
           WORKER_SETTINGS: JSON.stringify({
             db: database.url,
-            api: world.url,
+            api: proxy?.url ?? world.url,
             keys: masters.map((m) => m.apiKey),
             rateLimit: o.rate,
             workerId: id,
             claimSeconds: o.claimSeconds,
             maintenanceSeconds: 1,
             tuning: { pollIntervalMs: 500, quoteWaitMs: 100 },
+            timeoutMs: 2_000,
           }),
         },
         (line) => {
@@ -169,6 +185,7 @@ export const workerTrial = async (o: WorkerTrialOptions): Promise<WorkerTrialRes
       restarts,
       answers429,
       requests: masters.reduce((n, m) => n + world.answered(m.apiKey), 0),
+      faults: proxy?.counts() ?? {},
       steps,
       seconds: (Date.now() - started) / 1000,
       violations,
@@ -177,6 +194,7 @@ export const workerTrial = async (o: WorkerTrialOptions): Promise<WorkerTrialRes
     for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL');
     await connection.close();
     await database.drop();
+    await proxy?.close();
     await world.close();
   }
 };
