@@ -92,6 +92,21 @@ export interface ExitHolder {
 
 const SERVICE: readonly SettingName[] = ['api', 'key', 'db', 'rateLimit', 'timeout'];
 
+/** What planning a run takes, for `run` and `submit` alike. */
+const PLAN_OPTIONS: readonly SettingName[] = [
+  'origin',
+  'payer',
+  'api',
+  'key',
+  'db',
+  'runId',
+  'rateLimit',
+  'chunkSize',
+  'maxTotal',
+  'tolerance',
+  'timeout',
+];
+
 const withOptions = (command: Command, names: readonly SettingName[]): Command => {
   for (const name of names) command.addOption(optionOf(name));
   return command;
@@ -323,22 +338,7 @@ export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder)
       .command('run')
       .argument('<file>', 'the CSV file: reference, port_code, amount or budget, and the payee')
       .description('plan a run from a file and work it here until every row is final'),
-    [
-      'origin',
-      'payer',
-      'api',
-      'key',
-      'db',
-      'runId',
-      'rateLimit',
-      'chunkSize',
-      'maxTotal',
-      'tolerance',
-      'timeout',
-      'detach',
-      'yes',
-      'json',
-    ],
+    [...PLAN_OPTIONS, 'detach', 'yes', 'json'],
   )
     .addOption(pollOption())
     .action(
@@ -629,20 +629,7 @@ export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder)
       .description(
         'check a file, plan its run and queue it for workers (needs a PostgreSQL --db); sends no payment',
       ),
-    [
-      'origin',
-      'payer',
-      'api',
-      'key',
-      'db',
-      'runId',
-      'rateLimit',
-      'chunkSize',
-      'maxTotal',
-      'tolerance',
-      'timeout',
-      'json',
-    ],
+    [...PLAN_OPTIONS, 'json'],
   ).action(
     act(async (file: string, flags: Flags) => {
       const read = readSettings(
