@@ -136,7 +136,16 @@ export const checkGuarantee = async (
     claimed.set(line.outputId, line.reference);
     const output = acceptedOutputs.find((o) => o.id === line.outputId);
     if (!output) {
-      violations.push(`row ${line.reference}'s output ${line.outputId} is in no accepted request`);
+      // In none with a reason: an output the checks rejected (or a cancelled one) whose
+      // request was then cancelled without being accepted, nothing paid, the row saying so.
+      const unpaid = [...outputs.values()].flat().find((o) => o.id === line.outputId);
+      const endedUnpaid =
+        unpaid !== undefined &&
+        (unpaid.state === 'rejected' || unpaid.state === 'cancelled') &&
+        unpaid.state === line.state &&
+        line.reason !== null;
+      if (!endedUnpaid)
+        violations.push(`row ${line.reference}'s output ${line.outputId} is in no accepted request`);
       continue;
     }
     const row = rows.find((r) => r.reference === line.reference);
