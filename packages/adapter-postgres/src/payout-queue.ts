@@ -265,7 +265,7 @@ export interface QueueStatus {
   readonly retryLimit: number;
   /** When the job may start (ISO), while it waits. */
   readonly startAfter: string | null;
-  /** The worker holding the run now, and since when (ISO). */
+  /** The worker holding the run now (while the job is active), and since when (ISO). */
   readonly worker: string | null;
   readonly claimedAt: string | null;
   /** Claims so far, and how many failed or were lost (their worker died, or was too slow and was replaced). */
@@ -335,8 +335,9 @@ export const queueStatus = (
         retries: Number(job?.retryCount ?? 0),
         retryLimit: Number(job?.retryLimit ?? 0),
         startAfter: job && (job.state === 'created' || job.state === 'retry') ? iso(job.startAfter) : null,
-        worker: row.claim === null ? null : row.claimed_by,
-        claimedAt: row.claim === null ? null : row.claimed_at,
+        // Only while the job is active: an expired claim stays named in the row until the next one.
+        worker: row.claim === null || job?.state !== 'active' ? null : row.claimed_by,
+        claimedAt: row.claim === null || job?.state !== 'active' ? null : row.claimed_at,
         claims: Number(row.claims),
         failedClaims: Number(row.failed_claims),
         lastError: (failed ? outputMessage(job?.output) : null) ?? row.last_error,

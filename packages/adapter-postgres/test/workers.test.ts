@@ -167,8 +167,13 @@ describeWithServer('payout runs worked by several workers on a PostgreSQL server
     const alpha = await world.newMaster('stop');
     const plan = planOf('stopped', alpha, payroll('stopped', 8), 4);
     (await submitRun(connection, plan, alpha.apiKey))._unsafeUnwrap();
-    const first = startWorker([alpha.apiKey]);
+    const first = startWorker([alpha.apiKey], { workerId: 'first-worker' });
     await until('a first step', () => first.events.some((e) => e.type === 'step' && e.runId === 'stopped'));
+    // Its first steps (payees, a draft) go on at once: it holds the run, and status says who.
+    expect((await queueStatus(connection, 'stopped'))._unsafeUnwrap()).toMatchObject({
+      state: 'active',
+      worker: 'first-worker',
+    });
     await first.stop();
     expect(first.events.filter((e) => e.type === 'released').at(-1)).toMatchObject({
       runId: 'stopped',
