@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import type { FetchLike } from '@concierge-ts/adapter-http';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { referencePath } from './reference.js';
 
 /**
- * The official JSON:API 1.0 schema (shared/reference, beside the repository), compiled
+ * The official JSON:API 1.0 schema (shared/reference beside the repository, or the copy in test/reference), compiled
  * as its README says: ajv for draft 2020-12, strict except `strictRequired`, with
  * ajv-formats (links are checked as `uri`: absolute, brackets percent-encoded).
  */
-const SCHEMA_URL = new URL('../../../../shared/reference/jsonapi-1.0.schema.json', import.meta.url);
+const SCHEMA_URL = referencePath('jsonapi-1.0.schema.json');
 
 const ajv = new Ajv2020.default({ strict: true, strictRequired: false, allErrors: true });
 addFormats.default(ajv);

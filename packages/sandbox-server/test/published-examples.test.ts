@@ -7,6 +7,7 @@ import { TEST_IDENTIFIERS } from '@concierge-ts/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createSandboxApp, type Listening, listenOnLoopback, type SandboxApp } from '../src/index.js';
+import { referencePath } from './reference.js';
 
 /**
  * The provider's published request and response examples (shared/reference, beside the
@@ -15,7 +16,7 @@ import { createSandboxApp, type Listening, listenOnLoopback, type SandboxApp } f
  * example is replayed without a change here, and an expectation this replay does not
  * know how to compare fails the data check instead of being ignored.
  */
-const EXAMPLES_URL = new URL('../../../../shared/reference/published-examples.json', import.meta.url);
+const EXAMPLES_URL = referencePath('published-examples.json');
 
 // ------------------------------------------------------------------ the file
 
@@ -364,7 +365,7 @@ const loaded = read();
 
 if ('problem' in loaded)
   it('published-examples.json is readable', () => {
-    expect.fail(`../shared/reference/published-examples.json: ${loaded.problem}`);
+    expect.fail(`${EXAMPLES_URL}: ${loaded.problem}`);
   });
 else {
   const { file } = loaded;

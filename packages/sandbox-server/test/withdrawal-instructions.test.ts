@@ -11,6 +11,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSandboxApp, listenOnLoopback } from '../src/index.js';
 import { schemaErrors } from './json-api-schema.js';
+import { referencePath } from './reference.js';
 
 /**
  * Withdrawal instructions over real HTTP on loopback (SPEC sections 5, 7.1 and 9): the
@@ -29,7 +30,7 @@ interface Published {
   readonly published_response: { readonly data: unknown } | null;
 }
 
-const EXAMPLES_URL = new URL('../../../../shared/reference/published-examples.json', import.meta.url);
+const EXAMPLES_URL = referencePath('published-examples.json');
 const examples = (JSON.parse(readFileSync(EXAMPLES_URL, 'utf8')) as { examples: Published[] }).examples;
 const example = (id: string): Published => {
   const found = examples.find((e) => e.id === id);
