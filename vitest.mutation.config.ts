@@ -1,0 +1,21 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+/**
+ * The tests the mutation run (`pnpm mutation`) measures: those of the packages it mutates
+ * (domain, application) and the in-memory adapter's, which drive the application's
+ * provider and payout run through in-memory ports. Tests of HTTP servers, child
+ * processes and databases exercise the same rules through slower parts and stay out.
+ */
+const MEASURED = new Set(['domain', 'application', 'adapter-memory']);
+
+type Project = { test: { name: string } };
+
+export default mergeConfig(
+  { ...base, test: { ...base.test, projects: undefined } },
+  defineConfig({
+    test: {
+      projects: (base.test?.projects as Project[]).filter((p) => MEASURED.has(p.test.name)),
+    },
+  }),
+);
