@@ -1,6 +1,6 @@
 // Draft a request, add outputs by amount and by budget, and read the refusals.
 import assert from 'node:assert/strict';
-import { type ConciergeError, createInMemoryConcierge } from 'concierge-ts';
+import { type ConciergeError, createInMemoryConcierge, describeField } from 'concierge-ts';
 import { ok, safeTry } from 'neverthrow';
 
 // Every call answers a Result: on an error (or a surprise), say what it was and stop.
@@ -74,23 +74,25 @@ for (const output of [byAmount, byBudget]) {
 }
 
 // Bad input is refused with the field that is wrong, and nothing is created. Narrowed to
-// `unprocessable`, the error carries that field's `pointer`.
+// `unprocessable`, the error carries that `field`, in the resource's own names: the same
+// value in-process and over HTTP (where the wire's `source.pointer` is read back into it).
+// `describeField` says it for people.
 const refused = await client.outputs.create({ ...to, amount: 1500.5 }); // CLP has no decimals
 if (refused.isOk()) stop('a CLP amount with decimals was accepted');
 const error = refused.error;
 if (error.type !== 'unprocessable') stop(error);
-console.log(error.type, error.code, error.pointer, '-', error.detail);
-assert.equal(error.pointer, '/data/attributes/amount');
+console.log(error.type, error.code, describeField(error.field), '-', error.detail);
+assert.deepEqual(error.field, { attribute: ['amount'] });
 
 // An instruction is checked the same way: a RUT with a wrong check digit is refused at
-// /data/attributes/body/rut, with the check that failed as its code.
+// the `rut` of its `body`, with the check that failed as its code.
 const badRut = await client.withdrawalInstructions.create({
   userId: to.payeeId,
   body: { ...chileanAccount, rut: '12.345.678-9' },
 });
 if (badRut.isOk()) stop('a RUT with a wrong check digit was accepted');
 if (badRut.error.type !== 'unprocessable') stop(badRut.error);
-assert.equal(badRut.error.pointer, '/data/attributes/body/rut');
+assert.deepEqual(badRut.error.field, { attribute: ['body', 'rut'] });
 assert.equal(badRut.error.code, 'invalid_check_digit');
 
 // An output must be payable with its instruction: the port's country and currency, and the
@@ -102,7 +104,7 @@ const mismatch = await client.outputs.create({ ...to, portCode: 'mx_mxn', amount
 if (mismatch.isOk()) stop('a Chilean account was accepted for a payment in Mexico');
 if (mismatch.error.type !== 'unprocessable') stop(mismatch.error);
 assert.equal(mismatch.error.code, 'instruction_mismatch');
-assert.equal(mismatch.error.pointer, '/data/relationships/withdrawal_instruction');
+assert.deepEqual(mismatch.error.field, { relationship: 'withdrawal_instruction' });
 
 const shown = await client.requests.get(request.id);
 if (shown.isErr()) stop(shown.error);

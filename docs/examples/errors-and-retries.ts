@@ -7,6 +7,7 @@ import {
   type ConciergeError,
   createConcierge,
   createInMemoryConcierge,
+  describeField,
   mayHaveTakenEffect,
 } from 'concierge-ts';
 
@@ -15,7 +16,7 @@ import {
 function advice(error: ConciergeError): string {
   switch (error.type) {
     case 'unprocessable':
-      return `fix the field at ${error.pointer}`;
+      return `fix ${describeField(error.field)}`;
     case 'rate_limited':
       return `wait ${error.retryAfterMs} ms, then send it again`;
     case 'connection':
@@ -68,7 +69,7 @@ const client = connect({ rateLimit: 3 });
 const seeded = sandbox.seeded!;
 const bad = await client.requests.create({ portCode: 'ar_xyz', payerId: seeded.payerId });
 assert.ok(bad.isErr() && bad.error.type === 'unprocessable');
-assert.equal(bad.error.pointer, '/data/attributes/port_code');
+assert.deepEqual(bad.error.field, { attribute: ['port_code'] });
 show('unprocessable', bad.error);
 const missing = await client.requests.get('424242');
 assert.ok(missing.isErr() && missing.error.type === 'not_found');

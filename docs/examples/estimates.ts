@@ -1,6 +1,12 @@
 // A non-binding estimate, then a quote at the estimate's prices with its hint token.
 import assert from 'node:assert/strict';
-import { type ConciergeError, createInMemoryConcierge, formatMoney, rateText } from 'concierge-ts';
+import {
+  type ConciergeError,
+  createInMemoryConcierge,
+  describeField,
+  formatMoney,
+  rateText,
+} from 'concierge-ts';
 
 // Every call answers a Result: on an error (or a surprise), say what it was and stop.
 function stop(error: ConciergeError | string): never {
@@ -67,6 +73,6 @@ await client.requests.requestQuote(late.id, { hintToken }).match(
   (error) => {
     assert.ok(error.type === 'unprocessable');
     assert.equal(error.code, 'hint_token_expired');
-    console.log(`after 10 minutes: ${error.code} at ${error.pointer}`);
+    console.log(`after 10 minutes: ${error.code} at ${describeField(error.field)}`);
   },
 );

@@ -1,6 +1,7 @@
 export * from './concierge-service.js';
 export * from './gateway/client.js';
 export * from './gateway/errors.js';
+export * from './gateway/field.js';
 export * from './gateway/page.js';
 export * from './gateway/views.js';
 export * from './logger.js';

@@ -82,7 +82,7 @@ const schema = z.discriminatedUnion('mode', [
   }),
 ]);
 
-/** Checks the options; a refusal names the field (`pointer`) and what was expected. */
+/** Checks the options; a refusal names the option (`field`, a path) and what was expected. */
 export const parseConciergeOptions = (input: unknown): Result<ConciergeOptions, BadRequestError> => {
   const parsed = schema.safeParse(input);
   if (parsed.success) return ok(parsed.data as ConciergeOptions);
@@ -92,11 +92,9 @@ export const parseConciergeOptions = (input: unknown): Result<ConciergeOptions, 
     issue?.code === 'unrecognized_keys' ? [...issue.path, ...issue.keys.slice(0, 1)] : (issue?.path ?? []);
   const field = path.join('.') || 'mode';
   return err(
-    conciergeError.badRequest(
-      'invalid_config',
-      `${field}: ${issue?.message ?? 'invalid'}`,
-      `/${path.join('/') || 'mode'}`,
-    ),
+    conciergeError.badRequest('invalid_config', `${field}: ${issue?.message ?? 'invalid'}`, {
+      path: path.length === 0 ? ['mode'] : path.map((p) => (typeof p === 'number' ? p : String(p))),
+    }),
   );
 };
 

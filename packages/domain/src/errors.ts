@@ -120,8 +120,8 @@ export type FieldRefusal =
   | 'invalid_check_digit';
 
 /**
- * Where a refused value is in the input, in wire names: `['body', 'cbu']` is the JSON:API
- * pointer `/data/attributes/body/cbu`.
+ * Where a refused value is in the input, by the attribute names of the resource:
+ * `['body', 'cbu']` is the `cbu` of an instruction's `body`.
  */
 export type FieldPath = readonly string[];
 

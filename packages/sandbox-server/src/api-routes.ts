@@ -216,7 +216,7 @@ export const apiRoutes = (callers: Callers): Hono => {
               status: 409,
               code: 'id_mismatch',
               detail: `data.id ${bodyId} does not match the request ${id} in the path`,
-              pointer: '/data/id',
+              field: { path: ['data', 'id'] },
             }),
           );
         return answer(c, client.requests.update(id, input).andThen(linkedRequest(client)), (r) => ({

@@ -24,7 +24,7 @@ const plainObject = (json: unknown): Result<Record<string, unknown>, ConciergeEr
           status: 400,
           code: 'invalid_document',
           detail: 'the body must be a JSON object',
-          pointer: '',
+          field: { path: [] },
         });
 
 /** The sandbox operator API of SPEC section 9 under /sandbox, with the same key as the API. */
@@ -55,7 +55,7 @@ export const operatorRoutes = (callers: Callers): Hono => {
           status: 422,
           code: 'invalid_attribute',
           detail: 'email must be an address such as qa@example.com',
-          pointer: '/email',
+          field: { path: ['email'] },
         });
       mastersMade += 1;
       const master = callers.createMaster(

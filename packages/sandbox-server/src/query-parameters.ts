@@ -2,13 +2,13 @@ import type { ConciergeError } from '@concierge-ts/application';
 import type { Context } from 'hono';
 import { err, ok, type Result } from 'neverthrow';
 
-/** A refused query parameter, named in `source.parameter` (the error codec reads the code). */
+/** A refused query parameter, named in `source.parameter`. */
 export const badParameter = (parameter: string, detail: string): ConciergeError => ({
   type: 'bad_request',
   status: 400,
   code: 'invalid_parameter',
   detail,
-  pointer: parameter,
+  field: { parameter },
 });
 
 export const PAGE_PARAMETERS = ['page[number]', 'page[size]'] as const;

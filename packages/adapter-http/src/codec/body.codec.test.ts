@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   amountToWire,
+  type BodyRefusal,
   decodeCreateOutputBody,
   decodeCreateRequestBody,
   decodeCreateUserBody,
@@ -19,8 +20,12 @@ import {
   encodeUpdateMeBody,
   encodeUpdateRequestBody,
 } from './body.codec.js';
+import { sourceOfField } from './json-api.js';
 
 const wire = (body: unknown): unknown => JSON.parse(JSON.stringify(body));
+
+/** A refusal with the pointer the server answers for its field (`source.pointer`). */
+const rendered = (refusal: BodyRefusal) => ({ ...refusal, ...sourceOfField(refusal.field) });
 
 /** The body of the provider's guide (seed/create-a-concierge-request.md): integer ids. */
 const GUIDE_OUTPUT = JSON.parse(`{
@@ -121,8 +126,9 @@ describe('request bodies a server receives', () => {
       return body;
     };
     const cases: [unknown, number, string, string][] = [
-      [null, 400, 'invalid_document', '/'],
-      [[], 400, 'invalid_document', '/'],
+      // The whole document: the empty pointer (RFC 6901).
+      [null, 400, 'invalid_document', ''],
+      [[], 400, 'invalid_document', ''],
       [{ data: 'x' }, 400, 'invalid_document', '/data'],
       [output((d) => (d.type = 'users')), 409, 'wrong_type', '/data/type'],
       [output((d) => (d.type = '')), 409, 'wrong_type', '/data/type'],
@@ -167,7 +173,7 @@ describe('request bodies a server receives', () => {
       [output((d) => (d.relationships.user = 5)), 400, 'invalid_document', '/data/relationships/user'],
     ];
     for (const [json, status, code, pointer] of cases) {
-      const error = decodeCreateOutputBody(json)._unsafeUnwrapErr();
+      const error = rendered(decodeCreateOutputBody(json)._unsafeUnwrapErr());
       expect(error, JSON.stringify(json)).toMatchObject({ status, code, pointer });
     }
   });
@@ -187,8 +193,12 @@ describe('request bodies a server receives', () => {
       expect(decode(body).isErr(), JSON.stringify(body)).toBe(false);
       const withId = structuredClone(body) as { data: Record<string, unknown> };
       withId.data.id = '99';
-      expect(decode(withId)).toMatchObject({
-        error: { type: 'permission', status: 403, code: 'client_generated_id', pointer: '/data/id' },
+      const refused = decode(withId) as unknown as { error: BodyRefusal };
+      expect(rendered(refused.error)).toMatchObject({
+        type: 'permission',
+        status: 403,
+        code: 'client_generated_id',
+        pointer: '/data/id',
       });
     }
     // An update names the resource it changes; another type there is a conflict too.
@@ -196,7 +206,9 @@ describe('request bodies a server receives', () => {
       decodeUpdateRequestBody(wire(encodeUpdateRequestBody('7', { externalId: 'x' })))._unsafeUnwrap(),
     ).toEqual({ id: '7', externalId: 'x' });
     expect(
-      decodeUpdateRequestBody({ data: { type: 'users', id: '7', attributes: {} } })._unsafeUnwrapErr(),
+      rendered(
+        decodeUpdateRequestBody({ data: { type: 'users', id: '7', attributes: {} } })._unsafeUnwrapErr(),
+      ),
     ).toMatchObject({ status: 409, code: 'wrong_type', pointer: '/data/type' });
     expect(
       decodeUpdateMeBody({ data: { type: 'users', id: '1', attributes: { webhook_url: null } } }).isOk(),
@@ -207,18 +219,18 @@ describe('request bodies a server receives', () => {
     const estimate = (outputs: unknown) => ({
       data: { type: 'concierge_estimates', attributes: { port_code: 'ar_ars', outputs } },
     });
-    expect(decodeEstimateBody(estimate('all'))._unsafeUnwrapErr()).toMatchObject({
+    expect(rendered(decodeEstimateBody(estimate('all'))._unsafeUnwrapErr())).toMatchObject({
       status: 422,
       code: 'invalid_attribute',
       pointer: '/data/attributes/outputs',
     });
     expect(
-      decodeEstimateBody(estimate([{ port_code: 'cl_clp', amount: [1] }]))._unsafeUnwrapErr(),
+      rendered(decodeEstimateBody(estimate([{ port_code: 'cl_clp', amount: [1] }]))._unsafeUnwrapErr()),
     ).toMatchObject({
       code: 'invalid_amount',
       pointer: '/data/attributes/outputs/0/amount',
     });
-    expect(decodeEstimateBody(estimate([7]))._unsafeUnwrapErr()).toMatchObject({
+    expect(rendered(decodeEstimateBody(estimate([7]))._unsafeUnwrapErr())).toMatchObject({
       code: 'invalid_attribute',
       pointer: '/data/attributes/outputs/0',
     });
@@ -243,9 +255,11 @@ describe('request bodies a server receives', () => {
       })._unsafeUnwrap(),
     ).toEqual({ label: 'Local Bank', body: {} });
     expect(
-      decodeCreateWithdrawalInstructionBody({
-        data: { type: 'withdrawal_instructions', attributes: { body: {}, schema: 'bitex' } },
-      })._unsafeUnwrapErr(),
+      rendered(
+        decodeCreateWithdrawalInstructionBody({
+          data: { type: 'withdrawal_instructions', attributes: { body: {}, schema: 'bitex' } },
+        })._unsafeUnwrapErr(),
+      ),
     ).toMatchObject({ status: 422, code: 'unknown_attribute', pointer: '/data/attributes/schema' });
   });
 

@@ -7,6 +7,7 @@ import type {
   CreateUserInput,
   CreateWithdrawalInstructionInput,
   EstimateInput,
+  Field,
   PermissionError,
   UnprocessableError,
   UpdateMeInput,
@@ -14,18 +15,18 @@ import type {
 } from '@concierge-ts/application';
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
-import { pointerOf, RESOURCE_TYPES, toOne, valueAt, wireId } from './json-api.js';
+import { fieldAt, pointerOf, RESOURCE_TYPES, toOne, valueAt, wireId } from './json-api.js';
 
 /**
  * Bodies a server receives (SPEC sections 5 and 7), both ways: decoders for the server,
  * encoders for the client. The decoders check the JSON:API structure and the JSON type
  * of each attribute; the values themselves (is this port active, does this amount fit
  * its currency) are the service's to judge, so that the HTTP API and the in-process
- * client refuse the same input with the same code at the same pointer.
+ * client refuse the same input with the same code at the same field.
  *
  * Structure (not an object, no `data`, no `type`, ids that are not strings or
  * integers) is refused with 400; attributes and relationships with 422, naming the
- * field by its JSON pointer. As JSON:API 1.0 has it, a resource object of another type
+ * field (rendered as its JSON pointer). As JSON:API 1.0 has it, a resource object of another type
  * than the endpoint's is a conflict (409), and a resource to create that comes with its
  * own `id` is refused with 403: ids are the server's to give.
  */
@@ -58,31 +59,31 @@ const resourceBody = <A extends z.core.$ZodLooseShape, R extends z.core.$ZodLoos
 
 /** How a request body is refused: always with the field at fault. */
 export type BodyRefusal = (BadRequestError | ConflictError | PermissionError | UnprocessableError) & {
-  readonly pointer: string;
+  readonly field: Field;
 };
 
-const refuse400 = (code: string, detail: string, pointer: string): BodyRefusal => ({
+const refuse400 = (code: string, detail: string, at: Field): BodyRefusal => ({
   type: 'bad_request',
   status: 400,
   code,
   detail,
-  pointer,
+  field: at,
 });
 
-const conflict409 = (code: string, detail: string, pointer: string): BodyRefusal => ({
+const conflict409 = (code: string, detail: string, at: Field): BodyRefusal => ({
   type: 'conflict',
   status: 409,
   code,
   detail,
-  pointer,
+  field: at,
 });
 
-const refuse422 = (code: string, detail: string, pointer: string): BodyRefusal => ({
+const refuse422 = (code: string, detail: string, at: Field): BodyRefusal => ({
   type: 'unprocessable',
   status: 422,
   code,
   detail,
-  pointer,
+  field: at,
 });
 
 /** The refusal for one zod issue, by where in the document it is. */
@@ -90,49 +91,45 @@ const refusalOf = (issue: z.core.$ZodIssue, json: unknown, type: string): BodyRe
   const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
   const path = unknownKey === undefined ? issue.path : [...issue.path, unknownKey];
   const pointer = pointerOf(path);
+  const at = fieldAt(path);
   const [root, section] = path;
   const detail = (what: string) => `${pointer}: ${what}`;
   if (root !== 'data' || section === undefined)
     return refuse400(
       'invalid_document',
       detail(`expected a JSON:API document {"data": {"type": "${type}", ...}}`),
-      pointer || '/',
+      at,
     );
   if (section === 'type')
     return typeof valueAt(json, path) === 'string'
-      ? conflict409('wrong_type', detail(`expected type "${type}"`), pointer)
-      : refuse400('wrong_type', detail(`expected type "${type}"`), pointer);
-  if (section === 'id') return refuse400('invalid_id', detail('an id is a string or an integer'), pointer);
+      ? conflict409('wrong_type', detail(`expected type "${type}"`), at)
+      : refuse400('wrong_type', detail(`expected type "${type}"`), at);
+  if (section === 'id') return refuse400('invalid_id', detail('an id is a string or an integer'), at);
   if (section === 'attributes') {
-    if (path.length === 2)
-      return refuse400('invalid_document', detail('attributes must be an object'), pointer);
+    if (path.length === 2) return refuse400('invalid_document', detail('attributes must be an object'), at);
     if (unknownKey !== undefined)
-      return refuse422('unknown_attribute', detail(`${type} has no attribute ${unknownKey}`), pointer);
+      return refuse422('unknown_attribute', detail(`${type} has no attribute ${unknownKey}`), at);
     // An estimate's lines are judged field by field; anything else by its attribute.
     const name = path[2] === 'outputs' && typeof path[4] === 'string' ? path[4] : String(path[2]);
-    return refuse422(ATTRIBUTE_CODES[name] ?? 'invalid_attribute', detail(issue.message), pointer);
+    return refuse422(ATTRIBUTE_CODES[name] ?? 'invalid_attribute', detail(issue.message), at);
   }
   if (section === 'relationships') {
     if (unknownKey !== undefined && path.length === 3)
-      return refuse422('unknown_relationship', detail(`${type} has no relationship ${unknownKey}`), pointer);
+      return refuse422('unknown_relationship', detail(`${type} has no relationship ${unknownKey}`), at);
     if (path.length === 2)
-      return refuse400('invalid_document', detail('relationships must be an object'), pointer);
+      return refuse400('invalid_document', detail('relationships must be an object'), at);
     if (path.length === 3 && valueAt(json, path) === undefined)
-      return refuse422(
-        'missing_relationship',
-        detail(`the ${String(path[2])} relationship is required`),
-        pointer,
-      );
+      return refuse422('missing_relationship', detail(`the ${String(path[2])} relationship is required`), at);
     const last = path[path.length - 1];
-    if (last === 'type') return refuse400('wrong_type', detail(issue.message), pointer);
-    if (last === 'id') return refuse400('invalid_id', detail('an id is a string or an integer'), pointer);
+    if (last === 'type') return refuse400('wrong_type', detail(issue.message), at);
+    if (last === 'id') return refuse400('invalid_id', detail('an id is a string or an integer'), at);
     return refuse400(
       'invalid_document',
       detail('expected a relationship {"data": {"type": ..., "id": ...}}'),
-      pointer,
+      at,
     );
   }
-  return refuse400('invalid_document', detail(issue.message), pointer);
+  return refuse400('invalid_document', detail(issue.message), at);
 };
 
 const decodeBody =
@@ -144,7 +141,7 @@ const decodeBody =
     return err(
       issue
         ? refusalOf(issue, json, type)
-        : refuse400('invalid_document', 'the body is not a JSON:API document', '/'),
+        : refuse400('invalid_document', 'the body is not a JSON:API document', fieldAt([])),
     );
   };
 
@@ -162,7 +159,7 @@ const decodeCreationBody =
         status: 403,
         code: 'client_generated_id',
         detail: `/data/id: the server gives ${type} their ids; send the resource without one`,
-        pointer: '/data/id',
+        field: fieldAt(['data', 'id']),
       });
     return decodeBody(type, schema, build)(json);
   };
@@ -405,7 +402,7 @@ export const encodeUpdateMeBody = (input: UpdateMeInput) => ({
 
 const createInstructionSchema = resourceBody(
   RESOURCE_TYPES.withdrawalInstruction,
-  // The service judges both, at their pointers, as the in-process client does.
+  // The service judges both, at their fields, as the in-process client does.
   { label: z.unknown().optional(), body: z.unknown().optional() },
   // Optional: without it the instruction is the caller's own, as the published client sends it.
   { user: toOne(RESOURCE_TYPES.user).optional() },

@@ -1,6 +1,6 @@
 import type { ConciergeError, ConciergeErrorType } from '@concierge-ts/application';
 import { match } from 'ts-pattern';
-import { type ErrorDocumentWire, type ErrorObjectWire, errorDocument } from './json-api.js';
+import { type ErrorDocumentWire, errorDocument, fieldOfSource, sourceOfField } from './json-api.js';
 
 /** The API's error taxonomy both ways: `ConciergeError` ↔ JSON:API error document (SPEC section 7). */
 
@@ -37,20 +37,6 @@ export const httpStatusOf = (e: ConciergeError): number =>
     )
     .exhaustive();
 
-/** Codes whose `pointer` names a query parameter (`page[size]`, `include`), not a field of the body. */
-const PARAMETER_CODES: ReadonlySet<string> = new Set(['invalid_parameter', 'invalid_page']);
-
-/**
- * Where the problem is: a query parameter is named in `source.parameter`, a field of the
- * body by its JSON pointer in `source.pointer`. A refusal of a query parameter says so by
- * its code; otherwise what is not a pointer (`/data/id`, or `` for the whole body) is
- * taken for a parameter's name.
- */
-const sourceOf = (code: string, pointer: string): ErrorObjectWire['source'] =>
-  !PARAMETER_CODES.has(code) && (pointer.startsWith('/') || pointer === '')
-    ? { pointer }
-    : { parameter: pointer };
-
 export const encodeError = (e: ConciergeError): ErrorDocumentWire => ({
   errors: [
     {
@@ -58,7 +44,8 @@ export const encodeError = (e: ConciergeError): ErrorDocumentWire => ({
       code: e.code,
       title: TITLES[e.type],
       detail: e.detail,
-      ...('pointer' in e && e.pointer !== undefined ? { source: sourceOf(e.code, e.pointer) } : {}),
+      // The field at fault: a query parameter in `source.parameter`, the rest by its pointer.
+      ...('field' in e && e.field !== undefined ? { source: sourceOfField(e.field) } : {}),
       ...(e.type === 'rate_limited' ? { meta: { retry_after_ms: e.retryAfterMs } } : {}),
     },
   ],
@@ -99,14 +86,14 @@ export const DEFAULT_RETRY_AFTER_MS = 1_000;
 export const decodeErrorResponse = (status: number, body: unknown, retryAfterMs?: number): ConciergeError => {
   const parsed = errorDocument.safeParse(body);
   const first = parsed.success ? parsed.data.errors[0] : undefined;
-  const pointer = first?.source?.pointer ?? first?.source?.parameter;
+  const at = fieldOfSource(first?.source);
   const metaRetry = first?.meta?.retry_after_ms;
   const retry =
     retryAfterMs ??
     (typeof metaRetry === 'number' && Number.isFinite(metaRetry) && metaRetry >= 0 ? metaRetry : undefined);
   const code = first?.code ?? `http_${status}`;
   const detail = first?.detail ?? first?.title ?? `the server answered HTTP ${status}`;
-  const answered = { status, code, detail, ...(pointer === undefined ? {} : { pointer }) };
+  const answered = { status, code, detail, ...(at === undefined ? {} : { field: at }) };
   const type = errorTypeOf(status);
   switch (type) {
     case 'bad_request':
@@ -117,8 +104,8 @@ export const decodeErrorResponse = (status: number, body: unknown, retryAfterMs?
     case 'server':
       return { type, ...answered };
     case 'unprocessable':
-      // A 422 that names no field is about the whole document ('' is its JSON pointer).
-      return { type, ...answered, pointer: pointer ?? '' };
+      // A 422 that names no field is about the whole document.
+      return { type, ...answered, field: at ?? { path: [] } };
     case 'rate_limited':
       return { type, ...answered, retryAfterMs: retry ?? DEFAULT_RETRY_AFTER_MS };
     case 'timeout':

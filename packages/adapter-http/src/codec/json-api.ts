@@ -1,4 +1,4 @@
-import { conciergeError, type DecodeError } from '@concierge-ts/application';
+import { conciergeError, type DecodeError, type Field, type MemberPath } from '@concierge-ts/application';
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
 
@@ -77,6 +77,55 @@ export const pageMeta = z.object({
 /** RFC 6901 pointer from a path: `['data', 'attributes', 'amount']` → `/data/attributes/amount`. */
 export const pointerOf = (path: readonly PropertyKey[]): string =>
   path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+
+/** An array index as RFC 6901 writes it: `0`, or digits without a leading zero. */
+const INDEX = /^(?:0|[1-9][0-9]{0,14})$/;
+
+/**
+ * The path of an RFC 6901 pointer (`~1` is `/`, `~0` is `~`), array indexes as numbers:
+ * `/data/attributes/outputs/2/amount` → `['data', 'attributes', 'outputs', 2, 'amount']`.
+ * `''` is the whole document (`[]`).
+ */
+export const pathOfPointer = (pointer: string): MemberPath =>
+  pointer === ''
+    ? []
+    : pointer
+        .slice(pointer.startsWith('/') ? 1 : 0)
+        .split('/')
+        .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'))
+        .map((segment) => (INDEX.test(segment) ? Number(segment) : segment));
+
+/**
+ * The field at a path of a JSON:API request document: under `/data/attributes` an
+ * attribute, `/data/relationships/<name>` a relationship, anything else (the document's
+ * structure, inside a relationship's linkage, a plain JSON body) a path. The one place
+ * that decides it, for the server rendering a refusal and the client reading one.
+ */
+export const fieldAt = (path: readonly PropertyKey[]): Field => {
+  const segments = path.map((p) => (typeof p === 'number' ? p : String(p)));
+  const [root, section, ...rest] = segments;
+  if (root === 'data' && section === 'attributes') return { attribute: rest };
+  if (root === 'data' && section === 'relationships' && rest.length === 1 && typeof rest[0] === 'string')
+    return { relationship: rest[0] };
+  return { path: segments };
+};
+
+/** Where a field is on the wire: a JSON:API error's `source` (RFC 6901 escapes in `pointer`). */
+export const sourceOfField = (f: Field): { pointer: string } | { parameter: string } => {
+  if ('parameter' in f) return { parameter: f.parameter };
+  if ('attribute' in f) return { pointer: pointerOf(['data', 'attributes', ...f.attribute]) };
+  if ('relationship' in f) return { pointer: pointerOf(['data', 'relationships', f.relationship]) };
+  return { pointer: pointerOf(f.path) };
+};
+
+/** The field a JSON:API error's `source` names (undefined when it names none). */
+export const fieldOfSource = (
+  source: { readonly pointer?: string | undefined; readonly parameter?: string | undefined } | undefined,
+): Field | undefined => {
+  if (source?.pointer !== undefined) return fieldAt(pathOfPointer(source.pointer));
+  if (source?.parameter !== undefined) return { parameter: source.parameter };
+  return undefined;
+};
 
 /** A zod failure as a decode error naming the first offending field. */
 export const decodeFailure = (error: z.ZodError): DecodeError => {

@@ -8,6 +8,7 @@ import {
   mayHaveTakenEffect,
   type RequestOutcome,
 } from './errors.js';
+import { describeField, type Field, field } from './field.js';
 
 /** What an integrator writes: narrow on `type`, read the kind's own fields. */
 const explain = (error: ConciergeError): string => {
@@ -15,7 +16,7 @@ const explain = (error: ConciergeError): string => {
     case 'rate_limited':
       return `wait ${error.retryAfterMs} ms`;
     case 'unprocessable':
-      return `fix ${error.pointer}`;
+      return `fix ${describeField(error.field)}`;
     case 'connection':
     case 'timeout':
       return error.outcome === 'unknown' ? 'find out before sending again' : 'send again';
@@ -40,7 +41,7 @@ describe('ConciergeError narrows to the fields each kind always has', () => {
   it('types: narrowing gives required fields, and the union hides what a kind lacks', () => {
     const error = conciergeError.rateLimited(1500) as ConciergeError;
     if (error.type === 'rate_limited') expectTypeOf(error.retryAfterMs).toEqualTypeOf<number>();
-    if (error.type === 'unprocessable') expectTypeOf(error.pointer).toEqualTypeOf<string>();
+    if (error.type === 'unprocessable') expectTypeOf(error.field).toEqualTypeOf<Field>();
     if (error.type === 'connection') expectTypeOf(error.outcome).toEqualTypeOf<RequestOutcome>();
     if (error.type === 'timeout') expectTypeOf(error.outcome).toEqualTypeOf<RequestOutcome>();
     if (error.type === 'server') expectTypeOf(error.status).toEqualTypeOf<number>();
@@ -67,7 +68,7 @@ describe('ConciergeError narrows to the fields each kind always has', () => {
     // A kind cannot be built without its own fields.
     // @ts-expect-error rate_limited needs retryAfterMs
     const noWait: ConciergeError = { type: 'rate_limited', status: 429, code: 'c', detail: 'd' };
-    // @ts-expect-error unprocessable needs its pointer
+    // @ts-expect-error unprocessable needs its field
     const noPointer: ConciergeError = { type: 'unprocessable', status: 422, code: 'c', detail: 'd' };
     // @ts-expect-error timeout needs its outcome
     const noOutcome: ConciergeError = { type: 'timeout', code: 'c', detail: 'd' };
@@ -81,12 +82,12 @@ describe('ConciergeError narrows to the fields each kind always has', () => {
       status: 429,
       retryAfterMs: 2500,
     });
-    expect(conciergeError.unprocessable('invalid_amount', 'too small', '/data/attributes/amount')).toEqual({
+    expect(conciergeError.unprocessable('invalid_amount', 'too small', field.attribute('amount'))).toEqual({
       type: 'unprocessable',
       status: 422,
       code: 'invalid_amount',
       detail: 'too small',
-      pointer: '/data/attributes/amount',
+      field: { attribute: ['amount'] },
     });
     expect(conciergeError.server('down')).toMatchObject({ type: 'server', status: 500 });
     expect(conciergeError.server('gateway', 502)).toMatchObject({ type: 'server', status: 502 });
@@ -107,22 +108,31 @@ describe('ConciergeError narrows to the fields each kind always has', () => {
     expect(mayHaveTakenEffect(conciergeError.decode('a 201 that is not JSON'))).toBe(true);
     expect(mayHaveTakenEffect(conciergeError.rateLimited(100))).toBe(false);
     expect(mayHaveTakenEffect(conciergeError.conflict('invalid_transition', 'not a draft'))).toBe(false);
-    expect(mayHaveTakenEffect(conciergeError.unprocessable('invalid_amount', 'no', '/amount'))).toBe(false);
+    expect(
+      mayHaveTakenEffect(conciergeError.unprocessable('invalid_amount', 'no', field.path('amount'))),
+    ).toBe(false);
   });
 });
 
 const text = fc.string({ maxLength: 12 });
 const outcome = fc.constantFrom<RequestOutcome>('not_sent', 'unknown');
+const segments = fc.array(fc.oneof(text, fc.nat()), { maxLength: 4 });
+const arbField: fc.Arbitrary<Field> = fc.oneof(
+  segments.map((path) => field.attribute(...path)),
+  text.map((name) => field.relationship(name)),
+  text.map((name) => field.parameter(name)),
+  segments.map((path) => field.path(...path)),
+);
 /** Every kind, built the way producers build them. */
 const arbError: fc.Arbitrary<ConciergeError> = fc.oneof(
   fc
-    .tuple(text, text, fc.option(text, { nil: undefined }))
-    .map(([c, d, p]) => conciergeError.badRequest(c, d, p)),
+    .tuple(text, text, fc.option(arbField, { nil: undefined }))
+    .map(([c, d, f]) => conciergeError.badRequest(c, d, f)),
   text.map((d) => conciergeError.authentication(d)),
   text.map((d) => conciergeError.permission(d)),
   fc.tuple(text, text).map(([r, id]) => conciergeError.notFound(r, id)),
   fc.tuple(text, text).map(([c, d]) => conciergeError.conflict(c, d)),
-  fc.tuple(text, text, text).map(([c, d, p]) => conciergeError.unprocessable(c, d, p)),
+  fc.tuple(text, text, arbField).map(([c, d, f]) => conciergeError.unprocessable(c, d, f)),
   fc.nat().map((ms) => conciergeError.rateLimited(ms)),
   fc.tuple(text, fc.integer({ min: 500, max: 599 })).map(([d, s]) => conciergeError.server(d, s)),
   fc.tuple(text, outcome).map(([d, o]) => conciergeError.connection(d, o)),
@@ -137,7 +147,7 @@ const REQUIRED: Readonly<Record<ConciergeErrorType, string | null>> = {
   permission: 'status',
   not_found: 'status',
   conflict: 'status',
-  unprocessable: 'pointer',
+  unprocessable: 'field',
   rate_limited: 'retryAfterMs',
   server: 'status',
   connection: 'outcome',
@@ -166,7 +176,16 @@ describe('isConciergeError', () => {
       { type: 'toString', code: 'c', detail: 'd' },
       { type: 'rate_limited', status: 429, code: 'c', detail: 'd', retryAfterMs: '5' },
       { type: 'not_found', status: 404, code: 'c' },
-      { type: 'unprocessable', status: 422, code: 'c', detail: 'd', pointer: 7 },
+      { type: 'unprocessable', status: 422, code: 'c', detail: 'd', pointer: '/data/attributes/amount' },
+      { type: 'unprocessable', status: 422, code: 'c', detail: 'd', field: { attribute: 'amount' } },
+      {
+        type: 'unprocessable',
+        status: 422,
+        code: 'c',
+        detail: 'd',
+        field: { attribute: [], relationship: 'user' },
+      },
+      { type: 'bad_request', status: 400, code: 'c', detail: 'd', field: { parameter: 7 } },
     ])
       expect(isConciergeError(value), JSON.stringify(value)).toBe(false);
   });

@@ -1,5 +1,6 @@
 import type { DomainError } from '@concierge-ts/domain';
 import { match } from 'ts-pattern';
+import { type Field, field, isField } from './field.js';
 
 /**
  * Every failure an integrator can see from a `ConciergeClient`, mirroring the API's
@@ -7,9 +8,11 @@ import { match } from 'ts-pattern';
  * for people. Each kind carries the fields it always has, so narrowing on `type` gives
  * them without optional checks:
  *
- * - the service answered (`bad_request` … `server`): the HTTP `status`, and `pointer`
- *   (JSON:API `source.pointer` or `source.parameter`) where a field is at fault;
- *   `unprocessable` always names its field, `rate_limited` always says when to try again;
+ * - the service answered (`bad_request` … `server`): the HTTP `status`, and `field`
+ *   where a field is at fault, in the resource's own names (`{ attribute: ['body', 'cbu'] }`,
+ *   `{ relationship: 'user' }`, `{ parameter: 'page[size]' }`: see `Field`), the same
+ *   value in-process and over HTTP; `unprocessable` always names its field,
+ *   `rate_limited` always says when to try again;
  * - no answer (`connection`, `timeout`): `outcome`, whether the request may have reached
  *   the service and taken effect;
  * - an answer that is not the documented shape (`decode`).
@@ -46,8 +49,8 @@ interface Described<T extends string> {
 /** A refusal the service answered (the in-process client answers the status the API would). */
 interface Answered<T extends string> extends Described<T> {
   readonly status: number;
-  /** The field at fault: a JSON pointer into the body, or a query parameter's name. */
-  readonly pointer?: string;
+  /** The field at fault, in the resource's own names. */
+  readonly field?: Field;
 }
 
 /** 400 (also 406, 413, 415): malformed JSON or document, unknown parameters, bad pages. */
@@ -60,9 +63,9 @@ export interface PermissionError extends Answered<'permission'> {}
 export interface NotFoundError extends Answered<'not_found'> {}
 /** 409: the resource is in the wrong state for the action. */
 export interface ConflictError extends Answered<'conflict'> {}
-/** 422: an invalid value, at `pointer`. */
+/** 422: an invalid value, at `field`. */
 export interface UnprocessableError extends Answered<'unprocessable'> {
-  readonly pointer: string;
+  readonly field: Field;
 }
 /** 429: over the key's rate limit; wait `retryAfterMs` before trying again. */
 export interface RateLimitedError extends Answered<'rate_limited'> {
@@ -79,7 +82,10 @@ export interface TimeoutError extends Described<'timeout'> {
   readonly outcome: RequestOutcome;
   readonly status?: number;
 }
-/** An answer that is not the documented shape; `pointer` says where in the document. */
+/**
+ * An answer that is not the documented shape; `pointer` says where in the document that
+ * was received (a JSON pointer: only an answer read from the wire can be undecodable).
+ */
 export interface DecodeError extends Described<'decode'> {
   readonly pointer?: string;
 }
@@ -99,14 +105,15 @@ export const STATUS_OF: Readonly<Record<ConciergeErrorType, number | undefined>>
 };
 
 const withPointer = (pointer: string | undefined) => (pointer === undefined ? {} : { pointer });
+const withField = (at: Field | undefined) => (at === undefined ? {} : { field: at });
 
 export const conciergeError = {
-  badRequest: (code: string, detail: string, pointer?: string): BadRequestError => ({
+  badRequest: (code: string, detail: string, at?: Field): BadRequestError => ({
     type: 'bad_request',
     status: 400,
     code,
     detail,
-    ...withPointer(pointer),
+    ...withField(at),
   }),
   authentication: (detail = 'unknown or missing API key'): AuthenticationError => ({
     type: 'authentication',
@@ -126,19 +133,19 @@ export const conciergeError = {
     code: 'not_found',
     detail: `${resource} ${id} was not found`,
   }),
-  conflict: (code: string, detail: string, pointer?: string): ConflictError => ({
+  conflict: (code: string, detail: string, at?: Field): ConflictError => ({
     type: 'conflict',
     status: 409,
     code,
     detail,
-    ...withPointer(pointer),
+    ...withField(at),
   }),
-  unprocessable: (code: string, detail: string, pointer: string): UnprocessableError => ({
+  unprocessable: (code: string, detail: string, at: Field): UnprocessableError => ({
     type: 'unprocessable',
     status: 422,
     code,
     detail,
-    pointer,
+    field: at,
   }),
   rateLimited: (retryAfterMs: number): RateLimitedError => ({
     type: 'rate_limited',
@@ -204,15 +211,15 @@ export const mayHaveTakenEffect = (error: ConciergeError): boolean =>
 
 /**
  * A domain refusal as the API reports it: lifecycle refusals are conflicts (409),
- * invalid values are unprocessable (422) at `pointer`.
+ * invalid values are unprocessable (422) at `at` (by default the attributes as a whole).
  */
-export const fromDomainError = (error: DomainError, pointer = '/data/attributes'): ConciergeError =>
+export const fromDomainError = (error: DomainError, at: Field = field.attribute()): ConciergeError =>
   match(error)
     .with({ type: 'InvalidTransition' }, { type: 'GuardFailed' }, (e) =>
       conciergeError.conflict(e.code, e.message),
     )
     .with({ type: 'HintTokenRefused' }, (e) =>
-      conciergeError.unprocessable(e.code, e.message, '/data/attributes/hint_token'),
+      conciergeError.unprocessable(e.code, e.message, field.attribute('hint_token')),
     )
     .with(
       { type: 'InvalidPortCode' },
@@ -222,7 +229,7 @@ export const fromDomainError = (error: DomainError, pointer = '/data/attributes'
       { type: 'InvalidRate' },
       { type: 'AmountOrBudget' },
       { type: 'CurrencyMismatch' },
-      (e) => conciergeError.unprocessable(e.code, e.message, pointer),
+      (e) => conciergeError.unprocessable(e.code, e.message, at),
     )
     .exhaustive();
 
@@ -244,7 +251,7 @@ export const isConciergeError = (value: unknown): value is ConciergeError => {
   if (!isText(v.type) || !isText(v.code) || !isText(v.detail)) return false;
   if (!Object.hasOwn(STATUS_OF, v.type)) return false;
   const type = v.type as ConciergeErrorType;
-  const answered = isStatus(v.status) && isAbsentOr(v.pointer, isText);
+  const answered = isStatus(v.status) && isAbsentOr(v.field, isField);
   switch (type) {
     case 'bad_request':
     case 'authentication':
@@ -254,7 +261,7 @@ export const isConciergeError = (value: unknown): value is ConciergeError => {
     case 'server':
       return answered;
     case 'unprocessable':
-      return answered && isText(v.pointer);
+      return answered && isField(v.field);
     case 'rate_limited':
       return (
         answered &&

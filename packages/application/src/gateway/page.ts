@@ -1,5 +1,6 @@
 import { err, ok, type Result, ResultAsync } from 'neverthrow';
 import { type ConciergeError, conciergeError } from './errors.js';
+import { field } from './field.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageQuery } from './views.js';
 
 /** Checks a page query: `page[number]` ≥ 1, 1 ≤ `page[size]` ≤ 500. */
@@ -10,14 +11,18 @@ export const pageBounds = (
   const size = query.size ?? DEFAULT_PAGE_SIZE;
   if (!Number.isSafeInteger(number) || number < 1)
     return err(
-      conciergeError.badRequest('invalid_page', 'page[number] must be a whole number ≥ 1', 'page[number]'),
+      conciergeError.badRequest(
+        'invalid_page',
+        'page[number] must be a whole number ≥ 1',
+        field.parameter('page[number]'),
+      ),
     );
   if (!Number.isSafeInteger(size) || size < 1 || size > MAX_PAGE_SIZE)
     return err(
       conciergeError.badRequest(
         'invalid_page',
         `page[size] must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
-        'page[size]',
+        field.parameter('page[size]'),
       ),
     );
   return ok({ number, size });

@@ -10,6 +10,7 @@ import {
 import { err, ok } from 'neverthrow';
 import type { CreateOutputInput, ListOutputsQuery } from '../gateway/client.js';
 import { conciergeError } from '../gateway/errors.js';
+import { field } from '../gateway/field.js';
 import { pageOf } from '../gateway/page.js';
 import type { OutputView, Page } from '../gateway/views.js';
 import type { ProviderContext, ServiceResult } from './context.js';
@@ -40,27 +41,27 @@ export const createOutput = (
   caller: UserRecord,
   input: CreateOutputInput,
 ): ServiceResult<OutputView> => {
-  const request = ownRequest(p, caller, input.requestId, '/data/relationships/request');
+  const request = ownRequest(p, caller, input.requestId, field.relationship('request'));
   if (request.isErr()) return err(request.error);
-  const origin = activePort(p, request.value.portCode, '/data/relationships/request');
+  const origin = activePort(p, request.value.portCode, field.relationship('request'));
   if (origin.isErr()) return err(origin.error);
-  const destination = activePort(p, input.portCode, '/data/attributes/port_code');
+  const destination = activePort(p, input.portCode, field.attribute('port_code'));
   if (destination.isErr()) return err(destination.error);
-  const target = p.targets.parse(input, origin.value, destination.value, '/data/attributes');
+  const target = p.targets.parse(input, origin.value, destination.value, []);
   if (target.isErr()) return err(target.error);
-  const payee = managedUser(p, caller, input.payeeId, '/data/relationships/user');
+  const payee = managedUser(p, caller, input.payeeId, field.relationship('user'));
   if (payee.isErr()) return err(payee.error);
   const instruction = ownInstruction(
     p,
     caller,
     input.withdrawalInstructionId,
-    '/data/relationships/withdrawal_instruction',
+    field.relationship('withdrawal_instruction'),
   );
   if (instruction.isErr()) return err(instruction.error);
   // Its country, currency and the fields the port requires are known now (SPEC section
   // 7.1): an instruction that cannot pay to this port is refused at once, not rejected later.
   const fits = instructionFitsPort(instruction.value, destination.value, destination.value.instructionFields);
-  if (fits.isErr()) return err(fromFieldError(fits.error, '/data/relationships/withdrawal_instruction'));
+  if (fits.isErr()) return err(fromFieldError(fits.error, field.relationship('withdrawal_instruction')));
   const now = p.time.now();
   const id = p.ids.next('output');
   const change = applyDomain(

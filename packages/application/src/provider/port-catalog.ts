@@ -1,5 +1,6 @@
 import { findActivePort, type Port, type PortCatalog } from '@concierge-ts/domain';
 import { fromDomainError } from '../gateway/errors.js';
+import type { Field } from '../gateway/field.js';
 import type { PortView } from '../gateway/views.js';
 import type { ProviderContext, ServiceResult } from './context.js';
 import { unprocessable } from './input.js';
@@ -13,11 +14,11 @@ import { presentPort } from './present.js';
 
 export const listPorts = (p: ProviderContext): PortView[] => p.catalog.catalog().ports.map(presentPort);
 
-/** An active port of the catalog by the code a caller gave, refused at `pointer` otherwise. */
-export const activePort = (p: ProviderContext, code: unknown, pointer: string): ServiceResult<Port> => {
+/** An active port of the catalog by the code a caller gave, refused at `at` otherwise. */
+export const activePort = (p: ProviderContext, code: unknown, at: Field): ServiceResult<Port> => {
   if (typeof code !== 'string')
-    return unprocessable('invalid_port_code', 'port_code must be a string such as "ar_ars"', pointer);
-  return findActivePort(p.catalog.catalog(), code).mapErr((e) => fromDomainError(e, pointer));
+    return unprocessable('invalid_port_code', 'port_code must be a string such as "ar_ars"', at);
+  return findActivePort(p.catalog.catalog(), code).mapErr((e) => fromDomainError(e, at));
 };
 
 /** The longest quote delay among the destinations to be priced (0 when none is delayed). */

@@ -13,6 +13,7 @@ import {
 import { err, ok, safeTry } from 'neverthrow';
 import type { CreateRequestInput, ListRequestsQuery, UpdateRequestInput } from '../gateway/client.js';
 import { conciergeError, fromDomainError } from '../gateway/errors.js';
+import { type Field, field } from '../gateway/field.js';
 import { pageOf } from '../gateway/page.js';
 import type { Page, RequestView, RequestWithOutputs } from '../gateway/views.js';
 import type { ProviderContext, ServiceResult } from './context.js';
@@ -37,12 +38,12 @@ export const createRequest = (
   input: CreateRequestInput,
 ): ServiceResult<RequestView> =>
   safeTry(function* () {
-    const port = yield* activePort(p, input.portCode, '/data/attributes/port_code');
-    const payer = yield* managedUser(p, caller, input.payerId, '/data/relationships/user');
-    const externalId = yield* optionalText(input.externalId, '/data/attributes/external_id');
+    const port = yield* activePort(p, input.portCode, field.attribute('port_code'));
+    const payer = yield* managedUser(p, caller, input.payerId, field.relationship('user'));
+    const externalId = yield* optionalText(input.externalId, field.attribute('external_id'));
     const code = yield* optionalText(
       input.paymentAuthorizationCode,
-      '/data/attributes/payment_authorization_code',
+      field.attribute('payment_authorization_code'),
     );
     const { request } = yield* apply(
       p,
@@ -99,10 +100,10 @@ export const updateRequest = (
   input: UpdateRequestInput,
 ): ServiceResult<RequestView> =>
   safeTry(function* () {
-    const externalId = yield* optionalText(input.externalId, '/data/attributes/external_id');
+    const externalId = yield* optionalText(input.externalId, field.attribute('external_id'));
     const code = yield* optionalText(
       input.paymentAuthorizationCode,
-      '/data/attributes/payment_authorization_code',
+      field.attribute('payment_authorization_code'),
     );
     const request = yield* ownRequest(p, caller, id);
     const updated = yield* domainUpdateRequest(
@@ -164,7 +165,7 @@ const hintedPrices = (
     return unprocessable(
       'hint_token_malformed',
       'hint_token must be a non-empty string',
-      '/data/attributes/hint_token',
+      field.attribute('hint_token'),
     );
   if (request.state !== 'draft')
     return err(
@@ -175,7 +176,7 @@ const hintedPrices = (
   return p.hints
     .decode(token)
     .andThen((binding) => matchHint(binding, request, outputs, now))
-    .mapErr((e) => fromDomainError(e, '/data/attributes/hint_token'));
+    .mapErr((e) => fromDomainError(e, field.attribute('hint_token')));
 };
 
 /** Accepts the quote; the funds are looked for later, as the provider does, never inside this answer. */
@@ -203,21 +204,21 @@ export const cancelRequest = (
     )
     .map((c) => presentRequest(c.request));
 
-/** A request of the caller's (404 otherwise, or 422 at `pointer` when it is a reference). */
+/** A request of the caller's (404 otherwise, or 422 at `at` when it is a reference). */
 export const ownRequest = (
   p: ProviderContext,
   caller: UserRecord,
   id: unknown,
-  pointer?: string,
+  at?: Field,
 ): ServiceResult<Request> => {
   const request = typeof id === 'string' ? p.repos.requests.get(id) : undefined;
   if (request && request.ownerId === caller.id) return ok(request);
   return err(
-    pointer
+    at
       ? conciergeError.unprocessable(
           'unknown_request',
           `request ${String(id)} does not exist or is not yours`,
-          pointer,
+          at,
         )
       : conciergeError.notFound('concierge_request', String(id)),
   );

@@ -1,6 +1,7 @@
 import { type OutputTarget, type Port, parseMoney } from '@concierge-ts/domain';
 import { ok } from 'neverthrow';
 import { fromDomainError } from '../gateway/errors.js';
+import { field, type MemberPath } from '../gateway/field.js';
 import type { ServiceResult } from './context.js';
 import { unprocessable } from './input.js';
 
@@ -19,12 +20,12 @@ export class OutputTargets {
   private readonly amounts = new Map<string, Map<number, OutputTarget>>();
   private readonly budgets = new Map<string, Map<number, OutputTarget>>();
 
-  /** The target of `input`, refused at `${at}/amount` or `${at}/budget`. */
+  /** The target of `input`, refused at the attribute `[...at, 'amount']` or `[...at, 'budget']`. */
   parse(
     input: { amount?: unknown; budget?: unknown },
     origin: Port,
     destination: Port,
-    at: string,
+    at: MemberPath,
   ): ServiceResult<OutputTarget> {
     const hasAmount = input.amount !== undefined && input.amount !== null;
     const hasBudget = input.budget !== undefined && input.budget !== null;
@@ -32,7 +33,7 @@ export class OutputTargets {
       return unprocessable(
         'amount_or_budget',
         hasAmount ? 'give amount or budget, not both' : 'give exactly one of amount or budget',
-        `${at}/amount`,
+        field.attribute(...at, 'amount'),
       );
     const given = hasAmount ? input.amount : input.budget;
     const currency = hasAmount ? destination.currency.code : origin.currency.code;
@@ -42,10 +43,10 @@ export class OutputTargets {
     const parsed = hasAmount
       ? parseMoney(given, currency)
           .map((amount): OutputTarget => ({ kind: 'amount', amount }))
-          .mapErr((e) => fromDomainError(e, `${at}/amount`))
+          .mapErr((e) => fromDomainError(e, field.attribute(...at, 'amount')))
       : parseMoney(given, currency)
           .map((budget): OutputTarget => ({ kind: 'budget', budget }))
-          .mapErr((e) => fromDomainError(e, `${at}/budget`));
+          .mapErr((e) => fromDomainError(e, field.attribute(...at, 'budget')));
     if (parsed.isOk() && typeof given === 'number') {
       let byValue = memo.get(currency);
       if (!byValue) {

@@ -1,6 +1,7 @@
 import { err, ok, safeTry } from 'neverthrow';
 import type { CreateUserInput, UpdateMeInput } from '../gateway/client.js';
 import { conciergeError } from '../gateway/errors.js';
+import { type Field, field } from '../gateway/field.js';
 import { pageOf } from '../gateway/page.js';
 import type { Page, PageQuery, UserView } from '../gateway/views.js';
 import type { ProviderContext, ServiceResult } from './context.js';
@@ -55,7 +56,7 @@ export const createUser = (
 ): ServiceResult<UserView> =>
   safeTry(function* () {
     const email = yield* emailOf(input.email);
-    const name = yield* optionalText(input.name, '/data/attributes/name');
+    const name = yield* optionalText(input.name, field.attribute('name'));
     const user: UserRecord = {
       id: p.ids.next('user'),
       email,
@@ -78,7 +79,7 @@ const emailOf = (given: unknown): ServiceResult<string | null> => {
     return unprocessable(
       'invalid_attribute',
       'email must be an address such as ana@example.com',
-      '/data/attributes/email',
+      field.attribute('email'),
     );
   return ok(given);
 };
@@ -129,27 +130,23 @@ const webhookUrlOf = (url: unknown): ServiceResult<string | null | undefined> =>
     return unprocessable(
       'invalid_attribute',
       'webhook_url must be an http or https URL',
-      '/data/attributes/webhook_url',
+      field.attribute('webhook_url'),
     );
   return ok(url as string);
 };
 
-/** A user the caller manages (404 otherwise, or 422 at `pointer` when it is a reference). */
+/** A user the caller manages (404 otherwise, or 422 at `at` when it is a reference). */
 export const managedUser = (
   p: ProviderContext,
   caller: UserRecord,
   id: unknown,
-  pointer?: string,
+  at?: Field,
 ): ServiceResult<UserRecord> => {
   const user = typeof id === 'string' ? p.repos.users.get(id) : undefined;
   if (user && user.role === 'managed' && user.masterId === caller.id) return ok(user);
   return err(
-    pointer
-      ? conciergeError.unprocessable(
-          'unknown_user',
-          `user ${String(id)} does not exist or is not yours`,
-          pointer,
-        )
+    at
+      ? conciergeError.unprocessable('unknown_user', `user ${String(id)} does not exist or is not yours`, at)
       : conciergeError.notFound('user', String(id)),
   );
 };

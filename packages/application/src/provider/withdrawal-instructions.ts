@@ -1,5 +1,4 @@
 import {
-  attributePointer,
   createWithdrawalInstruction as checkInstruction,
   type FieldError,
   instructionEvent,
@@ -9,6 +8,7 @@ import {
 import { err, ok, safeTry } from 'neverthrow';
 import type { CreateWithdrawalInstructionInput, ListWithdrawalInstructionsQuery } from '../gateway/client.js';
 import { type ConciergeError, conciergeError } from '../gateway/errors.js';
+import { type Field, field } from '../gateway/field.js';
 import { pageOf } from '../gateway/page.js';
 import type { Page, WithdrawalInstructionView } from '../gateway/views.js';
 import type { ProviderContext, ServiceResult } from './context.js';
@@ -25,7 +25,7 @@ import { managedUser } from './users.js';
 /**
  * What the service takes to create an instruction: a client's input, or what the HTTP
  * API received, whose attributes may be of any JSON type (the domain judges each one, so
- * both answer the same refusal at the same pointer).
+ * both answer the same refusal at the same field).
  */
 export interface WithdrawalInstructionDraft {
   readonly userId?: string | undefined;
@@ -35,13 +35,13 @@ export interface WithdrawalInstructionDraft {
 
 /**
  * A refusal of the domain's, as the API answers it: 422 at the field
- * (`/data/attributes/body/cbu`) with the check that failed as its code; an instruction
+ * (the attribute `['body', 'cbu']`) with the check that failed as its code; an instruction
  * that does not fit a port at `mismatchAt` (the output's relationship to it).
  */
-export const fromFieldError = (error: FieldError, mismatchAt: string): ConciergeError => {
+export const fromFieldError = (error: FieldError, mismatchAt: Field): ConciergeError => {
   switch (error.type) {
     case 'InvalidField':
-      return conciergeError.unprocessable(error.reason, error.message, attributePointer(error.field));
+      return conciergeError.unprocessable(error.reason, error.message, field.attribute(...error.field));
     case 'InstructionMismatch':
       return conciergeError.unprocessable(error.code, error.message, mismatchAt);
     default:
@@ -62,13 +62,13 @@ export const createWithdrawalInstruction = (
     const user =
       input.userId === undefined
         ? caller
-        : yield* managedUser(p, caller, input.userId, '/data/relationships/user');
+        : yield* managedUser(p, caller, input.userId, field.relationship('user'));
     if (input.body === undefined || input.body === null)
       return err(
         conciergeError.unprocessable(
           'missing_field',
           'body: it is required, an object with payment_method, country, currency and the fields of that method',
-          '/data/attributes/body',
+          field.attribute('body'),
         ),
       );
     const checked = yield* checkInstruction({
@@ -76,7 +76,7 @@ export const createWithdrawalInstruction = (
       userId: user.id,
       label: input.label as string | null | undefined,
       body: input.body,
-    }).mapErr((e) => fromFieldError(e, '/data/relationships/withdrawal_instruction'));
+    }).mapErr((e) => fromFieldError(e, field.relationship('withdrawal_instruction')));
     const now = p.time.now();
     const record: WithdrawalInstructionRecord = {
       ...checked,
@@ -156,21 +156,21 @@ const liveOutputPayingTo = (
   return undefined;
 };
 
-/** An instruction of one of the caller's users, or its own (404 otherwise, or 422 at `pointer` when it is a reference). */
+/** An instruction of one of the caller's users, or its own (404 otherwise, or 422 at `at` when it is a reference). */
 export const ownInstruction = (
   p: ProviderContext,
   caller: UserRecord,
   id: unknown,
-  pointer?: string,
+  at?: Field,
 ): ServiceResult<WithdrawalInstructionRecord> => {
   const instruction = typeof id === 'string' ? p.repos.withdrawalInstructions.get(id) : undefined;
   if (instruction && instruction.masterId === caller.id) return ok(instruction);
   return err(
-    pointer
+    at
       ? conciergeError.unprocessable(
           'unknown_withdrawal_instruction',
           `withdrawal instruction ${String(id)} does not exist or is not yours`,
-          pointer,
+          at,
         )
       : conciergeError.notFound('withdrawal_instruction', String(id)),
   );

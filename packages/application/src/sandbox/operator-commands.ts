@@ -10,6 +10,7 @@ import {
 } from '@concierge-ts/domain';
 import { err, ok, safeTry } from 'neverthrow';
 import { conciergeError, fromDomainError } from '../gateway/errors.js';
+import { field } from '../gateway/field.js';
 import type { OutputView, RequestView, UserView } from '../gateway/views.js';
 import { runChecks } from '../provider/checks.js';
 import type { ProviderContext, ServiceResult } from '../provider/context.js';
@@ -64,7 +65,7 @@ export const setCompliance = (
       return unprocessable(
         'invalid_attribute',
         `state must be one of ${COMPLIANCE_STATES.join(', ')}`,
-        '/state',
+        field.path('state'),
       );
     const user = yield* managedUser(p, caller, userId);
     const changed: UserRecord = { ...user, complianceState: state };
@@ -88,13 +89,13 @@ export const deposit = (
 ): ServiceResult<UserView> =>
   safeTry(function* () {
     yield* managedUser(p, caller, userId);
-    const port = yield* activePort(p, input.portCode, '/port_code');
+    const port = yield* activePort(p, input.portCode, field.path('port_code'));
     const amount = yield* parseMoney(input.amount, port.currency.code).mapErr((e) =>
-      fromDomainError(e, '/amount'),
+      fromDomainError(e, field.path('amount')),
     );
     const balance = p.repos.balances.get(userId, amount.currency) ?? emptyBalance(userId, port.currency);
     const credited = yield* applyMovement(balance, { kind: 'deposit', payerId: userId, amount }).mapErr((e) =>
-      fromDomainError(e, '/amount'),
+      fromDomainError(e, field.path('amount')),
     );
     p.repos.balances.save(credited);
     for (const request of p.repos.requests.listByOwner(caller.id))
@@ -126,7 +127,7 @@ export const outputAction = (
           `${String(action)} (expected one of ${Object.keys(OPERATOR_OUTPUT_ACTIONS).join(', ')})`,
         ),
       );
-    const reason = yield* optionalText(input.reason, '/reason');
+    const reason = yield* optionalText(input.reason, field.path('reason'));
     const trigger = OPERATOR_OUTPUT_ACTIONS[action];
     const { output, request } = yield* ownOutput(p, caller, outputId);
     yield* moveOutput(p, request, output, trigger, reason ?? DEFAULT_REASONS[trigger]);

@@ -2,6 +2,7 @@ import type { ComplianceState } from '@concierge-ts/domain';
 import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
 import type { ConciergeService } from '../concierge-service.js';
 import { type ConciergeError, conciergeError } from '../gateway/errors.js';
+import { field } from '../gateway/field.js';
 import {
   type EventView,
   isoTime,
@@ -52,7 +53,7 @@ export const checkAdvance = (seconds: unknown): Result<number, ConciergeError> =
         conciergeError.unprocessable(
           'invalid_attribute',
           `seconds must be a number from 0 to ${MAX_ADVANCE_SECONDS}`,
-          '/seconds',
+          field.path('seconds'),
         ),
       );
 

@@ -15,6 +15,7 @@ import type {
   ComplianceState,
   ConciergeClient,
   ConciergeError,
+  Field,
   OutputView,
   RequestView,
   SandboxOperator,
@@ -199,7 +200,7 @@ export const describeConciergeClientWith = (
 
       it('refuses a bad email naming the field, and an unknown user with not found', async () => {
         const bad = await failure(h.client.users.create({ email: 'not-an-email' }));
-        expect(bad).toMatchObject({ type: 'unprocessable', status: 422, pointer: '/data/attributes/email' });
+        expect(bad).toMatchObject({ type: 'unprocessable', status: 422, field: { attribute: ['email'] } });
         expect(await failure(h.client.users.get('999999'))).toMatchObject({ type: 'not_found', status: 404 });
       });
 
@@ -211,7 +212,7 @@ export const describeConciergeClientWith = (
         );
         expect(updated.webhookUrl).toBe('https://hooks.example.com/concierge');
         const refused = await failure(h.client.users.updateMe({ webhookUrl: 'ftp://nope' }));
-        expect(refused).toMatchObject({ type: 'unprocessable', pointer: '/data/attributes/webhook_url' });
+        expect(refused).toMatchObject({ type: 'unprocessable', field: { attribute: ['webhook_url'] } });
         expect((await value(h.client.users.me())).webhookUrl).toBe('https://hooks.example.com/concierge');
       });
 
@@ -263,7 +264,7 @@ export const describeConciergeClientWith = (
         expect(listed.map((i) => i.id)).toEqual(made);
       });
 
-      it('refuses a wrong check digit, an unknown or missing field and a bad label at its pointer, creating nothing', async () => {
+      it('refuses a wrong check digit, an unknown or missing field and a bad label at its field, creating nothing', async () => {
         const user = await value(h.client.users.create({ email: 'eli@example.com' }));
         const before = (await value(h.client.withdrawalInstructions.list())).items.length;
         /** An identifier with its last digit changed: the same length and characters, a wrong check digit. */
@@ -292,7 +293,7 @@ export const describeConciergeClientWith = (
             type: 'unprocessable',
             status: 422,
             code: 'invalid_check_digit',
-            pointer: `/data/attributes/body/${field}`,
+            field: { attribute: ['body', field] },
           });
         }
         const iban = await refused({
@@ -301,30 +302,30 @@ export const describeConciergeClientWith = (
           currency: 'EUR',
           iban: 'DE88370400440532013000',
         });
-        expect(iban).toMatchObject({ code: 'invalid_check_digit', pointer: '/data/attributes/body/iban' });
+        expect(iban).toMatchObject({ code: 'invalid_check_digit', field: { attribute: ['body', 'iban'] } });
         expect(await refused({ ...testInstructionBody('ar_ars'), cbu: '1234123412341234' })).toMatchObject({
           code: 'invalid_length',
-          pointer: '/data/attributes/body/cbu',
+          field: { attribute: ['body', 'cbu'] },
         });
         // The free-text fields of before are not part of the published shape.
         expect(
           await refused({ ...testInstructionBody('cl_clp'), account_number: '1234', holder_name: 'Ana' }),
-        ).toMatchObject({ code: 'unknown_field', pointer: '/data/attributes/body/account_number' });
+        ).toMatchObject({ code: 'unknown_field', field: { attribute: ['body', 'account_number'] } });
         const { currency: _, ...noCurrency } = testInstructionBody('mx_mxn');
         expect(await refused(noCurrency)).toMatchObject({
           code: 'missing_field',
-          pointer: '/data/attributes/body/currency',
+          field: { attribute: ['body', 'currency'] },
         });
         expect(
           await refused({ ...testInstructionBody('mx_mxn'), payment_method: 'bank_transfer' }),
-        ).toMatchObject({ code: 'unsupported_value', pointer: '/data/attributes/body/payment_method' });
+        ).toMatchObject({ code: 'unsupported_value', field: { attribute: ['body', 'payment_method'] } });
         expect(await refused({ ...testInstructionBody('mx_mxn'), country: 'Mexico' })).toMatchObject({
           code: 'unsupported_value',
-          pointer: '/data/attributes/body/country',
+          field: { attribute: ['body', 'country'] },
         });
         expect(await refused(testInstructionBody('mx_mxn'), 'x'.repeat(101))).toMatchObject({
           code: 'too_long',
-          pointer: '/data/attributes/label',
+          field: { attribute: ['label'] },
         });
         const unknownUser = await failure(
           h.client.withdrawalInstructions.create({
@@ -333,7 +334,7 @@ export const describeConciergeClientWith = (
             body: testInstructionBody('mx_mxn'),
           }),
         );
-        expect(unknownUser).toMatchObject({ type: 'unprocessable', pointer: '/data/relationships/user' });
+        expect(unknownUser).toMatchObject({ type: 'unprocessable', field: { relationship: 'user' } });
         expect((await value(h.client.withdrawalInstructions.list())).items.length).toBe(before);
         expect(await failure(h.client.withdrawalInstructions.get('999999'))).toMatchObject({
           type: 'not_found',
@@ -392,7 +393,7 @@ export const describeConciergeClientWith = (
               amount: 5000,
             }),
           ),
-        ).toMatchObject({ type: 'unprocessable', pointer: '/data/relationships/withdrawal_instruction' });
+        ).toMatchObject({ type: 'unprocessable', field: { relationship: 'withdrawal_instruction' } });
         // Once its output is final (cancelled with the draft), it may go.
         await value(h.client.requests.cancel(request.id));
         expect((await value(h.client.outputs.get(out.id))).state).toBe('cancelled');
@@ -448,7 +449,7 @@ export const describeConciergeClientWith = (
           await failure(h.client.requests.create({ portCode: 'zz_zzz', payerId: w.payer.id })),
         ).toMatchObject({
           type: 'unprocessable',
-          pointer: '/data/attributes/port_code',
+          field: { attribute: ['port_code'] },
         });
         expect(
           await failure(h.client.requests.create({ portCode: 'AR-ARS', payerId: w.payer.id })),
@@ -460,7 +461,7 @@ export const describeConciergeClientWith = (
           await failure(h.client.requests.create({ portCode: 'ar_ars', payerId: '999999' })),
         ).toMatchObject({
           type: 'unprocessable',
-          pointer: '/data/relationships/user',
+          field: { relationship: 'user' },
         });
         expect(await failure(h.client.requests.get('999999'))).toMatchObject({
           type: 'not_found',
@@ -504,7 +505,7 @@ export const describeConciergeClientWith = (
         expect(refused).toHaveLength(1);
         expect(refused[0]?._unsafeUnwrapErr()).toMatchObject({
           type: 'bad_request',
-          pointer: 'page[number]',
+          field: { parameter: 'page[number]' },
         });
         expect(await failure(h.client.requests.list({ page: { number: 0, size: 2 } }))).toMatchObject({
           type: 'bad_request',
@@ -548,23 +549,23 @@ export const describeConciergeClientWith = (
         const cl = await w.payee('cl_clp');
         const mx = await w.payee('mx_mxn');
         const request = await w.draft();
-        const cases: [Parameters<typeof w.output>[2], Awaited<ReturnType<typeof w.payee>>, string, string][] =
+        const cases: [Parameters<typeof w.output>[2], Awaited<ReturnType<typeof w.payee>>, Field, string][] =
           [
-            [{ amount: 1500.5 }, cl, '/data/attributes/amount', 'invalid_amount'],
-            [{ amount: 0 }, cl, '/data/attributes/amount', 'invalid_amount'],
-            [{ amount: -10 }, mx, '/data/attributes/amount', 'invalid_amount'],
-            [{ amount: 10.001 }, mx, '/data/attributes/amount', 'invalid_amount'],
-            [{ amount: 'ten' }, mx, '/data/attributes/amount', 'invalid_amount'],
-            [{ budget: 1e30 }, mx, '/data/attributes/budget', 'invalid_amount'],
-            [{ amount: 100, budget: 100 } as never, mx, '/data/attributes/amount', 'amount_or_budget'],
-            [{} as never, mx, '/data/attributes/amount', 'amount_or_budget'],
+            [{ amount: 1500.5 }, cl, { attribute: ['amount'] }, 'invalid_amount'],
+            [{ amount: 0 }, cl, { attribute: ['amount'] }, 'invalid_amount'],
+            [{ amount: -10 }, mx, { attribute: ['amount'] }, 'invalid_amount'],
+            [{ amount: 10.001 }, mx, { attribute: ['amount'] }, 'invalid_amount'],
+            [{ amount: 'ten' }, mx, { attribute: ['amount'] }, 'invalid_amount'],
+            [{ budget: 1e30 }, mx, { attribute: ['budget'] }, 'invalid_amount'],
+            [{ amount: 100, budget: 100 } as never, mx, { attribute: ['amount'] }, 'amount_or_budget'],
+            [{} as never, mx, { attribute: ['amount'] }, 'amount_or_budget'],
           ];
-        for (const [target, to, pointer, code] of cases) {
+        for (const [target, to, at, code] of cases) {
           const refused = await failure(w.output(request, to, target));
           expect(refused, JSON.stringify(target)).toMatchObject({
             type: 'unprocessable',
             status: 422,
-            pointer,
+            field: at,
             code,
           });
         }
@@ -584,18 +585,18 @@ export const describeConciergeClientWith = (
           amount: 5000,
         };
         expect(await failure(h.client.outputs.create({ ...base, requestId: '999999' }))).toMatchObject({
-          pointer: '/data/relationships/request',
+          field: { relationship: 'request' },
         });
         expect(await failure(h.client.outputs.create({ ...base, payeeId: '999999' }))).toMatchObject({
-          pointer: '/data/relationships/user',
+          field: { relationship: 'user' },
         });
         expect(
           await failure(h.client.outputs.create({ ...base, withdrawalInstructionId: '999999' })),
         ).toMatchObject({
-          pointer: '/data/relationships/withdrawal_instruction',
+          field: { relationship: 'withdrawal_instruction' },
         });
         expect(await failure(h.client.outputs.create({ ...base, portCode: 'cl_xyz' }))).toMatchObject({
-          pointer: '/data/attributes/port_code',
+          field: { attribute: ['port_code'] },
         });
         await value(h.client.outputs.create(base));
         await value(h.client.requests.requestQuote(request.id));
@@ -628,7 +629,7 @@ export const describeConciergeClientWith = (
           type: 'unprocessable',
           status: 422,
           code: 'instruction_mismatch',
-          pointer: '/data/relationships/withdrawal_instruction',
+          field: { relationship: 'withdrawal_instruction' },
         });
         expect(refused.detail).toContain('cuit');
         // A peso instruction does not pay dollars either, though ar_usd requires the same fields.
@@ -644,7 +645,7 @@ export const describeConciergeClientWith = (
           ),
         ).toMatchObject({
           code: 'instruction_mismatch',
-          pointer: '/data/relationships/withdrawal_instruction',
+          field: { relationship: 'withdrawal_instruction' },
         });
         expect((await value(h.client.requests.get(request.id))).counters.total).toBe(0);
         const fits = await value(
@@ -681,7 +682,7 @@ export const describeConciergeClientWith = (
         ).toMatchObject({
           type: 'unprocessable',
           code: 'instruction_mismatch',
-          pointer: '/data/relationships/withdrawal_instruction',
+          field: { relationship: 'withdrawal_instruction' },
         });
         const othersInstruction = await value(
           h.client.outputs.create({
@@ -880,7 +881,7 @@ export const describeConciergeClientWith = (
         ).toMatchObject({
           type: 'unprocessable',
           code: 'hint_token_mismatch',
-          pointer: '/data/attributes/hint_token',
+          field: { attribute: ['hint_token'] },
         });
         expect(
           await failure(h.client.requests.requestQuote(other.id, { hintToken: estimate.hintToken })),
@@ -925,10 +926,10 @@ export const describeConciergeClientWith = (
           await failure(
             h.client.estimates.create({ portCode: 'ar_ars', outputs: [{ portCode: 'cl_clp', amount: 1.5 }] }),
           ),
-        ).toMatchObject({ type: 'unprocessable', pointer: '/data/attributes/outputs/0/amount' });
+        ).toMatchObject({ type: 'unprocessable', field: { attribute: ['outputs', 0, 'amount'] } });
         expect(await failure(h.client.estimates.create({ portCode: 'ar_ars', outputs: [] }))).toMatchObject({
           type: 'unprocessable',
-          pointer: '/data/attributes/outputs',
+          field: { attribute: ['outputs'] },
         });
       });
     });
@@ -1241,17 +1242,17 @@ export const describeConciergeClientWith = (
           await failure(h.operator.deposit(w.payer.id, { portCode: 'ar_ars', amount: -5 })),
         ).toMatchObject({
           type: 'unprocessable',
-          pointer: '/amount',
+          field: { path: ['amount'] },
         });
         expect(
           await failure(h.operator.deposit(w.payer.id, { portCode: 'zz_zzz', amount: 5 })),
         ).toMatchObject({
           type: 'unprocessable',
-          pointer: '/port_code',
+          field: { path: ['port_code'] },
         });
         expect(await failure(h.operator.advanceClock(-1))).toMatchObject({
           type: 'unprocessable',
-          pointer: '/seconds',
+          field: { path: ['seconds'] },
         });
         expect(await failure(h.operator.outputAction('999999', 'settle'))).toMatchObject({
           type: 'not_found',
@@ -1261,7 +1262,7 @@ export const describeConciergeClientWith = (
         });
         expect(
           await failure(h.operator.setCompliance(w.payer.id, 'approved' as ComplianceState)),
-        ).toMatchObject({ type: 'unprocessable', pointer: '/state' });
+        ).toMatchObject({ type: 'unprocessable', field: { path: ['state'] } });
         expect((await value(h.client.users.get(w.payer.id))).complianceState).toBe('enabled');
       });
     });
@@ -1303,11 +1304,11 @@ export const describeConciergeClientWith = (
               amount: 5000,
             }),
           ),
-        ).toMatchObject({ type: 'unprocessable', pointer: '/data/relationships/request' });
+        ).toMatchObject({ type: 'unprocessable', field: { relationship: 'request' } });
         expect(
           await failure(o.client.requests.create({ portCode: 'ar_ars', payerId: w.payer.id })),
         ).toMatchObject({
-          pointer: '/data/relationships/user',
+          field: { relationship: 'user' },
         });
         expect(await failure(o.operator.outputAction(out.id, 'reject'))).toMatchObject({ type: 'not_found' });
         expect(

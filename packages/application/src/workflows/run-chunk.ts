@@ -2,6 +2,7 @@ import { rateText } from '@concierge-ts/domain';
 import { err, ok, type Result, type ResultAsync, safeTry } from 'neverthrow';
 import { match } from 'ts-pattern';
 import type { ConciergeError } from '../gateway/errors.js';
+import { isInAttribute } from '../gateway/field.js';
 import type { OutputView, RequestView } from '../gateway/views.js';
 import { listAll } from './list-all.js';
 import { type PayoutError, payoutError } from './payout-error.js';
@@ -427,7 +428,7 @@ const sendQuoteRequest = (scope: StepScope, build: ChunkRecord): ResultAsync<Pha
       );
     }
     const hintRefused =
-      asked.error.type === 'unprocessable' && (asked.error.pointer ?? '').endsWith('/hint_token');
+      asked.error.type === 'unprocessable' && isInAttribute(asked.error.field, 'hint_token');
     yield* scope.write({
       calls: [outcomeOf(intent, asked.error, at)],
       ...(hintRefused ? { chunks: [{ ...current, hintToken: null, updatedAt: at }] } : {}),

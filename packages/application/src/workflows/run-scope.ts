@@ -1,6 +1,7 @@
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import { match } from 'ts-pattern';
 import type { ConciergeError } from '../gateway/errors.js';
+import { isRelationship } from '../gateway/field.js';
 import { type PayoutError, payoutError } from './payout-error.js';
 import type {
   CallKind,
@@ -162,7 +163,7 @@ export const classifyFailure = (error: ConciergeError): CallFailure => {
 export const refusesRequest = (error: ConciergeError): boolean =>
   error.type === 'conflict' ||
   error.type === 'not_found' ||
-  ('pointer' in error && (error.pointer ?? '').startsWith('/data/relationships/request'));
+  ('field' in error && isRelationship(error.field, 'request'));
 
 export const describe = (error: ConciergeError): string => `${error.code}: ${error.detail}`;
 

@@ -12,7 +12,6 @@ import {
 } from './body.js';
 import { TEST_BIC, TEST_IDENTIFIERS } from './test-identifiers.js';
 import {
-  attributePointer,
   createWithdrawalInstruction,
   INSTRUCTION_LABEL_MAX_LENGTH,
   WITHDRAWAL_INSTRUCTION_SCHEMA,
@@ -367,13 +366,5 @@ describe('the published examples', () => {
 
   it('responses carry schema "bitex"', () => {
     expect(WITHDRAWAL_INSTRUCTION_SCHEMA).toBe('bitex');
-  });
-});
-
-describe('attributePointer', () => {
-  it('turns a field path into the JSON:API pointer of the attribute (RFC 6901 escapes)', () => {
-    expect(attributePointer(['body', 'cbu'])).toBe('/data/attributes/body/cbu');
-    expect(attributePointer(['label'])).toBe('/data/attributes/label');
-    expect(attributePointer(['body', 'a/b~c'])).toBe('/data/attributes/body/a~1b~0c');
   });
 });

@@ -167,7 +167,3 @@ export const createWithdrawalInstruction = (
     body,
   }));
 };
-
-/** The JSON:API pointer of a refused attribute: `['body', 'cbu']` is `/data/attributes/body/cbu`. */
-export const attributePointer = (field: readonly string[]): string =>
-  `/data/attributes/${field.map((key) => key.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
