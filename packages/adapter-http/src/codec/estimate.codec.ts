@@ -2,13 +2,14 @@ import type { EstimateLineView, EstimateView } from '@concierge-ts/application';
 import type { Money, Rate } from '@concierge-ts/domain';
 import { z } from 'zod';
 import { RESOURCE_TYPES, wireId } from './json-api.js';
-import { readCurrency, readMoney, readRateOrNull, readTime } from './reader.js';
+import { readCurrency, readMoney, readRateOrNull, readTimeOrNull } from './reader.js';
 import { encodeMoney, encodeRate, wireNumber } from './values.js';
 
 /** An estimate (SPEC section 6): answered at once, never persisted, with a hint token. */
 export const estimateLineWire = z.object({
   port_code: z.string(),
-  given: z.enum(['amount', 'budget']),
+  // This service says which was given; the provider's published estimate does not.
+  given: z.enum(['amount', 'budget']).optional(),
   amount: wireNumber,
   budget: wireNumber,
   rate: wireNumber,
@@ -20,7 +21,8 @@ export const estimateAttributesWire = z.object({
   port_code: z.string(),
   total_to_spend: wireNumber,
   hint_token: z.string(),
-  expires_at: z.string(),
+  // This service's; the provider's published estimate has none (its guide says ten minutes).
+  expires_at: z.string().optional(),
   outputs: z.array(estimateLineWire),
 });
 
@@ -39,10 +41,10 @@ export const encodeEstimate = (e: EstimateView): EstimateResourceWire => ({
     port_code: e.portCode,
     total_to_spend: encodeMoney(e.totalToSpend),
     hint_token: e.hintToken,
-    expires_at: e.expiresAt,
+    ...(e.expiresAt === null ? {} : { expires_at: e.expiresAt }),
     outputs: e.outputs.map((o) => ({
       port_code: o.portCode,
-      given: o.given,
+      ...(o.given === null ? {} : { given: o.given }),
       amount: encodeMoney(o.amount),
       budget: encodeMoney(o.budget),
       rate: encodeRate(o.rate),
@@ -61,7 +63,7 @@ export const estimateResource = z.codec(estimateResourceWire, z.custom<EstimateV
       const destination = readCurrency(payload, line.port_code, at('port_code'));
       return {
         portCode: line.port_code,
-        given: line.given,
+        given: line.given ?? null,
         amount: readMoney(payload, line.amount, destination, at('amount')) as Money,
         budget: readMoney(payload, line.budget, origin, at('budget')) as Money,
         rate: readRateOrNull(payload, line.rate, at('rate')) as Rate,
@@ -73,7 +75,7 @@ export const estimateResource = z.codec(estimateResourceWire, z.custom<EstimateV
       portCode: a.port_code,
       totalToSpend: readMoney(payload, a.total_to_spend, origin, ['attributes', 'total_to_spend']) as Money,
       hintToken: a.hint_token,
-      expiresAt: readTime(payload, a.expires_at, ['attributes', 'expires_at']),
+      expiresAt: readTimeOrNull(payload, a.expires_at, ['attributes', 'expires_at']),
       outputs,
     };
   },

@@ -8,7 +8,7 @@ import {
 } from '@concierge-ts/domain';
 import { z } from 'zod';
 import { anyIdentifier, linkWire, looseToOne, RESOURCE_TYPES, wireId } from './json-api.js';
-import { readCurrency, readMoneyOrNull, readTime, readTimeOrNull } from './reader.js';
+import { readCurrency, readMoneyOrNull, readTimeOrNull } from './reader.js';
 import { encodeMoneyOrNull, wireNumber } from './values.js';
 
 const cancellationReasons = [...new Set(Object.values(CANCELLATION_REASONS))] as [
@@ -47,8 +47,9 @@ export const requestAttributesWire = z.object({
   cancellation_reason: z.enum(cancellationReasons).nullable().optional(),
   receipt_url: z.string().nullable().optional(),
   credit_note_url: z.string().nullable().optional(),
-  created_at: z.string(),
-  updated_at: z.string(),
+  // This service always sends both; the provider's published requests do not.
+  created_at: z.string().optional(),
+  updated_at: z.string().optional(),
 });
 
 /**
@@ -122,8 +123,8 @@ export const encodeRequest = (
       cancellation_reason: r.cancellationReason,
       receipt_url: linkTo(r.receiptUrl, base),
       credit_note_url: linkTo(r.creditNoteUrl, base),
-      created_at: r.createdAt,
-      updated_at: r.updatedAt,
+      ...(r.createdAt === null ? {} : { created_at: r.createdAt }),
+      ...(r.updatedAt === null ? {} : { updated_at: r.updatedAt }),
     },
     relationships: { user: { data: { type: RESOURCE_TYPES.user, id: r.payerId } }, outputs },
   };
@@ -171,8 +172,8 @@ export const requestResource = z.codec(requestResourceWire, z.custom<RequestView
       cancellationReason: a.cancellation_reason ?? null,
       receiptUrl: a.receipt_url ?? null,
       creditNoteUrl: a.credit_note_url ?? null,
-      createdAt: readTime(payload, a.created_at, ['attributes', 'created_at']),
-      updatedAt: readTime(payload, a.updated_at, ['attributes', 'updated_at']),
+      createdAt: t(a.created_at, 'created_at'),
+      updatedAt: t(a.updated_at, 'updated_at'),
     };
   },
   encode: (r) => encodeRequest(r),

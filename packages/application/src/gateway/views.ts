@@ -51,8 +51,12 @@ export interface RequestView {
   readonly cancellationReason: CancellationReason | null;
   readonly receiptUrl: string | null;
   readonly creditNoteUrl: string | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
+  /**
+   * When the request was drafted and last changed. This service always gives both; null
+   * when an answer left them out, as the provider's published responses do.
+   */
+  readonly createdAt: string | null;
+  readonly updatedAt: string | null;
 }
 
 export interface RequestWithOutputs extends RequestView {
@@ -66,8 +70,12 @@ export interface OutputView {
   readonly withdrawalInstructionId: string;
   readonly state: OutputState;
   readonly portCode: string;
-  /** The request's origin port: the currency of `budget` and `feeAndCost`. */
-  readonly originPortCode: string;
+  /**
+   * The request's origin port: the currency of `budget` and `feeAndCost`. An attribute of
+   * this service's (`origin_port_code`); null from an answer without it, as the provider's
+   * published output is (`budget` and `feeAndCost` cannot be read then, and are refused).
+   */
+  readonly originPortCode: string | null;
   /** Which of amount or budget the integrator gave. */
   readonly given: 'amount' | 'budget';
   /** Destination currency. */
@@ -81,13 +89,15 @@ export interface OutputView {
   readonly rejectionReason: string | null;
   readonly failureReason: string | null;
   readonly cancellationReason: string | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
+  /** Always given by this service; null when an answer left them out, as the provider's published output does. */
+  readonly createdAt: string | null;
+  readonly updatedAt: string | null;
 }
 
 export interface EstimateLineView {
   readonly portCode: string;
-  readonly given: 'amount' | 'budget';
+  /** Which of amount or budget was given; null when an answer did not say (the provider's published estimate does not). */
+  readonly given: 'amount' | 'budget' | null;
   readonly amount: Money;
   readonly budget: Money;
   readonly rate: Rate;
@@ -99,7 +109,8 @@ export interface EstimateView {
   readonly portCode: string;
   readonly totalToSpend: Money;
   readonly hintToken: string;
-  readonly expiresAt: string;
+  /** When the hint token expires; null when an answer did not say (the provider's published estimate does not). */
+  readonly expiresAt: string | null;
   readonly outputs: readonly EstimateLineView[];
 }
 
@@ -121,8 +132,11 @@ export interface UserView {
  */
 export interface WithdrawalInstructionView {
   readonly id: string;
-  /** The user it belongs to. */
-  readonly userId: string;
+  /**
+   * The user it belongs to; null when an answer carries no `user` relationship, as the
+   * provider's recorded responses do not (this service always sends it).
+   */
+  readonly userId: string | null;
   /** Null when none was given. */
   readonly label: string | null;
   /**
@@ -130,7 +144,8 @@ export interface WithdrawalInstructionView {
    * as the service keeps it: country and currency in upper case, identifiers compact.
    */
   readonly body: Readonly<Record<string, string>>;
-  readonly createdAt: string;
+  /** Always given by this service; null when an answer left it out, as the provider's recorded responses do. */
+  readonly createdAt: string | null;
 }
 
 /** One output on a request's document (money exact: `amount` in the destination currency, the rest in the origin's). */
