@@ -25,6 +25,13 @@ export type EventType =
   | UserEventType
   | WithdrawalInstructionEventType;
 
+/**
+ * Every event type of SPEC section 8 a client may receive from the provider: those this
+ * project emits, and `withdrawal_instruction_updated`, which the sandbox never emits
+ * because no published route changes an instruction.
+ */
+export type PublishedEventType = EventType | 'withdrawal_instruction_updated';
+
 /** The documents of a request (SPEC section 7): a receipt when the payer is charged, a credit note when money goes back. */
 export const DOCUMENT_KINDS = ['receipt', 'credit_note'] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];

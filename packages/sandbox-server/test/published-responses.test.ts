@@ -259,5 +259,19 @@ describe("the HTTP client's decoders read every published response document", ()
       createdAt: '2000-01-01T00:00:00.000Z',
       sentAt: '2000-01-01T00:00:00.000Z',
     });
+    // A published type the sandbox never emits (no published route changes an instruction) decodes all the same.
+    const updated = structuredClone(published.webhook.envelope) as {
+      data: {
+        attributes: Record<string, unknown>;
+        relationships: { resource: { data: Record<string, unknown> } };
+      };
+    };
+    updated.data.attributes.event_type = 'withdrawal_instruction_updated';
+    updated.data.relationships.resource.data = { type: 'withdrawal_instructions', id: '3' };
+    expect(decode(updated)._unsafeUnwrap()).toMatchObject({
+      eventType: 'withdrawal_instruction_updated',
+      resourceType: 'withdrawal_instructions',
+      resourceId: '3',
+    });
   });
 });

@@ -41,7 +41,7 @@ export interface ReceivedEvent {
 }
 
 /** The JSON:API type of an output's failures in a working event's `failures` relationship. */
-export const FAILURE_RESOURCE_TYPE = 'concierge_request_output_failures';
+export const FAILURE_RESOURCE_TYPE = RESOURCE_TYPES.outputFailure;
 
 export const eventResourceWire = z.object({
   type: z.literal(RESOURCE_TYPES.event),

@@ -15,6 +15,8 @@ export const RESOURCE_TYPES = {
   withdrawalInstruction: 'withdrawal_instructions',
   event: 'events',
   document: 'concierge_documents',
+  /** An output's failure, as its `failures` relationship names them (linkage only: no route serves one). */
+  outputFailure: 'concierge_request_output_failures',
 } as const;
 
 /**

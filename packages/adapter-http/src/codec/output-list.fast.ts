@@ -31,6 +31,20 @@ const optionalText = (v: unknown): string | null | undefined =>
 
 const FAIL = Symbol('fail');
 
+/** The ids of a to-many linkage `{ data: [{ type: string, id }] }`, null when absent. */
+const linkedIds = (rel: unknown): string[] | null | typeof FAIL => {
+  if (rel === undefined) return null;
+  if (!isObject(rel) || !Array.isArray(rel.data)) return FAIL;
+  const ids: string[] = new Array(rel.data.length);
+  for (let i = 0; i < rel.data.length; i += 1) {
+    const item: unknown = rel.data[i];
+    const id = isObject(item) && typeof item.type === 'string' ? idOf(item.id) : undefined;
+    if (id === undefined) return FAIL;
+    ids[i] = id;
+  }
+  return ids;
+};
+
 const money = (v: unknown, portCode: string) => {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' && typeof v !== 'string') return FAIL;
@@ -65,6 +79,8 @@ export const fastOutput = (r: unknown): OutputView | undefined => {
   const withdrawalInstructionId = relatedId(rel.withdrawal_instruction);
   if (requestId === undefined || payeeId === undefined || withdrawalInstructionId === undefined)
     return undefined;
+  const failures = linkedIds(rel.failures);
+  if (failures === FAIL) return undefined;
   const rejectionReason = optionalText(a.rejection_reason);
   const failureReason = optionalText(a.failure_reason);
   const cancellationReason = optionalText(a.cancellation_reason);
@@ -100,6 +116,7 @@ export const fastOutput = (r: unknown): OutputView | undefined => {
     rejectionReason,
     failureReason,
     cancellationReason,
+    failures,
     createdAt,
     updatedAt,
   };

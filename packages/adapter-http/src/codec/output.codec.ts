@@ -1,7 +1,7 @@
 import type { OutputView } from '@concierge-ts/application';
 import { OUTPUT_STATES } from '@concierge-ts/domain';
 import { z } from 'zod';
-import { looseToOne, RESOURCE_TYPES, wireId } from './json-api.js';
+import { anyIdentifier, looseToOne, RESOURCE_TYPES, wireId } from './json-api.js';
 import { addIssue, readCurrency, readMoneyOrNull, readRateOrNull, readTimeOrNull } from './reader.js';
 import { encodeMoneyOrNull, encodeRateOrNull, wireNumber } from './values.js';
 
@@ -41,6 +41,9 @@ export const outputResourceWire = z.object({
     request: looseToOne,
     user: looseToOne,
     withdrawal_instruction: looseToOne,
+    // Linkage only: the failures (SPEC section 4) are not resources any route serves. This
+    // service always sends it; the provider's published output has none.
+    failures: z.object({ data: z.array(anyIdentifier) }).optional(),
   }),
 });
 export type OutputResourceWire = z.output<typeof outputResourceWire>;
@@ -71,6 +74,9 @@ export const encodeOutput = (o: OutputView): OutputResourceWire => ({
     withdrawal_instruction: {
       data: { type: RESOURCE_TYPES.withdrawalInstruction, id: o.withdrawalInstructionId },
     },
+    ...(o.failures === null
+      ? {}
+      : { failures: { data: o.failures.map((id) => ({ type: RESOURCE_TYPES.outputFailure, id })) } }),
   },
 });
 
@@ -107,6 +113,7 @@ export const outputResource = z.codec(outputResourceWire, z.custom<OutputView>()
       rejectionReason: a.rejection_reason ?? null,
       failureReason: a.failure_reason ?? null,
       cancellationReason: a.cancellation_reason ?? null,
+      failures: w.relationships.failures?.data.map((f) => f.id) ?? null,
       createdAt: readTimeOrNull(payload, a.created_at, ['attributes', 'created_at']),
       updatedAt: readTimeOrNull(payload, a.updated_at, ['attributes', 'updated_at']),
     };

@@ -81,6 +81,7 @@ export const arbOutputView = (): fc.Arbitrary<OutputView> =>
       rejectionReason: nullable(arbText()),
       failureReason: nullable(arbText()),
       cancellationReason: nullable(arbText()),
+      failures: nullable(fc.array(arbId(), { maxLength: 3 })),
       createdAt: arbIsoTime(),
       updatedAt: arbIsoTime(),
     }),

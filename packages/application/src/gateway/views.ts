@@ -5,6 +5,7 @@ import type {
   Money,
   OutputCounters,
   OutputState,
+  PublishedEventType,
   Rate,
   RequestState,
 } from '@concierge-ts/domain';
@@ -89,6 +90,13 @@ export interface OutputView {
   readonly rejectionReason: string | null;
   readonly failureReason: string | null;
   readonly cancellationReason: string | null;
+  /**
+   * The ids of the output's failures so far, one per failed attempt, oldest first: its
+   * `failures` relationship (of type `concierge_request_output_failures`), as linkage
+   * only. Null when an answer carries no such relationship, as the provider's published
+   * output does not.
+   */
+  readonly failures: readonly string[] | null;
   /** Always given by this service; null when an answer left them out, as the provider's published output does. */
   readonly createdAt: string | null;
   readonly updatedAt: string | null;
@@ -204,7 +212,12 @@ export type ResourceType =
 
 export interface EventView {
   readonly id: string;
-  readonly eventType: string;
+  /**
+   * One of SPEC section 8's types (`withdrawal_instruction_updated` included, though the
+   * sandbox never emits it), or a type this client does not know yet, kept as it came: a
+   * receiver accepts every type and ignores the ones it does not handle.
+   */
+  readonly eventType: PublishedEventType | (string & {});
   readonly resourceType: ResourceType;
   readonly resourceId: string;
   readonly createdAt: string;

@@ -48,6 +48,18 @@ export const presentRequest = (r: Request): RequestView => ({
   updatedAt: isoTime(r.updatedAt),
 });
 
+const NO_FAILURES: readonly string[] = Object.freeze([]);
+
+/**
+ * The ids of an output's failures so far (SPEC section 4): `<output>-1`, `<output>-2`...
+ * one per attempt that failed. Each try is an attempt; every one but the current has
+ * failed, and the current too once the output is `failed` or `returned`.
+ */
+export const outputFailureIds = (o: Pick<Output, 'id' | 'state' | 'attempts'>): readonly string[] => {
+  const failed = o.state === 'failed' || o.state === 'returned' ? o.attempts : o.attempts - 1;
+  return failed <= 0 ? NO_FAILURES : Array.from({ length: failed }, (_, n) => `${o.id}-${n + 1}`);
+};
+
 export const presentOutput = (o: Output, originPortCode: string): OutputView => ({
   id: o.id,
   requestId: o.requestId,
@@ -66,6 +78,7 @@ export const presentOutput = (o: Output, originPortCode: string): OutputView => 
   rejectionReason: o.rejectionReason,
   failureReason: o.failureReason,
   cancellationReason: o.cancellationReason,
+  failures: outputFailureIds(o),
   createdAt: isoTime(o.createdAt),
   updatedAt: isoTime(o.updatedAt),
 });

@@ -1034,16 +1034,27 @@ export const describeConciergeClientWith = (
         await value(h.operator.outputAction(settles.id, 'issue'));
         const settled = await value(h.operator.outputAction(settles.id, 'settle'));
         expect(settled.state).toBe('settled');
+        expect(settled.failures).toEqual([]);
 
         await value(h.operator.outputAction(returns.id, 'issue'));
         const failed = await value(h.operator.outputAction(returns.id, 'fail', { reason: 'account_closed' }));
         expect(failed).toMatchObject({ state: 'failed', failureReason: 'account_closed', attempts: 1 });
+        // Each failure is listed in the output's `failures` relationship (SPEC section 4).
+        expect(failed.failures).toEqual([`${returns.id}-1`]);
         const retried = await value(h.operator.outputAction(returns.id, 'retry'));
         expect(retried).toMatchObject({ state: 'working', attempts: 2 });
+        expect(retried.failures).toEqual([`${returns.id}-1`]);
         await value(h.operator.outputAction(returns.id, 'issue'));
         await value(h.operator.outputAction(returns.id, 'fail'));
         const returned = await value(h.operator.outputAction(returns.id, 'return'));
         expect(returned.state).toBe('returned');
+        const twice = [`${returns.id}-1`, `${returns.id}-2`];
+        expect(returned.failures).toEqual(twice);
+        expect((await value(h.client.outputs.get(returns.id))).failures).toEqual(twice);
+        const listed = await value(h.client.outputs.list({ requestId: request.id }));
+        expect(listed.items.find((o) => o.id === returns.id)?.failures).toEqual(twice);
+        const withOutputs = await value(h.client.requests.getWithOutputs(request.id));
+        expect(withOutputs.outputs.find((o) => o.id === returns.id)?.failures).toEqual(twice);
         expect((await value(h.client.requests.get(request.id))).state).toBe('working');
 
         const cancelled = await value(h.operator.outputAction(cancels.id, 'cancel'));
