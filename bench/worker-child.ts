@@ -20,7 +20,10 @@ const print = (line: unknown) => process.stdout.write(`${JSON.stringify(line)}\n
 const controller = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => controller.abort());
 
-const connection = await connectPostgres(settings.db, { onIdleError: () => undefined });
+const connection = await connectPostgres(settings.db, {
+  onIdleError: () => undefined,
+  waitForServerMs: 60_000,
+});
 if (connection.isErr()) {
   print({ type: 'error', error: connection.error.message });
   process.exit(1);

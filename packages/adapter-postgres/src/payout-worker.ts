@@ -22,7 +22,7 @@ import {
   sendRunJob,
   startBoss,
 } from './payout-queue.js';
-import type { PostgresConnection } from './postgres-connection.js';
+import { type PostgresConnection, untilAnswered } from './postgres-connection.js';
 import { apiKeyHash, type FetchLike, rateLimitedFetch, sharedRateLimit } from './shared-rate-limit.js';
 import type { SqlQueryable } from './sql-journal.js';
 
@@ -65,6 +65,8 @@ export interface WorkerOptions {
   readonly pollMs?: number;
   /** How often expired claims are looked for (default 5 s). */
   readonly maintenanceSeconds?: number;
+  /** How long the worker keeps trying to start while the server does not answer, in ms (default 60 s). */
+  readonly startTimeoutMs?: number;
   /** Failed steps in a row before the job is failed for pg-boss to retry (default 3). */
   readonly stepRetries?: number;
   readonly tuning?: PayoutTuning;
@@ -157,11 +159,32 @@ export const runWorker = (options: WorkerOptions): ResultAsync<WorkerSummary, Pa
   const workerId = options.workerId ?? defaultWorkerId();
   const { connection } = options;
   const tell = (event: WorkerEvent) => options.onEvent?.(event);
-  return startBoss(connection, {
-    supervise: true,
-    maintenanceSeconds: options.maintenanceSeconds ?? 5,
-    onError: (error) => tell({ type: 'trouble', message: `queue: ${error.message}` }),
-  }).andThen((boss) =>
+  const start = () =>
+    startBoss(connection, {
+      supervise: true,
+      maintenanceSeconds: options.maintenanceSeconds ?? 5,
+      onError: (error) => tell({ type: 'trouble', message: `queue: ${error.message}` }),
+    });
+  // A server restarting as the worker starts is waited for (startTimeoutMs), as the step loop waits it out later.
+  const started = ResultAsync.fromPromise(
+    untilAnswered(
+      async () => {
+        const boss = await start();
+        if (boss.isErr()) throw new StartFailure(boss.error);
+        return boss.value;
+      },
+      {
+        waitForServerMs: options.startTimeoutMs ?? 60_000,
+        signal: options.signal,
+        onWaiting: (problem) => tell({ type: 'trouble', message: `starting: ${problem}` }),
+      },
+    ),
+    (thrown) =>
+      thrown instanceof StartFailure
+        ? thrown.error
+        : payoutError.journal(`worker ${workerId}: ${message(thrown)}`),
+  );
+  return started.andThen((boss) =>
     ResultAsync.fromPromise(
       (async () => {
         try {
@@ -191,6 +214,13 @@ export const runWorker = (options: WorkerOptions): ResultAsync<WorkerSummary, Pa
     ),
   );
 };
+
+/** A start that failed, carried through the waiting as the error it was. */
+class StartFailure extends Error {
+  constructor(readonly error: PayoutError) {
+    super(error.message);
+  }
+}
 
 class Worker {
   private claims = 0;

@@ -24,6 +24,16 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number;
   /** Told about a connection that failed while idle (the server restarted, say); default: ignored. */
   readonly onIdleError?: (error: Error) => void;
+  /**
+   * How long to keep trying when the server does not answer yet (it is starting or
+   * restarting), in ms; default 0: the first failure is the answer. A refusal that waiting
+   * cannot change (a wrong password, a database that does not exist) is answered at once.
+   */
+  readonly waitForServerMs?: number;
+  /** Told about each failed try while waiting for the server. */
+  readonly onWaiting?: (problem: string, waitedMs: number) => void;
+  /** Stops the waiting early. */
+  readonly signal?: AbortSignal;
 }
 
 const message = (thrown: unknown) => (thrown instanceof Error ? thrown.message : String(thrown));
@@ -75,6 +85,50 @@ const poolDatabase = (pool: Pool): SqlDatabase => {
 };
 
 /**
+ * Whether trying again later can help: not for SQLSTATE classes 28 (invalid authorization)
+ * and 3D (invalid catalog name: no such database), nor for a URL that cannot be parsed.
+ */
+export const isWorthWaitingFor = (thrown: unknown): boolean => {
+  const code = (thrown as { code?: unknown } | null)?.code;
+  return !(typeof code === 'string' && /^(28|3D)[0-9A-Z]{3}$/.test(code));
+};
+
+/**
+ * Does `work` until it succeeds, the wait is over, the failure is one waiting cannot
+ * change, or the signal fires; pauses grow from 250 ms to 5 s. The last failure is thrown.
+ */
+export const untilAnswered = async <T>(
+  work: () => Promise<T>,
+  options: Pick<ConnectOptions, 'waitForServerMs' | 'onWaiting' | 'signal'>,
+): Promise<T> => {
+  const started = Date.now();
+  for (let tries = 0; ; tries += 1) {
+    try {
+      return await work();
+    } catch (thrown) {
+      const waited = Date.now() - started;
+      const pause = Math.min(5_000, 250 * 2 ** tries);
+      if (
+        !isWorthWaitingFor(thrown) ||
+        options.signal?.aborted === true ||
+        waited + pause > (options.waitForServerMs ?? 0)
+      )
+        throw thrown;
+      options.onWaiting?.(message(thrown), waited);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, pause);
+        function done() {
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        options.signal?.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+};
+
+/**
  * Connects to a PostgreSQL server and applies the journal's migrations not yet applied
  * (the same files as on PGlite, under an advisory lock, so that workers starting together
  * apply each once). Answers a `journal` error naming the server when it cannot.
@@ -104,7 +158,9 @@ export const connectPostgres = (
       };
       try {
         const db = poolDatabase(pool);
-        await migrate(db, await readMigrations());
+        const migrations = await readMigrations();
+        // A server still starting (or restarting) is waited for, as long as the caller allows.
+        await untilAnswered(() => migrate(db, migrations), options);
         return { db, journal: sqlJournal(db), where, close };
       } catch (thrown) {
         await close().catch(() => undefined);

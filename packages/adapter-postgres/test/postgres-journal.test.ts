@@ -1,3 +1,4 @@
+import { createServer, type Server, connect as tcpConnect } from 'node:net';
 import { describeJournalContract, sampleRows, sampleRun } from '@concierge-ts/adapter-memory/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -63,6 +64,54 @@ describeWithServer('the journal on a PostgreSQL server', () => {
     expect(refused.code).toBe('journal');
     expect(refused.message).toContain('127.0.0.1:1');
     expect(refused.message).not.toContain('secret-word');
+  });
+
+  it('waits for a server that is not answering yet when asked to (a worker starting while it restarts), and not for one that refuses for good', async () => {
+    // A port where nothing listens for a while, then a loopback forwarder to the real server:
+    // to the client, a server that comes up late.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    await new Promise<void>((resolve) => holder.close(() => resolve()));
+    const target = new URL(database.url);
+    const late = new URL(database.url);
+    late.port = String(port);
+    let forwarder: Server | undefined;
+    const comesUp = setTimeout(() => {
+      forwarder = createServer((socket) => {
+        const upstream = tcpConnect(Number(target.port), target.hostname);
+        socket.pipe(upstream).pipe(socket);
+        socket.on('error', () => upstream.destroy());
+        upstream.on('error', () => socket.destroy());
+      }).listen(port, '127.0.0.1');
+    }, 1_500);
+    const waits: string[] = [];
+    try {
+      const connected = await connectPostgres(late.toString(), {
+        waitForServerMs: 30_000,
+        onWaiting: (problem) => waits.push(problem),
+      });
+      expect(connected.isOk(), connected.isErr() ? connected.error.message : '').toBe(true);
+      expect(waits.length).toBeGreaterThan(0);
+      await connected._unsafeUnwrap().close();
+    } finally {
+      clearTimeout(comesUp);
+      await new Promise<void>((resolve) => (forwarder ? forwarder.close(() => resolve()) : resolve()));
+    }
+
+    // Without waiting, the first refusal is the answer.
+    const now = (await connectPostgres(late.toString().replace(`:${port}/`, ':1/')))._unsafeUnwrapErr();
+    expect(now.code).toBe('journal');
+
+    // A database that does not exist (SQLSTATE 3D000) is not waited for: waiting cannot change it.
+    const missing = new URL(database.url);
+    missing.pathname = '/concierge_no_such_database';
+    const told: string[] = [];
+    const refused = (
+      await connectPostgres(missing.toString(), { waitForServerMs: 60_000, onWaiting: (p) => told.push(p) })
+    )._unsafeUnwrapErr();
+    expect(refused.message).toContain('concierge_no_such_database');
+    expect(told).toEqual([]);
   });
 
   it('applies each migration once when several workers start on an empty database together', async () => {

@@ -25,8 +25,12 @@ const print = (line: unknown) => process.stdout.write(`${JSON.stringify(line)}\n
 const controller = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => controller.abort());
 
+// Started while the server restarts, it waits for it, as `concierge payouts worker` does.
 const connection = await connectPostgres(settings.db, {
   onIdleError: (error) => print({ type: 'trouble', message: `idle connection: ${error.message}` }),
+  waitForServerMs: 60_000,
+  signal: controller.signal,
+  onWaiting: (problem) => print({ type: 'trouble', message: `waiting for the database: ${problem}` }),
 });
 if (connection.isErr()) {
   print({ type: 'error', error: connection.error });

@@ -196,7 +196,7 @@ describeWithServer('workers in processes of their own, against kills and a resta
     const watchExit = (worker: Child, id: string) =>
       void worker.exited.then(({ code, signal }) => {
         if (signal === null && worker.process.killed === false)
-          crashed ??= `worker ${id} exited by itself (${code}): ${worker.stderr().slice(-2000)}`;
+          crashed ??= `worker ${id} exited by itself (${code}): ${worker.stderr().slice(-2000)}\nlast lines: ${JSON.stringify(worker.lines.slice(-8))}`;
       });
     for (const [i, w] of workers.entries()) watchExit(w, `w${i + 1}`);
 
@@ -209,6 +209,9 @@ describeWithServer('workers in processes of their own, against kills and a resta
     const beforeRestart = await Promise.all(plans.map((p) => isFinished(p.runId)));
     expect(beforeRestart.includes(false), 'the restart comes in the middle of the runs').toBe(true);
     // The restart needs the cluster's directory; outside CI a server given by URL alone is not restarted.
+    // One more worker starts as the server goes down: it waits for the server instead of giving up.
+    workers.push(startWorker('w5', keys, watch('w5'), proxy.url));
+    watchExit(workers[4] as Child, 'w5');
     if (SERVER_PGDATA !== undefined || IN_CI) await restartServer();
     else console.warn('CONCIERGE_TEST_PGDATA is not set: the server is not restarted in this run');
     const stepsAtRestart = steps;

@@ -202,14 +202,27 @@ const isPostgresLocation = (db: string): boolean => /^postgres(ql)?:\/\//i.test(
 
 type PostgresModule = typeof import('@concierge-ts/adapter-postgres');
 
-/** Connects to the PostgreSQL server of `--db`, runs `work`, disconnects. A server that cannot be reached is exit 1. */
+/**
+ * Connects to the PostgreSQL server of `--db`, runs `work`, disconnects. A server that
+ * cannot be reached is exit 1 (after `waitMs` of trying, for a worker).
+ */
 const withServer = async (
   io: CliIo,
   db: string,
   work: (connection: PostgresConnection, postgres: PostgresModule) => Promise<ExitStatus>,
+  waiting?: { readonly waitMs: number; readonly signal: AbortSignal },
 ): Promise<ExitStatus> => {
   const postgres = await import('@concierge-ts/adapter-postgres');
-  const connected = await postgres.connectPostgres(db, { onIdleError: () => undefined });
+  const connected = await postgres.connectPostgres(db, {
+    onIdleError: () => undefined,
+    ...(waiting === undefined
+      ? {}
+      : {
+          waitForServerMs: waiting.waitMs,
+          signal: waiting.signal,
+          onWaiting: (problem: string) => io.err(`waiting for the database: ${problem}`),
+        }),
+  });
   if (connected.isErr()) {
     io.err(`cannot reach the journal at ${postgres.maskUrl(db)}: ${connected.error.message}`);
     return EXIT.attention;
@@ -220,6 +233,9 @@ const withServer = async (
     await connected.value.close();
   }
 };
+
+/** How long a starting worker waits for a database server that does not answer yet (starting, restarting). */
+const WORKER_START_WAIT_MS = 60_000;
 
 /** The worker's API keys: every `--key`, else CONCIERGE_API_KEY split at commas; each checked as `--key` is. */
 const workerKeys = (
@@ -742,33 +758,39 @@ export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder)
             controller.abort();
           }) ?? (() => {});
         try {
-          return await withServer(io, s.db, async (connection, postgres) => {
-            const worked = await postgres.runWorker({
-              connection,
-              apiKeys: keys.keys,
-              clientFor: (apiKey, fetch) =>
-                createHttpConciergeClient({
-                  baseUrl: s.api,
-                  apiKey,
-                  fetch,
-                  // The worker keeps to the key's limit with the other workers, through the database.
-                  rateLimit: false,
-                  timeoutMs: Math.round(s.timeout * 1000),
-                }),
-              rateLimit: s.rateLimit,
-              signal: controller.signal,
-              queue: { claimSeconds: s.claimTimeout },
-              ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
-              tuning: { ...io.tuning, ...(poll.ms === undefined ? {} : { pollIntervalMs: poll.ms }) },
-              onEvent: (event) =>
-                io.out(s.json ? JSON.stringify(workerEventJson(event)) : workerEventLine(event)),
-            });
-            if (worked.isErr()) {
-              io.err(explain(worked.error));
-              return EXIT.attention;
-            }
-            return EXIT.ok;
-          });
+          return await withServer(
+            io,
+            s.db,
+            async (connection, postgres) => {
+              const worked = await postgres.runWorker({
+                connection,
+                apiKeys: keys.keys,
+                clientFor: (apiKey, fetch) =>
+                  createHttpConciergeClient({
+                    baseUrl: s.api,
+                    apiKey,
+                    fetch,
+                    // The worker keeps to the key's limit with the other workers, through the database.
+                    rateLimit: false,
+                    timeoutMs: Math.round(s.timeout * 1000),
+                  }),
+                rateLimit: s.rateLimit,
+                signal: controller.signal,
+                startTimeoutMs: WORKER_START_WAIT_MS,
+                queue: { claimSeconds: s.claimTimeout },
+                ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
+                tuning: { ...io.tuning, ...(poll.ms === undefined ? {} : { pollIntervalMs: poll.ms }) },
+                onEvent: (event) =>
+                  io.out(s.json ? JSON.stringify(workerEventJson(event)) : workerEventLine(event)),
+              });
+              if (worked.isErr()) {
+                io.err(explain(worked.error));
+                return EXIT.attention;
+              }
+              return EXIT.ok;
+            },
+            { waitMs: WORKER_START_WAIT_MS, signal: controller.signal },
+          );
         } finally {
           off();
         }
