@@ -6,6 +6,8 @@ import { openJournal } from '@concierge-ts/adapter-postgres';
 import {
   allItems,
   type ConciergeClient,
+  describeField,
+  type Field,
   type OutputView,
   type PayoutContext,
   type PortView,
@@ -212,8 +214,13 @@ const must = async <T, E extends { readonly code: string }>(
 ): Promise<T> => {
   const result = await call;
   if (result.isErr()) {
-    const { detail, message } = result.error as { readonly detail?: unknown; readonly message?: unknown };
-    throw new DemoFailure(`${what} failed: ${result.error.code}: ${String(detail ?? message ?? '')}`);
+    const { detail, message, field } = result.error as {
+      readonly detail?: unknown;
+      readonly message?: unknown;
+      readonly field?: Field;
+    };
+    const at = field === undefined ? '' : ` at ${describeField(field)}`;
+    throw new DemoFailure(`${what} failed: ${result.error.code}${at}: ${String(detail ?? message ?? '')}`);
   }
   return result.value;
 };
