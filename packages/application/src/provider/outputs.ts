@@ -29,6 +29,19 @@ import { fromFieldError, ownInstruction } from './withdrawal-instructions.js';
  */
 
 /**
+ * The fields an output's creation may be refused at, made once (this runs once per
+ * output) and frozen, as every refusal shares them.
+ */
+const AT = {
+  request: Object.freeze(field.relationship('request')),
+  portCode: Object.freeze({ attribute: Object.freeze(['port_code']) }),
+  user: Object.freeze(field.relationship('user')),
+  instruction: Object.freeze(field.relationship('withdrawal_instruction')),
+} as const;
+/** An output's amount and budget are top-level attributes. */
+const TOP_LEVEL: readonly string[] = Object.freeze([]);
+
+/**
  * Adds an output to a draft request, accepting; its checks are planned `checksAfterMs` later.
  *
  * Early returns rather than `safeTry`, unlike the other commands: this runs once per
@@ -41,27 +54,22 @@ export const createOutput = (
   caller: UserRecord,
   input: CreateOutputInput,
 ): ServiceResult<OutputView> => {
-  const request = ownRequest(p, caller, input.requestId, field.relationship('request'));
+  const request = ownRequest(p, caller, input.requestId, AT.request);
   if (request.isErr()) return err(request.error);
-  const origin = activePort(p, request.value.portCode, field.relationship('request'));
+  const origin = activePort(p, request.value.portCode, AT.request);
   if (origin.isErr()) return err(origin.error);
-  const destination = activePort(p, input.portCode, field.attribute('port_code'));
+  const destination = activePort(p, input.portCode, AT.portCode);
   if (destination.isErr()) return err(destination.error);
-  const target = p.targets.parse(input, origin.value, destination.value, []);
+  const target = p.targets.parse(input, origin.value, destination.value, TOP_LEVEL);
   if (target.isErr()) return err(target.error);
-  const payee = managedUser(p, caller, input.payeeId, field.relationship('user'));
+  const payee = managedUser(p, caller, input.payeeId, AT.user);
   if (payee.isErr()) return err(payee.error);
-  const instruction = ownInstruction(
-    p,
-    caller,
-    input.withdrawalInstructionId,
-    field.relationship('withdrawal_instruction'),
-  );
+  const instruction = ownInstruction(p, caller, input.withdrawalInstructionId, AT.instruction);
   if (instruction.isErr()) return err(instruction.error);
   // Its country, currency and the fields the port requires are known now (SPEC section
   // 7.1): an instruction that cannot pay to this port is refused at once, not rejected later.
   const fits = instructionFitsPort(instruction.value, destination.value, destination.value.instructionFields);
-  if (fits.isErr()) return err(fromFieldError(fits.error, field.relationship('withdrawal_instruction')));
+  if (fits.isErr()) return err(fromFieldError(fits.error, AT.instruction));
   const now = p.time.now();
   const id = p.ids.next('output');
   const change = applyDomain(
