@@ -59,7 +59,10 @@ const serverViews = async (n: number): Promise<{ requestId: string; views: Outpu
   await fund(operator, payer.id, n);
   for (let i = 0; i < n; i += 1)
     unwrap(`output ${i}`, await client.outputs.create(inputs[i % inputs.length] as CreateOutputInput));
+  // Time moves only when told (SPEC section 9): the checks, then the quote, as the lifecycle does.
+  unwrap('checks', await operator.advanceClock(2));
   unwrap('request_quote', await client.requests.requestQuote(request.id));
+  unwrap('quote', await operator.advanceClock(1));
   unwrap('accept_quote', await client.requests.acceptQuote(request.id));
   const views: OutputView[] = [];
   for (let number: number | null = 1; number !== null; ) {
