@@ -1,0 +1,539 @@
+import { bodyFor, checkGuarantee, MAGIC_ACCOUNTS } from '@concierge-ts/adapter-memory/testing';
+import { describe, expect, it } from 'vitest';
+import { EFFECT_KIND, Killed, makeWorld, planOf, type World } from '../../test/payout-harness.js';
+import { conciergeError } from '../gateway/errors.js';
+import { driveRun } from './drive-run.js';
+import type { CallRecord } from './payout-journal.js';
+import type { PayoutRowInput } from './payout-run.js';
+import { planRun } from './plan-run.js';
+import { runReport, runStatus } from './run-queries.js';
+import { stepRun } from './step-run.js';
+
+const plan = async (w: World, runId: string, rows: readonly PayoutRowInput[], extra = {}) =>
+  (await planRun(w.journal, planOf(runId, w.seeded.payerId, rows, extra)))._unsafeUnwrap();
+
+const snapshot = async (w: World, runId: string) => {
+  const s = (await w.journal.loadRun(runId))._unsafeUnwrap();
+  if (s === null) throw new Error(`no run ${runId}`);
+  return s;
+};
+
+/** Steps a run as restarted processes would: a killed step is simply followed by a fresh one. */
+const stepToEnd = async (w: World, runId: string, limit = 200) => {
+  const steps: string[] = [];
+  for (let i = 0; i < limit; i += 1) {
+    try {
+      const outcome = (await stepRun(w.ctx, runId))._unsafeUnwrap();
+      steps.push(outcome.step);
+      if (outcome.next === 'done') return steps;
+      if (outcome.next === 'wait') await w.ctx.sleep(outcome.waitMs);
+    } catch (e) {
+      if (!(e instanceof Killed)) throw e;
+      steps.push('killed');
+    }
+  }
+  throw new Error(`run ${runId} did not end in ${limit} steps: ${steps.slice(-5).join(', ')}`);
+};
+
+/** The service's requests under a run's external ids, oldest first. */
+const requestsOf = async (w: World, runId: string) =>
+  (await w.direct.requests.list({ page: { size: 500 } }))
+    ._unsafeUnwrap()
+    .items.filter((r) => (r.externalId ?? '').startsWith(`${runId}/`));
+
+const outputsOf = async (w: World, requestId: string) =>
+  (await w.direct.outputs.list({ requestId, page: { size: 500 } }))._unsafeUnwrap().items;
+
+const rowsFor = (w: World, n: number, port = 'cl_clp', amount = '1000'): PayoutRowInput[] =>
+  Array.from({ length: n }, (_, i) => ({
+    line: i + 2,
+    reference: `inv-${i + 1}`,
+    portCode: port,
+    amount,
+    ...w.payee(port),
+  }));
+
+/**
+ * SPEC 10.2.1, intent first: every call with an effect left with an intent of its kind
+ * already in the journal that no earlier call had used, and ended with an outcome.
+ */
+const intentViolations = (w: World): string[] => {
+  const used = new Set<string>();
+  const problems: string[] = [];
+  for (const call of w.sent) {
+    const kind = EFFECT_KIND[call.name];
+    if (kind === undefined) continue;
+    const intent = call.journaled.find((c) => c.kind === kind && c.state === 'intent' && !used.has(c.key));
+    if (intent === undefined) problems.push(`${call.name} was sent with no intent of ${kind} journaled`);
+    else used.add(intent.key);
+  }
+  return problems;
+};
+
+describe('the payout run step by step (SPEC 10.2)', () => {
+  it('journals the intent of every call with an effect before sending it, and its outcome after (10.2.1)', async () => {
+    const w = makeWorld();
+    const rows: PayoutRowInput[] = [
+      ...rowsFor(w, 3),
+      {
+        line: 9,
+        reference: 'new-payee',
+        portCode: 'uy_uyu',
+        amount: '2000',
+        email: 'lucia@example.com',
+        name: 'Lucía',
+        body: bodyFor('uy_uyu', MAGIC_ACCOUNTS.settles),
+      },
+    ];
+    await plan(w, 'r', rows, { chunkSize: 2 });
+    await stepToEnd(w, 'r');
+    const effects = w.sent.filter((s) => EFFECT_KIND[s.name] !== undefined).map((s) => s.name);
+    // Every kind the run uses here: a payee, an instruction, 2 drafts, 4 outputs, 2 quotes, 2 accepts.
+    expect(effects.filter((n) => n === 'users.create')).toHaveLength(1);
+    expect(effects.filter((n) => n === 'withdrawalInstructions.create')).toHaveLength(1);
+    expect(effects.filter((n) => n === 'requests.create')).toHaveLength(2);
+    expect(effects.filter((n) => n === 'outputs.create')).toHaveLength(4);
+    expect(effects.filter((n) => n === 'requests.requestQuote')).toHaveLength(2);
+    expect(effects.filter((n) => n === 'requests.acceptQuote')).toHaveLength(2);
+    expect(intentViolations(w)).toEqual([]);
+    const calls = (await snapshot(w, 'r')).calls;
+    expect(calls).toHaveLength(effects.length);
+    expect(calls.filter((c: CallRecord) => c.state !== 'ok')).toEqual([]);
+    expect((await checkGuarantee(w.direct, w.journal, 'r', rows)).violations).toEqual([]);
+  });
+
+  it('pays identical rows (same payee, instruction, port and amount) both, each with its own output (10.2.3)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 3, 'mx_mxn', '500');
+    await plan(w, 'twins', rows);
+    await stepToEnd(w, 'twins');
+    const report = (await runReport(w.journal, 'twins'))._unsafeUnwrap();
+    expect(report.map((l) => l.state)).toEqual(['settled', 'settled', 'settled']);
+    const ids = report.map((l) => l.outputId);
+    expect(new Set(ids).size).toBe(3);
+    const [request] = await requestsOf(w, 'twins');
+    expect(request?.externalId).toBe('twins/1');
+    expect((await outputsOf(w, request?.id ?? '')).map((o) => o.id).sort()).toEqual([...ids].sort());
+  });
+
+  it('a duplicate output arriving late makes the quote differ from the rows: that request is cancelled, never accepted, and the chunk is built again as <run>/1.2 (10.2.3)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'late', rows);
+    // The first create of the first row times out and reaches the service only when the quote is asked.
+    w.on('outputs.create', { kind: 'late' });
+    w.on('requests.requestQuote', { kind: 'before', first: () => w.deliverLate() });
+    await stepToEnd(w, 'late');
+    const requests = await requestsOf(w, 'late');
+    expect(requests.map((r) => [r.externalId, r.state])).toEqual([
+      ['late/1', 'cancelled'],
+      ['late/1.2', 'finished'],
+    ]);
+    const first = requests[0]?.id;
+    expect(w.sentNamed('requests.acceptQuote').map((s) => s.args[0])).toEqual([requests[1]?.id]);
+    expect(w.sentNamed('requests.cancel').map((s) => s.args[0])).toEqual([first]);
+    expect((await outputsOf(w, first ?? '')).length).toBe(3);
+    const status = (await runStatus(w.journal, 'late'))._unsafeUnwrap();
+    expect(status).toMatchObject({ state: 'finished', rows: { settled: 2, total: 2 } });
+    expect(status.requests.map((r) => [r.externalId, r.state])).toEqual([
+      ['late/1', 'cancelled'],
+      ['late/1.2', 'finished'],
+    ]);
+    expect((await checkGuarantee(w.direct, w.journal, 'late', rows)).violations).toEqual([]);
+  });
+
+  it('a chunk that never matches at the quote is built again maxRebuilds times (<run>/1.2, /1.3...) and then the run stops with a reason; nothing is accepted (10.2.3)', async () => {
+    for (const maxRebuilds of [1, 3]) {
+      const w = makeWorld();
+      const rows = rowsFor(w, 2);
+      await plan(w, 'never', rows);
+      const drafts = new Set<string>();
+      // The first output of every build arrives twice.
+      w.on(
+        'outputs.create',
+        { kind: 'late' },
+        {
+          times: 99,
+          when: (args) => {
+            const id = (args[0] as { requestId: string }).requestId;
+            if (drafts.has(id)) return false;
+            drafts.add(id);
+            return true;
+          },
+        },
+      );
+      w.on('requests.requestQuote', { kind: 'before', first: () => w.deliverLate() }, { times: 99 });
+      const status = (await driveRun(w.context({ maxRebuilds }), 'never'))._unsafeUnwrap();
+      const ids = ['never/1', ...Array.from({ length: maxRebuilds }, (_, i) => `never/1.${i + 2}`)];
+      expect((await requestsOf(w, 'never')).map((r) => [r.externalId, r.state])).toEqual(
+        ids.map((id) => [id, 'cancelled']),
+      );
+      expect(w.sentNamed('requests.acceptQuote')).toEqual([]);
+      expect(status.state).toBe('stopped');
+      expect(status.reason).toEqual(expect.any(String));
+      const report = (await runReport(w.journal, 'never'))._unsafeUnwrap();
+      expect(report.map((l) => [l.state, l.requestId, typeof l.reason])).toEqual([
+        ['cancelled', null, 'string'],
+        ['cancelled', null, 'string'],
+      ]);
+      expect((await checkGuarantee(w.direct, w.journal, 'never', rows)).violations).toEqual([]);
+    }
+  });
+
+  it('the price guard: a quote over its estimate by more than the tolerance is cancelled and stops the run; up to the tolerance it is accepted (10.2)', async () => {
+    // The estimate the service answers is lowered by `cut` minor units; the quote is the service's own.
+    const attempt = async (tolerance: string, cut: (total: bigint) => bigint) => {
+      const w = makeWorld();
+      const rows = rowsFor(w, 2, 'cl_clp', '100000');
+      await plan(w, 'guard', rows, { tolerance });
+      let estimated = 0n;
+      w.on('estimates.create', {
+        kind: 'answer',
+        change: (v) => {
+          const e = v as { totalToSpend: { amount: bigint } };
+          estimated = e.totalToSpend.amount - cut(e.totalToSpend.amount);
+          return { ...e, totalToSpend: { ...e.totalToSpend, amount: estimated } };
+        },
+      });
+      const status = (await driveRun(w.ctx, 'guard'))._unsafeUnwrap();
+      const [request] = await requestsOf(w, 'guard');
+      return { w, status, estimated, quoted: request?.totalToSpend?.amount ?? null, request };
+    };
+    // Tolerance 0: the estimate itself is the limit.
+    const exact = await attempt('0', () => 0n);
+    expect(exact.status.state).toBe('finished');
+    expect(exact.quoted).toBe(exact.estimated);
+    const under = await attempt('0', () => 1n);
+    expect(under.status.state).toBe('stopped');
+    expect(under.status.reason).toEqual(expect.any(String));
+    expect(under.request?.state).toBe('cancelled');
+    expect(under.w.sentNamed('requests.acceptQuote')).toEqual([]);
+    expect(under.status.rows).toMatchObject({ cancelled: 2, settled: 0 });
+    // Tolerance 0.25: a quote of 5/4 of the estimate passes, one minor unit more does not.
+    const quarter = (total: bigint) => total - (total * 4n) / 5n;
+    const atLimit = await attempt('0.25', quarter);
+    expect(atLimit.quoted).toBe(atLimit.estimated + atLimit.estimated / 4n);
+    expect(atLimit.status.state).toBe('finished');
+    const overLimit = await attempt('0.25', (t) => quarter(t) + 1n);
+    expect(overLimit.status.state).toBe('stopped');
+    expect(overLimit.w.sentNamed('requests.acceptQuote')).toEqual([]);
+  });
+
+  it("the price guard: the run's max total counts every accepted quote; the chunk that would pass it is cancelled and the run stops (10.2)", async () => {
+    const w0 = makeWorld();
+    const rows = rowsFor(w0, 4, 'cl_clp', '100000');
+    const totalOf = async (w: World, n: number) =>
+      (
+        await w.direct.estimates.create({
+          portCode: 'ar_ars',
+          outputs: rows.slice(0, n).map((r) => ({ portCode: r.portCode, amount: r.amount ?? '' })),
+        })
+      )._unsafeUnwrap().totalToSpend;
+    const half = await totalOf(w0, 2);
+    const text = (units: bigint) => {
+      const digits = units.toString().padStart(half.scale + 1, '0');
+      return `${digits.slice(0, -half.scale)}.${digits.slice(-half.scale)}`;
+    };
+    // Two chunks of two identical rows each: the whole run costs twice a chunk.
+    const run = async (maxTotal: string) => {
+      const w = makeWorld();
+      const mine = rowsFor(w, 4, 'cl_clp', '100000');
+      await plan(w, 'max', mine, { chunkSize: 2, maxTotal });
+      return { w, status: (await driveRun(w.ctx, 'max'))._unsafeUnwrap() };
+    };
+    const enough = await run(text(half.amount * 2n));
+    expect(enough.status).toMatchObject({ state: 'finished', rows: { settled: 4 } });
+    const short = await run(text(half.amount * 2n - 1n));
+    expect(short.status.state).toBe('stopped');
+    expect(short.status.rows).toMatchObject({ settled: 2, cancelled: 2 });
+    const requests = await requestsOf(short.w, 'max');
+    expect(requests.map((r) => [r.externalId, r.state])).toEqual([
+      ['max/1', 'finished'],
+      ['max/2', 'cancelled'],
+    ]);
+    expect(short.w.sentNamed('requests.acceptQuote')).toHaveLength(1);
+    const report = (await runReport(short.w.journal, 'max'))._unsafeUnwrap();
+    expect(
+      report.slice(2).every((l) => l.state === 'cancelled' && l.reason !== null && l.outputId === null),
+    ).toBe(true);
+  });
+
+  it('an accepted request waiting for funds: the run says how much to deposit and before when, and goes on once the payer deposits (10.2, SPEC 3)', async () => {
+    const w = makeWorld();
+    const payer = (
+      await w.direct.users.create({ email: 'poor@example.com', name: 'Poor payer' })
+    )._unsafeUnwrap();
+    const rows = rowsFor(w, 2, 'cl_clp', '100000');
+    await planRun(w.journal, planOf('funds', payer.id, rows));
+    let waiting: Awaited<ReturnType<typeof stepRun>> | undefined;
+    for (let i = 0; i < 50; i += 1) {
+      const outcome = await stepRun(w.ctx, 'funds');
+      if (outcome._unsafeUnwrap().status.state === 'waiting_for_funds') {
+        waiting = outcome;
+        break;
+      }
+      if (outcome._unsafeUnwrap().next === 'wait') await w.ctx.sleep(outcome._unsafeUnwrap().waitMs);
+    }
+    const status = waiting?._unsafeUnwrap().status;
+    const [request] = await requestsOf(w, 'funds');
+    expect(request?.state).toBe('quote_accepted');
+    const total = request?.totalToSpend;
+    expect(status?.funds).toEqual({
+      amount: total ? text(total.amount, total.scale) : 'none',
+      currency: 'ARS',
+      before: request?.provisionFundsBefore,
+    });
+    expect(waiting?._unsafeUnwrap()).toMatchObject({ committed: true, next: 'wait' });
+    // Half the amount deposited: the other half is still missing.
+    const half = (total?.amount ?? 0n) / 2n;
+    (
+      await w.concierge.operator.deposit(payer.id, {
+        portCode: 'ar_ars',
+        amount: text(half, total?.scale ?? 2),
+      })
+    )._unsafeUnwrap();
+    const again = (await stepRun(w.ctx, 'funds'))._unsafeUnwrap();
+    expect(again.status.funds?.amount).toBe(text((total?.amount ?? 0n) - half, total?.scale ?? 2));
+    (
+      await w.concierge.operator.deposit(payer.id, {
+        portCode: 'ar_ars',
+        amount: text(total?.amount ?? 0n, total?.scale ?? 2),
+      })
+    )._unsafeUnwrap();
+    const end = (await driveRun(w.ctx, 'funds'))._unsafeUnwrap();
+    expect(end).toMatchObject({ state: 'finished', rows: { settled: 2 } });
+    expect(end.funds).toBeUndefined();
+  });
+
+  it('funds not provided in time: the service cancels the request (payment_not_received) and the run stops with a reason, its rows cancelled (10.2)', async () => {
+    const w = makeWorld();
+    const payer = (
+      await w.direct.users.create({ email: 'gone@example.com', name: 'Gone payer' })
+    )._unsafeUnwrap();
+    const rows = rowsFor(w, 2, 'cl_clp', '100000');
+    await planRun(w.journal, planOf('nofunds', payer.id, rows));
+    const status = (await driveRun(w.ctx, 'nofunds'))._unsafeUnwrap();
+    const [request] = await requestsOf(w, 'nofunds');
+    expect(request).toMatchObject({ state: 'cancelled', cancellationReason: 'payment_not_received' });
+    expect(status.state).toBe('stopped');
+    expect(status.reason).toEqual(expect.any(String));
+    expect(status.funds).toBeUndefined();
+    expect(status.rows).toMatchObject({ cancelled: 2, total: 2 });
+    expect((await checkGuarantee(w.direct, w.journal, 'nofunds', rows)).violations).toEqual([]);
+  });
+
+  it('follows accepted requests by lists of their outputs by state at the largest page size, never output by output (10.2.5)', async () => {
+    const w = makeWorld();
+    const rows: PayoutRowInput[] = [
+      ...rowsFor(w, 3, 'mx_mxn', '300'),
+      {
+        line: 9,
+        reference: 'rejected',
+        portCode: 'cl_clp',
+        amount: '9000',
+        email: 'pedro@example.com',
+        name: 'Pedro',
+        body: bodyFor('cl_clp', MAGIC_ACCOUNTS.rejected),
+      },
+      {
+        line: 10,
+        reference: 'returned',
+        portCode: 'mx_mxn',
+        amount: '300',
+        email: 'sofia@example.com',
+        name: 'Sofía',
+        body: bodyFor('mx_mxn', MAGIC_ACCOUNTS.returned),
+      },
+    ];
+    await plan(w, 'follow', rows, { chunkSize: 2 });
+    const status = (await driveRun(w.ctx, 'follow'))._unsafeUnwrap();
+    expect(status).toMatchObject({
+      state: 'finished',
+      rows: { settled: 3, rejected: 1, returned: 1, committed: 0, pending: 0 },
+    });
+    expect(w.sentNamed('outputs.get')).toEqual([]);
+    const firstAccept = w.sent.findIndex((s) => s.name === 'requests.acceptQuote');
+    const lists = w.sent.slice(firstAccept).filter((s) => s.name === 'outputs.list');
+    const byState = lists.filter((s) => (s.args[0] as { state?: string }).state !== undefined);
+    expect(byState.length).toBeGreaterThan(0);
+    for (const s of byState)
+      expect(s.args[0]).toMatchObject({ requestId: expect.any(String), page: { size: 500 } });
+    for (const s of w.sent.filter((x) => x.name === 'outputs.list'))
+      expect((s.args[0] as { page: { size: number } }).page.size).toBe(500);
+    const report = (await runReport(w.journal, 'follow'))._unsafeUnwrap();
+    expect(report.find((l) => l.reference === 'rejected')).toMatchObject({
+      state: 'rejected',
+      reason: 'instruction_mismatch',
+    });
+    expect(report.find((l) => l.reference === 'returned')).toMatchObject({
+      state: 'returned',
+      reason: expect.any(String),
+    });
+    expect((await checkGuarantee(w.direct, w.journal, 'follow', rows)).violations).toEqual([]);
+  });
+
+  it('a process killed right after the draft was created resumes by looking for it by external id before sending anything; one request only (10.2.4)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'resume', rows);
+    w.on('requests.create', { kind: 'kill_after' });
+    await expect(stepRun(w.ctx, 'resume')).rejects.toBeInstanceOf(Killed);
+    // The journal holds the intent, no outcome.
+    expect((await snapshot(w, 'resume')).calls.map((c) => [c.kind, c.state])).toEqual([
+      ['create_request', 'intent'],
+    ]);
+    const before = w.sent.length;
+    (await stepRun(w.ctx, 'resume'))._unsafeUnwrap();
+    const resumed = w.sent.slice(before);
+    expect(resumed[0]).toMatchObject({ name: 'requests.list', args: [{ externalId: 'resume/1' }] });
+    expect(resumed.filter((s) => EFFECT_KIND[s.name] !== undefined)).toEqual([]);
+    await stepToEnd(w, 'resume');
+    const requests = await requestsOf(w, 'resume');
+    expect(requests.map((r) => [r.externalId, r.state])).toEqual([['resume/1', 'finished']]);
+    expect(w.sentNamed('requests.create')).toHaveLength(1);
+    expect((await checkGuarantee(w.direct, w.journal, 'resume', rows)).violations).toEqual([]);
+  });
+
+  it('a draft whose create answer was lost is found by its external id, not created again (10.2.2)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'lostdraft', rows);
+    w.on('requests.create', { kind: 'lose' });
+    await stepToEnd(w, 'lostdraft');
+    expect(w.sentNamed('requests.create')).toHaveLength(1);
+    expect((await requestsOf(w, 'lostdraft')).map((r) => r.state)).toEqual(['finished']);
+    expect((await runStatus(w.journal, 'lostdraft'))._unsafeUnwrap().rows.settled).toBe(2);
+  });
+
+  it('a draft created twice (a create delivered late) is adopted once; the extra draft gets no outputs and is cancelled (10.2.2)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'twodrafts', rows);
+    // The first create arrives late, after the run looked for it, found nothing and sent a
+    // second one whose answer was lost: the next look finds two drafts under the external id.
+    w.on('requests.create', { kind: 'late' });
+    w.on('requests.create', { kind: 'lose' });
+    w.on(
+      'requests.list',
+      { kind: 'before', first: () => w.deliverLate() },
+      { when: (_, seen) => seen === 1 },
+    );
+    await stepToEnd(w, 'twodrafts');
+    expect(w.sentNamed('requests.create')).toHaveLength(2);
+    const requests = await requestsOf(w, 'twodrafts');
+    expect(requests).toHaveLength(2);
+    const states = requests.map((r) => r.state).sort();
+    expect(states).toEqual(['cancelled', 'finished']);
+    const extra = requests.find((r) => r.state === 'cancelled');
+    expect(await outputsOf(w, extra?.id ?? '')).toEqual([]);
+    expect((await checkGuarantee(w.direct, w.journal, 'twodrafts', rows)).violations).toEqual([]);
+  });
+
+  it('output creates whose answer was lost are never sent again: the draft is read and they are found there (10.2.2)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 4, 'mx_mxn', '500');
+    await plan(w, 'lostout', rows);
+    w.on('outputs.create', { kind: 'lose' }, { times: 2 });
+    await stepToEnd(w, 'lostout');
+    expect(w.sentNamed('outputs.create')).toHaveLength(4);
+    const [request] = await requestsOf(w, 'lostout');
+    expect((await outputsOf(w, request?.id ?? '')).length).toBe(4);
+    expect(request?.state).toBe('finished');
+    expect((await checkGuarantee(w.direct, w.journal, 'lostout', rows)).violations).toEqual([]);
+  });
+
+  it('a process killed after an output was added resumes reading the draft and does not add it again (10.2.4)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 3);
+    await plan(w, 'killout', rows);
+    w.on('outputs.create', { kind: 'kill_after' }, { when: (_, seen) => seen === 1 });
+    await stepToEnd(w, 'killout');
+    expect(w.sentNamed('outputs.create')).toHaveLength(3);
+    const requests = await requestsOf(w, 'killout');
+    expect(requests.map((r) => r.state)).toEqual(['finished']);
+    expect((await checkGuarantee(w.direct, w.journal, 'killout', rows)).violations).toEqual([]);
+  });
+
+  it('an output create turned away before any work (429, connection refused) is sent again after a wait (10.2)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'retry', rows);
+    w.on('outputs.create', { kind: 'fail', error: conciergeError.rateLimited(7_000) });
+    w.on('outputs.create', { kind: 'fail', error: conciergeError.connection('refused', 'not_sent') });
+    const steps: { step: string; next: string; waitMs: number }[] = [];
+    for (let i = 0; i < 5; i += 1) steps.push((await stepRun(w.ctx, 'retry'))._unsafeUnwrap());
+    expect(
+      steps.filter((s) => s.next === 'wait' && s.step.startsWith('add outputs')).map((s) => s.waitMs),
+    ).toEqual([7_000, 1_000]);
+    await stepToEnd(w, 'retry');
+    expect(w.sentNamed('outputs.create')).toHaveLength(4);
+    expect((await runStatus(w.journal, 'retry'))._unsafeUnwrap().rows.settled).toBe(2);
+  });
+
+  it('an output refused for its row fails that row with a reason; the others are paid (10.2)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 3);
+    await plan(w, 'refused', rows);
+    w.on(
+      'outputs.create',
+      {
+        kind: 'fail',
+        error: conciergeError.unprocessable('amount_too_small', 'too small', '/data/attributes/amount'),
+      },
+      { when: (_, seen) => seen === 1 },
+    );
+    const status = (await driveRun(w.ctx, 'refused'))._unsafeUnwrap();
+    expect(status).toMatchObject({ state: 'finished', rows: { settled: 2, failed: 1 } });
+    const report = (await runReport(w.journal, 'refused'))._unsafeUnwrap();
+    expect(report[1]).toMatchObject({
+      state: 'failed',
+      outputId: null,
+      reason: expect.stringContaining('amount_too_small'),
+    });
+    expect((await checkGuarantee(w.direct, w.journal, 'refused', rows)).violations).toEqual([]);
+  });
+
+  it('a process killed after asking to accept resumes by reading the request, and does not accept again (10.2.4)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'killaccept', rows);
+    w.on('requests.acceptQuote', { kind: 'kill_after' });
+    await stepToEnd(w, 'killaccept');
+    expect(w.sentNamed('requests.acceptQuote')).toHaveLength(1);
+    expect((await runStatus(w.journal, 'killaccept'))._unsafeUnwrap()).toMatchObject({
+      state: 'finished',
+      rows: { settled: 2 },
+    });
+  });
+
+  it('an accept whose answer was lost is settled by reading the request (10.2.2)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'lostaccept', rows);
+    w.on('requests.acceptQuote', { kind: 'lose' });
+    await stepToEnd(w, 'lostaccept');
+    expect(w.sentNamed('requests.acceptQuote')).toHaveLength(1);
+    expect((await runStatus(w.journal, 'lostaccept'))._unsafeUnwrap()).toMatchObject({
+      state: 'finished',
+      rows: { settled: 2 },
+    });
+  });
+
+  it('a quote request whose answer was lost is not a second request_quote once the service shows it (10.2.2)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'lostquote', rows);
+    w.on('requests.requestQuote', { kind: 'lose' });
+    await stepToEnd(w, 'lostquote');
+    expect(w.sentNamed('requests.requestQuote')).toHaveLength(1);
+    expect((await runStatus(w.journal, 'lostquote'))._unsafeUnwrap()).toMatchObject({
+      state: 'finished',
+      rows: { settled: 2 },
+    });
+  });
+});
+
+const text = (units: bigint, scale: number) => {
+  const digits = units.toString().padStart(scale + 1, '0');
+  return scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+};

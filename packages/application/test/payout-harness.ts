@@ -1,0 +1,193 @@
+import { createInMemoryConcierge, createInMemoryJournal } from '@concierge-ts/adapter-memory';
+import { sandboxPayoutContext } from '@concierge-ts/adapter-memory/testing';
+import { err, type Result, ResultAsync } from 'neverthrow';
+import type { ConciergeClient } from '../src/gateway/client.js';
+import { type ConciergeError, conciergeError } from '../src/gateway/errors.js';
+import type { CallKind, CallRecord, PayoutJournal } from '../src/workflows/payout-journal.js';
+import type {
+  PayoutContext,
+  PayoutRowInput,
+  PayoutTuning,
+  RunPlanInput,
+} from '../src/workflows/payout-run.js';
+
+/**
+ * A payout run's world for the application's own tests: the in-process sandbox as the
+ * client and the in-memory journal, with every call to the service seen on its way
+ * (in order, with what the journal held when it left) and faults put on chosen calls.
+ */
+
+/** The client calls that have an effect, and the journal call kind each one is written as (SPEC 10.2.1). */
+export const EFFECT_KIND: Readonly<Record<string, CallKind>> = {
+  'requests.create': 'create_request',
+  'outputs.create': 'create_output',
+  'requests.requestQuote': 'request_quote',
+  'requests.acceptQuote': 'accept_quote',
+  'requests.cancel': 'cancel_request',
+  'users.create': 'create_user',
+  'withdrawalInstructions.create': 'create_instruction',
+};
+
+/** Thrown by the client to stand for the process killed (`kill -9`) at that instant. */
+export class Killed extends Error {}
+
+/**
+ * What happens to a call a rule picks:
+ * - `lose`: the service acts; the answer is lost (a timeout whose outcome is unknown);
+ * - `fail`: the caller gets `error`, the service does nothing;
+ * - `late`: the caller times out at once; the call reaches the service at `deliverLate()`;
+ * - `kill_after`: the service acts, then the process dies before reading the answer;
+ * - `kill_before`: the process dies before the call leaves;
+ * - `answer`: the service acts and its answer is changed;
+ * - `before`: something happens first (a late call delivered), then the call passes.
+ */
+export type Fault =
+  | { readonly kind: 'lose' }
+  | { readonly kind: 'fail'; readonly error: ConciergeError }
+  | { readonly kind: 'late' }
+  | { readonly kind: 'kill_after' }
+  | { readonly kind: 'kill_before' }
+  | { readonly kind: 'answer'; readonly change: (value: unknown) => unknown }
+  | { readonly kind: 'before'; readonly first: () => Promise<unknown> };
+
+export interface SentCall {
+  readonly name: string;
+  readonly args: readonly unknown[];
+  /** The journal's call records (every run) when the call left. */
+  readonly journaled: readonly CallRecord[];
+  readonly fault: Fault['kind'] | 'pass';
+}
+
+interface Rule {
+  readonly name: string;
+  readonly fault: Fault;
+  readonly when: (args: readonly unknown[], seen: number) => boolean;
+  left: number;
+  seen: number;
+}
+
+const lost = () => conciergeError.timeout('no answer in time (test)');
+
+export const makeWorld = () => {
+  const concierge = createInMemoryConcierge();
+  const seeded = concierge.seeded;
+  if (!seeded) throw new Error('the sandbox was not seeded');
+  const journal: PayoutJournal = createInMemoryJournal();
+  const sent: SentCall[] = [];
+  const rules: Rule[] = [];
+  const late: (() => Promise<unknown>)[] = [];
+
+  const journaled = async (): Promise<CallRecord[]> => {
+    const runs = (await journal.listRuns())._unsafeUnwrap();
+    const calls: CallRecord[] = [];
+    for (const run of runs) calls.push(...((await journal.loadRun(run.runId))._unsafeUnwrap()?.calls ?? []));
+    return calls;
+  };
+
+  const call = (name: string, args: unknown[], run: () => ResultAsync<unknown, ConciergeError>) =>
+    new ResultAsync(
+      (async (): Promise<Result<unknown, ConciergeError>> => {
+        const rule = rules.find((r) => r.name === name && r.left > 0 && r.when(args, r.seen++));
+        if (rule) rule.left -= 1;
+        const fault = rule?.fault;
+        sent.push({ name, args, journaled: await journaled(), fault: fault?.kind ?? 'pass' });
+        if (fault === undefined) return run();
+        switch (fault.kind) {
+          case 'lose':
+            await run();
+            return err(lost());
+          case 'fail':
+            return err(fault.error);
+          case 'late':
+            late.push(async () => await run());
+            return err(lost());
+          case 'kill_after':
+            await run();
+            throw new Killed(`killed after ${name}`);
+          case 'kill_before':
+            throw new Killed(`killed before ${name}`);
+          case 'answer':
+            return (await run()).map(fault.change);
+          case 'before':
+            await fault.first();
+            return run();
+          default: {
+            const never: never = fault;
+            return never;
+          }
+        }
+      })(),
+    );
+
+  const client = new Proxy(concierge.client, {
+    get: (target, group: string) => {
+      const inner = (target as unknown as Record<string, Record<string, (...a: unknown[]) => unknown>>)[
+        group
+      ];
+      if (inner === undefined) return undefined;
+      return new Proxy(inner, {
+        get:
+          (g, method: string) =>
+          (...args: unknown[]) =>
+            call(`${group}.${method}`, args, () =>
+              (g[method] as (...a: unknown[]) => ResultAsync<unknown, ConciergeError>)(...args),
+            ),
+      });
+    },
+  }) as ConciergeClient;
+
+  const payee = (port: string) => {
+    const p = seeded.payees.find((x) => x.portCode === port);
+    if (!p) throw new Error(`no seeded payee in ${port}`);
+    return { payeeId: p.userId, withdrawalInstructionId: p.withdrawalInstructionId };
+  };
+
+  const context = (tuning: PayoutTuning = {}): PayoutContext =>
+    sandboxPayoutContext(concierge, journal, { client, tuning }) as unknown as PayoutContext;
+
+  return {
+    concierge,
+    seeded,
+    journal,
+    client,
+    /** The sandbox itself, without the faults and without being seen. */
+    direct: concierge.client,
+    sent,
+    payee,
+    ctx: context(),
+    context,
+    /** Puts `fault` on the calls named `name` that `when` picks (by their arguments, or the how-many-th seen), `times` times. */
+    on: (
+      name: string,
+      fault: Fault,
+      options: {
+        readonly times?: number;
+        readonly when?: (args: readonly unknown[], seen: number) => boolean;
+      } = {},
+    ) => {
+      rules.push({ name, fault, when: options.when ?? (() => true), left: options.times ?? 1, seen: 0 });
+    },
+    /** Late calls reach the service now. */
+    deliverLate: async () => {
+      while (late.length > 0) await late.shift()?.();
+    },
+    sentNamed: (name: string) => sent.filter((s) => s.name === name),
+  };
+};
+
+export type World = ReturnType<typeof makeWorld>;
+
+export const planOf = (
+  runId: string,
+  payerId: string,
+  rows: readonly PayoutRowInput[],
+  extra: Partial<RunPlanInput> = {},
+): RunPlanInput => ({
+  runId,
+  originPort: 'ar_ars',
+  payerId,
+  chunkSize: 250,
+  source: { name: 'payroll.csv', digest: `sha256 of ${runId}` },
+  rows,
+  ...extra,
+});
