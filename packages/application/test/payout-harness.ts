@@ -10,6 +10,8 @@ import type {
   PayoutTuning,
   RunPlanInput,
 } from '../src/workflows/payout-run.js';
+import { planRun } from '../src/workflows/plan-run.js';
+import { stepRun } from '../src/workflows/step-run.js';
 
 /**
  * A payout run's world for the application's own tests: the in-process sandbox as the
@@ -191,3 +193,53 @@ export const planOf = (
   rows,
   ...extra,
 });
+
+export const plan = async (w: World, runId: string, rows: readonly PayoutRowInput[], extra = {}) =>
+  (await planRun(w.journal, planOf(runId, w.seeded.payerId, rows, extra)))._unsafeUnwrap();
+
+export const snapshot = async (w: World, runId: string) => {
+  const s = (await w.journal.loadRun(runId))._unsafeUnwrap();
+  if (s === null) throw new Error(`no run ${runId}`);
+  return s;
+};
+
+/** Steps a run as restarted processes would: a killed step is simply followed by a fresh one. */
+export const stepToEnd = async (w: World, runId: string, limit = 200) => {
+  const steps: string[] = [];
+  for (let i = 0; i < limit; i += 1) {
+    try {
+      const outcome = (await stepRun(w.ctx, runId))._unsafeUnwrap();
+      steps.push(outcome.step);
+      if (outcome.next === 'done') return steps;
+      if (outcome.next === 'wait') await w.ctx.sleep(outcome.waitMs);
+    } catch (e) {
+      if (!(e instanceof Killed)) throw e;
+      steps.push('killed');
+    }
+  }
+  throw new Error(`run ${runId} did not end in ${limit} steps: ${steps.slice(-5).join(', ')}`);
+};
+
+/** The service's requests under a run's external ids, oldest first. */
+export const requestsOf = async (w: World, runId: string) =>
+  (await w.direct.requests.list({ page: { size: 500 } }))
+    ._unsafeUnwrap()
+    .items.filter((r) => (r.externalId ?? '').startsWith(`${runId}/`));
+
+export const outputsOf = async (w: World, requestId: string) =>
+  (await w.direct.outputs.list({ requestId, page: { size: 500 } }))._unsafeUnwrap().items;
+
+export const rowsFor = (w: World, n: number, port = 'cl_clp', amount = '1000'): PayoutRowInput[] =>
+  Array.from({ length: n }, (_, i) => ({
+    line: i + 2,
+    reference: `inv-${i + 1}`,
+    portCode: port,
+    amount,
+    ...w.payee(port),
+  }));
+
+/** Minor units as decimal text. */
+export const text = (units: bigint, scale: number) => {
+  const digits = units.toString().padStart(scale + 1, '0');
+  return scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+};

@@ -1,6 +1,19 @@
 import { bodyFor, checkGuarantee, MAGIC_ACCOUNTS } from '@concierge-ts/adapter-memory/testing';
 import { describe, expect, it } from 'vitest';
-import { EFFECT_KIND, Killed, makeWorld, planOf, type World } from '../../test/payout-harness.js';
+import {
+  EFFECT_KIND,
+  Killed,
+  makeWorld,
+  outputsOf,
+  plan,
+  planOf,
+  requestsOf,
+  rowsFor,
+  snapshot,
+  stepToEnd,
+  text,
+  type World,
+} from '../../test/payout-harness.js';
 import { conciergeError } from '../gateway/errors.js';
 import { driveRun } from './drive-run.js';
 import type { CallRecord } from './payout-journal.js';
@@ -8,50 +21,6 @@ import type { PayoutRowInput } from './payout-run.js';
 import { planRun } from './plan-run.js';
 import { runReport, runStatus } from './run-queries.js';
 import { stepRun } from './step-run.js';
-
-const plan = async (w: World, runId: string, rows: readonly PayoutRowInput[], extra = {}) =>
-  (await planRun(w.journal, planOf(runId, w.seeded.payerId, rows, extra)))._unsafeUnwrap();
-
-const snapshot = async (w: World, runId: string) => {
-  const s = (await w.journal.loadRun(runId))._unsafeUnwrap();
-  if (s === null) throw new Error(`no run ${runId}`);
-  return s;
-};
-
-/** Steps a run as restarted processes would: a killed step is simply followed by a fresh one. */
-const stepToEnd = async (w: World, runId: string, limit = 200) => {
-  const steps: string[] = [];
-  for (let i = 0; i < limit; i += 1) {
-    try {
-      const outcome = (await stepRun(w.ctx, runId))._unsafeUnwrap();
-      steps.push(outcome.step);
-      if (outcome.next === 'done') return steps;
-      if (outcome.next === 'wait') await w.ctx.sleep(outcome.waitMs);
-    } catch (e) {
-      if (!(e instanceof Killed)) throw e;
-      steps.push('killed');
-    }
-  }
-  throw new Error(`run ${runId} did not end in ${limit} steps: ${steps.slice(-5).join(', ')}`);
-};
-
-/** The service's requests under a run's external ids, oldest first. */
-const requestsOf = async (w: World, runId: string) =>
-  (await w.direct.requests.list({ page: { size: 500 } }))
-    ._unsafeUnwrap()
-    .items.filter((r) => (r.externalId ?? '').startsWith(`${runId}/`));
-
-const outputsOf = async (w: World, requestId: string) =>
-  (await w.direct.outputs.list({ requestId, page: { size: 500 } }))._unsafeUnwrap().items;
-
-const rowsFor = (w: World, n: number, port = 'cl_clp', amount = '1000'): PayoutRowInput[] =>
-  Array.from({ length: n }, (_, i) => ({
-    line: i + 2,
-    reference: `inv-${i + 1}`,
-    portCode: port,
-    amount,
-    ...w.payee(port),
-  }));
 
 /**
  * SPEC 10.2.1, intent first: every call with an effect left with an intent of its kind
@@ -532,8 +501,3 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     });
   });
 });
-
-const text = (units: bigint, scale: number) => {
-  const digits = units.toString().padStart(scale + 1, '0');
-  return scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-};
