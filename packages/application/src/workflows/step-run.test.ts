@@ -2,6 +2,7 @@ import { bodyFor, checkGuarantee, MAGIC_ACCOUNTS } from '@concierge-ts/adapter-m
 import { describe, expect, it } from 'vitest';
 import {
   EFFECT_KIND,
+  errorAt,
   Killed,
   makeWorld,
   outputsOf,
@@ -447,7 +448,7 @@ describe('the payout run step by step (SPEC 10.2)', () => {
       'outputs.create',
       {
         kind: 'fail',
-        error: conciergeError.unprocessable('amount_too_small', 'too small', '/data/attributes/amount'),
+        error: errorAt('amount_too_small', '/data/attributes/amount'),
       },
       { when: (_, seen) => seen === 1 },
     );
@@ -499,5 +500,77 @@ describe('the payout run step by step (SPEC 10.2)', () => {
       state: 'finished',
       rows: { settled: 2 },
     });
+  });
+
+  it("a hint token the service refuses is dropped and the quote asked again without it; the quote is the estimate's own (10.2)", async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'hint', rows);
+    w.on('requests.requestQuote', {
+      kind: 'fail',
+      error: errorAt('hint_token_expired', '/data/attributes/hint_token'),
+    });
+    await stepToEnd(w, 'hint');
+    const asks = w.sentNamed('requests.requestQuote').map((s) => s.args[1]);
+    expect(asks).toEqual([{ hintToken: expect.any(String) }, {}]);
+    expect((await runStatus(w.journal, 'hint'))._unsafeUnwrap()).toMatchObject({
+      state: 'finished',
+      rows: { settled: 2 },
+    });
+  });
+
+  it('request_quote refused for another reason cancels the build and builds the chunk again (10.2.3)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'noquote', rows);
+    w.on('requests.requestQuote', { kind: 'fail', error: conciergeError.conflict('no_outputs', 'refused') });
+    await stepToEnd(w, 'noquote');
+    expect((await requestsOf(w, 'noquote')).map((r) => [r.externalId, r.state])).toEqual([
+      ['noquote/1', 'cancelled'],
+      ['noquote/1.2', 'finished'],
+    ]);
+    expect((await checkGuarantee(w.direct, w.journal, 'noquote', rows)).violations).toEqual([]);
+  });
+
+  it('a draft the service refuses stops the run with a reason, its rows cancelled; a bad key ends the step with an error (10.2)', async () => {
+    const w = makeWorld();
+    await plan(w, 'nodraft', rowsFor(w, 2));
+    w.on('requests.create', { kind: 'fail', error: errorAt('inactive_port', '/data/attributes/port_code') });
+    const status = (await driveRun(w.ctx, 'nodraft'))._unsafeUnwrap();
+    expect(status).toMatchObject({ state: 'stopped', reason: expect.any(String), rows: { cancelled: 2 } });
+    const w2 = makeWorld();
+    await plan(w2, 'nokey', rowsFor(w2, 2));
+    w2.on('requests.create', { kind: 'fail', error: conciergeError.authentication() });
+    expect((await stepRun(w2.ctx, 'nokey'))._unsafeUnwrapErr()).toMatchObject({
+      code: 'service',
+      error: { type: 'authentication' },
+    });
+  });
+
+  it('each step says what it did and what comes next; the run goes planned, working, committed, finished (10.2)', async () => {
+    const w = makeWorld();
+    await plan(w, 'states', rowsFor(w, 2));
+    const seen: string[] = [];
+    let committedAt = -1;
+    for (let i = 0; i < 100; i += 1) {
+      const o = (await stepRun(w.ctx, 'states'))._unsafeUnwrap();
+      if (seen.at(-1) !== o.status.state) seen.push(o.status.state);
+      if (o.committed && committedAt < 0) committedAt = i;
+      if (!o.committed) expect(o.status.state).not.toBe('committed');
+      if (o.next === 'done') {
+        expect(o.waitMs).toBe(0);
+        break;
+      }
+      if (o.next === 'wait') expect(o.waitMs).toBeGreaterThan(0);
+      else expect(o.waitMs).toBe(0);
+      if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+    }
+    expect(seen).toEqual(['working', 'committed', 'finished']);
+    expect(committedAt).toBeGreaterThan(0);
+    // A finished run: one more step sends nothing and is done.
+    const before = w.sent.length;
+    const again = (await stepRun(w.ctx, 'states'))._unsafeUnwrap();
+    expect(again).toMatchObject({ next: 'done', committed: true, status: { state: 'finished' } });
+    expect(w.sent.length).toBe(before);
   });
 });
