@@ -243,9 +243,3 @@ export const text = (units: bigint, scale: number) => {
   const digits = units.toString().padStart(scale + 1, '0');
   return scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
 };
-
-/**
- * A 422 at a place in the request document. The one place the tests say where an
- * unprocessable error points, so a change of how errors locate a field is one line here.
- */
-export const errorAt = (code: string, pointer: string) => conciergeError.unprocessable(code, code, pointer);

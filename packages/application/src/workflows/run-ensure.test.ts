@@ -1,6 +1,7 @@
 import { bodyFor, checkGuarantee, MAGIC_ACCOUNTS } from '@concierge-ts/adapter-memory/testing';
 import { describe, expect, it } from 'vitest';
-import { errorAt, makeWorld, plan, stepToEnd, type World } from '../../test/payout-harness.js';
+import { errorAt } from '../../test/error-location.js';
+import { makeWorld, plan, stepToEnd, type World } from '../../test/payout-harness.js';
 import { conciergeError } from '../gateway/errors.js';
 import type { PayoutRowInput } from './payout-run.js';
 import { runReport, runStatus } from './run-queries.js';

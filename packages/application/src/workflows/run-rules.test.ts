@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { errorAt } from '../../test/payout-harness.js';
+import { errorAt } from '../../test/error-location.js';
 import { type ConciergeError, conciergeError } from '../gateway/errors.js';
 import type { OutputView } from '../gateway/views.js';
 import type { ChunkRecord, RowRecord, RunRecord } from './payout-journal.js';

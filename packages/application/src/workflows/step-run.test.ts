@@ -1,8 +1,8 @@
 import { bodyFor, checkGuarantee, MAGIC_ACCOUNTS } from '@concierge-ts/adapter-memory/testing';
 import { describe, expect, it } from 'vitest';
+import { errorAt } from '../../test/error-location.js';
 import {
   EFFECT_KIND,
-  errorAt,
   Killed,
   makeWorld,
   outputsOf,
