@@ -328,6 +328,9 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     expect(byState.length).toBeGreaterThan(0);
     for (const s of byState)
       expect(s.args[0]).toMatchObject({ requestId: expect.any(String), page: { size: 500 } });
+    // A list only where a counter shows more final outputs than the journal knows: each
+    // list finds at least one row newly final, so there are at most as many as rows.
+    expect(byState.length).toBeLessThanOrEqual(rows.length);
     for (const s of w.sent.filter((x) => x.name === 'outputs.list'))
       expect((s.args[0] as { page: { size: number } }).page.size).toBe(500);
     const report = (await runReport(w.journal, 'follow'))._unsafeUnwrap();
@@ -572,5 +575,91 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     const again = (await stepRun(w.ctx, 'states'))._unsafeUnwrap();
     expect(again).toMatchObject({ next: 'done', committed: true, status: { state: 'finished' } });
     expect(w.sent.length).toBe(before);
+  });
+
+  it('a chunk whose every output is rejected ends closed, its rows rejected with the reason, nothing paid (10.2)', async () => {
+    const w = makeWorld();
+    const body = bodyFor('cl_clp', MAGIC_ACCOUNTS.rejected);
+    const rows: PayoutRowInput[] = [2, 3].map((line) => ({
+      line,
+      reference: `bad-${line}`,
+      portCode: 'cl_clp',
+      amount: '9000',
+      email: `bad${line}@example.com`,
+      name: 'Bad account',
+      body,
+    }));
+    await plan(w, 'allbad', rows);
+    const status = (await driveRun(w.ctx, 'allbad'))._unsafeUnwrap();
+    expect(status).toMatchObject({ state: 'finished', rows: { rejected: 2, total: 2 } });
+    const report = (await runReport(w.journal, 'allbad'))._unsafeUnwrap();
+    for (const line of report) expect(line.reason).toEqual(expect.any(String));
+    expect((await checkGuarantee(w.direct, w.journal, 'allbad', rows)).violations).toEqual([]);
+  });
+
+  it('an output refused because the request is no longer a draft sends no more outputs to it; the quote settles the build (10.2.3)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 3);
+    await plan(w, 'closed', rows);
+    w.on(
+      'outputs.create',
+      { kind: 'fail', error: conciergeError.conflict('invalid_transition', 'not a draft') },
+      {
+        when: (_, seen) => seen === 1,
+      },
+    );
+    await stepToEnd(w, 'closed');
+    // The third row was not sent to the first draft after the refusal.
+    const first = (await requestsOf(w, 'closed'))[0]?.id;
+    expect(
+      w.sentNamed('outputs.create').filter((s) => (s.args[0] as { requestId: string }).requestId === first),
+    ).toHaveLength(2);
+    expect((await requestsOf(w, 'closed')).map((r) => [r.externalId, r.state])).toEqual([
+      ['closed/1', 'cancelled'],
+      ['closed/1.2', 'finished'],
+    ]);
+    expect((await checkGuarantee(w.direct, w.journal, 'closed', rows)).violations).toEqual([]);
+  });
+
+  it('an output create lost in the network three times is not sent a fourth time to that draft: the quote settles it (10.2.2)', async () => {
+    const w = makeWorld();
+    const rows = [
+      ...rowsFor(w, 1),
+      ...rowsFor(w, 1, 'cl_clp', '2000').map((r) => ({ ...r, line: 3, reference: 'inv-2' })),
+    ];
+    await plan(w, 'absent', rows);
+    // Every send of the first row's output is lost on the way (delivered only after the quote).
+    w.on(
+      'outputs.create',
+      { kind: 'late' },
+      { times: 3, when: (args) => (args[0] as { amount: string }).amount === '1000' },
+    );
+    await stepToEnd(w, 'absent');
+    const [one] = await requestsOf(w, 'absent');
+    const toFirst = w
+      .sentNamed('outputs.create')
+      .filter((s) => (s.args[0] as { requestId: string }).requestId === one?.id);
+    // Row 1 three times (each lost), row 2 once: never a fourth send of row 1 to that draft.
+    expect(toFirst).toHaveLength(4);
+    expect((await runStatus(w.journal, 'absent'))._unsafeUnwrap()).toMatchObject({
+      state: 'finished',
+      rows: { settled: 2 },
+    });
+    expect((await checkGuarantee(w.direct, w.journal, 'absent', rows)).violations).toEqual([]);
+  });
+
+  it('a bad API key while adding outputs ends the step with the service error, the outcome journaled (10.2)', async () => {
+    const w = makeWorld();
+    await plan(w, 'fatal', rowsFor(w, 2));
+    w.on('outputs.create', { kind: 'fail', error: conciergeError.authentication() });
+    let error: unknown;
+    for (let i = 0; i < 5 && error === undefined; i += 1) {
+      const o = await stepRun(w.ctx, 'fatal');
+      if (o.isErr()) error = o.error;
+    }
+    expect(error).toMatchObject({ code: 'service', error: { type: 'authentication' } });
+    const calls = (await snapshot(w, 'fatal')).calls.filter((c) => c.kind === 'create_output');
+    expect(calls.map((c) => c.state)).toEqual(['refused', 'refused']);
+    expect(w.sentNamed('outputs.create')).toHaveLength(1);
   });
 });
