@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { errorAt } from '../../test/error-location.js';
 import { type ConciergeError, conciergeError } from '../gateway/errors.js';
 import type { OutputView } from '../gateway/views.js';
-import type { ChunkRecord, RowRecord, RunRecord } from './payout-journal.js';
+import {
+  CALL_KINDS,
+  CHUNK_STAGES,
+  type ChunkRecord,
+  type RowRecord,
+  type RunRecord,
+} from './payout-journal.js';
+import { FINAL_ROW_STATES, ROW_STATES, RUN_STATES } from './payout-run.js';
 import { externalIdOf, outputReason, rowStateOf } from './run-chunk.js';
 import { matchOutputs } from './run-match.js';
 import { minorUnits, parseFraction, portCurrencyCode, withinTolerance } from './run-money.js';
@@ -360,5 +367,56 @@ describe('status, report and summary from the journal alone (SPEC 10.4)', () => 
       createdAt: run.createdAt,
       updatedAt: run.updatedAt,
     });
+  });
+});
+
+describe('the names a run is read by (SPEC 10.4 status --json; the journal of SPEC 10.2)', () => {
+  it("run states are SPEC 10.4's, in its order", () => {
+    expect(RUN_STATES).toEqual([
+      'planned',
+      'working',
+      'waiting_for_funds',
+      'committed',
+      'finished',
+      'stopped',
+      'cancelled',
+    ]);
+  });
+
+  it("row states: pending, committed, and the final ones (an output's four final states, and failed)", () => {
+    expect(ROW_STATES).toEqual([
+      'pending',
+      'committed',
+      'settled',
+      'rejected',
+      'returned',
+      'cancelled',
+      'failed',
+    ]);
+    expect([...FINAL_ROW_STATES].sort()).toEqual(['cancelled', 'failed', 'rejected', 'returned', 'settled']);
+  });
+
+  it("the journal's stages of a build and kinds of call are those it documents", () => {
+    expect(CHUNK_STAGES).toEqual([
+      'new',
+      'drafting',
+      'adding',
+      'quoting',
+      'accepting',
+      'accepted',
+      'cancelling',
+      'rebuilt',
+      'closed',
+      'stopped',
+    ]);
+    expect(CALL_KINDS).toEqual([
+      'create_user',
+      'create_instruction',
+      'create_request',
+      'create_output',
+      'request_quote',
+      'accept_quote',
+      'cancel_request',
+    ]);
   });
 });
