@@ -3,8 +3,10 @@ import { sandboxPayoutContext } from '@concierge-ts/adapter-memory/testing';
 import { err, type Result, ResultAsync } from 'neverthrow';
 import type { ConciergeClient } from '../src/gateway/client.js';
 import { type ConciergeError, conciergeError } from '../src/gateway/errors.js';
+import { driveRun } from '../src/workflows/drive-run.js';
 import type { CallKind, CallRecord, PayoutJournal } from '../src/workflows/payout-journal.js';
 import type {
+  DriveOptions,
   PayoutContext,
   PayoutRowInput,
   PayoutTuning,
@@ -242,4 +244,19 @@ export const rowsFor = (w: World, n: number, port = 'cl_clp', amount = '1000'): 
 export const text = (units: bigint, scale: number) => {
   const digits = units.toString().padStart(scale + 1, '0');
   return scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+};
+
+/** `driveRun`, interrupted after `limit` steps: a run that would go on forever fails its test at once. */
+export const drive = (ctx: PayoutContext, runId: string, options: DriveOptions = {}, limit = 300) => {
+  const stop = new AbortController();
+  let steps = 0;
+  return driveRun(ctx, runId, {
+    ...options,
+    signal: stop.signal,
+    onStep: (status, step) => {
+      options.onStep?.(status, step);
+      steps += 1;
+      if (steps >= limit) stop.abort();
+    },
+  });
 };

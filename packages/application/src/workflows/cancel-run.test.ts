@@ -1,6 +1,7 @@
 import { checkGuarantee } from '@concierge-ts/adapter-memory/testing';
 import { describe, expect, it } from 'vitest';
 import {
+  drive,
   Killed,
   makeWorld,
   plan,
@@ -11,7 +12,6 @@ import {
 } from '../../test/payout-harness.js';
 import { conciergeError } from '../gateway/errors.js';
 import { cancelRun } from './cancel-run.js';
-import { driveRun } from './drive-run.js';
 import { runReport } from './run-queries.js';
 import { stepRun } from './step-run.js';
 
@@ -46,7 +46,7 @@ describe('cancelling a run (SPEC 10.4 cancel): what is not accepted is cancelled
     expect(
       (await snapshot(w, 'c')).calls.filter((c) => c.kind === 'cancel_request').map((c) => c.state),
     ).toEqual(['ok']);
-    const end = (await driveRun(w.ctx, 'c'))._unsafeUnwrap();
+    const end = (await drive(w.ctx, 'c'))._unsafeUnwrap();
     expect(end).toMatchObject({ state: 'cancelled', rows: { settled: 2, cancelled: 2 } });
     const report = (await runReport(w.journal, 'c'))._unsafeUnwrap();
     expect(report.slice(2).every((l) => l.reason !== null && l.requestId === null)).toBe(true);
@@ -68,7 +68,7 @@ describe('cancelling a run (SPEC 10.4 cancel): what is not accepted is cancelled
       rows: { cancelled: 2, total: 2 },
     });
     expect(w.sent).toEqual([]);
-    expect((await driveRun(w.ctx, 'p'))._unsafeUnwrap().state).toBe('cancelled');
+    expect((await drive(w.ctx, 'p'))._unsafeUnwrap().state).toBe('cancelled');
     expect(w.sent).toEqual([]);
   });
 
@@ -100,7 +100,7 @@ describe('cancelling a run (SPEC 10.4 cancel): what is not accepted is cancelled
     const status = (await cancelRun(w.ctx, 'a'))._unsafeUnwrap();
     expect(status).toMatchObject({ state: 'cancelled', rows: { committed: 2, cancelled: 0 } });
     expect(w.sentNamed('requests.cancel')).toEqual([]);
-    expect((await driveRun(w.ctx, 'a'))._unsafeUnwrap()).toMatchObject({
+    expect((await drive(w.ctx, 'a'))._unsafeUnwrap()).toMatchObject({
       state: 'cancelled',
       rows: { settled: 2 },
     });

@@ -2,6 +2,7 @@ import { bodyFor, checkGuarantee, MAGIC_ACCOUNTS } from '@concierge-ts/adapter-m
 import { describe, expect, it } from 'vitest';
 import { errorAt } from '../../test/error-location.js';
 import {
+  drive,
   EFFECT_KIND,
   Killed,
   makeWorld,
@@ -16,7 +17,6 @@ import {
   type World,
 } from '../../test/payout-harness.js';
 import { conciergeError } from '../gateway/errors.js';
-import { driveRun } from './drive-run.js';
 import type { CallRecord } from './payout-journal.js';
 import type { PayoutRowInput } from './payout-run.js';
 import { planRun } from './plan-run.js';
@@ -134,7 +134,7 @@ describe('the payout run step by step (SPEC 10.2)', () => {
       );
       w.on('requests.requestQuote', { kind: 'before', first: () => w.deliverLate() }, { times: 99 });
       const status = (
-        await driveRun(w.context(maxRebuilds === 3 ? {} : { maxRebuilds }), 'never')
+        await drive(w.context(maxRebuilds === 3 ? {} : { maxRebuilds }), 'never')
       )._unsafeUnwrap();
       const ids = ['never/1', ...Array.from({ length: maxRebuilds }, (_, i) => `never/1.${i + 2}`)];
       expect((await requestsOf(w, 'never')).map((r) => [r.externalId, r.state])).toEqual(
@@ -167,7 +167,7 @@ describe('the payout run step by step (SPEC 10.2)', () => {
           return { ...e, totalToSpend: { ...e.totalToSpend, amount: estimated } };
         },
       });
-      const status = (await driveRun(w.ctx, 'guard'))._unsafeUnwrap();
+      const status = (await drive(w.ctx, 'guard'))._unsafeUnwrap();
       const [request] = await requestsOf(w, 'guard');
       return { w, status, estimated, quoted: request?.totalToSpend?.amount ?? null, request };
     };
@@ -211,7 +211,7 @@ describe('the payout run step by step (SPEC 10.2)', () => {
       const w = makeWorld();
       const mine = rowsFor(w, 4, 'cl_clp', '100000');
       await plan(w, 'max', mine, { chunkSize: 2, maxTotal });
-      return { w, status: (await driveRun(w.ctx, 'max'))._unsafeUnwrap() };
+      return { w, status: (await drive(w.ctx, 'max'))._unsafeUnwrap() };
     };
     const enough = await run(text(half.amount * 2n));
     expect(enough.status).toMatchObject({ state: 'finished', rows: { settled: 4 } });
@@ -272,7 +272,7 @@ describe('the payout run step by step (SPEC 10.2)', () => {
         amount: text(total?.amount ?? 0n, total?.scale ?? 2),
       })
     )._unsafeUnwrap();
-    const end = (await driveRun(w.ctx, 'funds'))._unsafeUnwrap();
+    const end = (await drive(w.ctx, 'funds'))._unsafeUnwrap();
     expect(end).toMatchObject({ state: 'finished', rows: { settled: 2 } });
     expect(end.funds).toBeUndefined();
   });
@@ -284,7 +284,7 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     )._unsafeUnwrap();
     const rows = rowsFor(w, 2, 'cl_clp', '100000');
     await planRun(w.journal, planOf('nofunds', payer.id, rows));
-    const status = (await driveRun(w.ctx, 'nofunds'))._unsafeUnwrap();
+    const status = (await drive(w.ctx, 'nofunds'))._unsafeUnwrap();
     const [request] = await requestsOf(w, 'nofunds');
     expect(request).toMatchObject({ state: 'cancelled', cancellationReason: 'payment_not_received' });
     expect(status.state).toBe('stopped');
@@ -318,7 +318,7 @@ describe('the payout run step by step (SPEC 10.2)', () => {
       },
     ];
     await plan(w, 'follow', rows, { chunkSize: 2 });
-    const status = (await driveRun(w.ctx, 'follow'))._unsafeUnwrap();
+    const status = (await drive(w.ctx, 'follow'))._unsafeUnwrap();
     expect(status).toMatchObject({
       state: 'finished',
       rows: { settled: 3, rejected: 1, returned: 1, committed: 0, pending: 0 },
@@ -457,7 +457,7 @@ describe('the payout run step by step (SPEC 10.2)', () => {
       },
       { when: (_, seen) => seen === 1 },
     );
-    const status = (await driveRun(w.ctx, 'refused'))._unsafeUnwrap();
+    const status = (await drive(w.ctx, 'refused'))._unsafeUnwrap();
     expect(status).toMatchObject({ state: 'finished', rows: { settled: 2, failed: 1 } });
     const report = (await runReport(w.journal, 'refused'))._unsafeUnwrap();
     expect(report[1]).toMatchObject({
@@ -541,7 +541,7 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     const w = makeWorld();
     await plan(w, 'nodraft', rowsFor(w, 2));
     w.on('requests.create', { kind: 'fail', error: errorAt('inactive_port', '/data/attributes/port_code') });
-    const status = (await driveRun(w.ctx, 'nodraft'))._unsafeUnwrap();
+    const status = (await drive(w.ctx, 'nodraft'))._unsafeUnwrap();
     expect(status).toMatchObject({ state: 'stopped', reason: expect.any(String), rows: { cancelled: 2 } });
     const w2 = makeWorld();
     await plan(w2, 'nokey', rowsFor(w2, 2));
@@ -592,7 +592,7 @@ describe('the payout run step by step (SPEC 10.2)', () => {
       body,
     }));
     await plan(w, 'allbad', rows);
-    const status = (await driveRun(w.ctx, 'allbad'))._unsafeUnwrap();
+    const status = (await drive(w.ctx, 'allbad'))._unsafeUnwrap();
     expect(status).toMatchObject({ state: 'finished', rows: { rejected: 2, total: 2 } });
     const report = (await runReport(w.journal, 'allbad'))._unsafeUnwrap();
     for (const line of report) expect(line.reason).toEqual(expect.any(String));
