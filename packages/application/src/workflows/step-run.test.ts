@@ -1,4 +1,5 @@
 import { bodyFor, checkGuarantee, MAGIC_ACCOUNTS } from '@concierge-ts/adapter-memory/testing';
+import { rateText } from '@concierge-ts/domain';
 import { describe, expect, it } from 'vitest';
 import { errorAt } from '../../test/error-location.js';
 import {
@@ -663,5 +664,189 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     const calls = (await snapshot(w, 'fatal')).calls.filter((c) => c.kind === 'create_output');
     expect(calls.map((c) => c.state)).toEqual(['refused', 'refused']);
     expect(w.sentNamed('outputs.create')).toHaveLength(1);
+  });
+
+  it('identical rows: one create lost on the way while its twin arrived is absent from the draft, sent again, and the quote matches at once (10.2.2)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2, 'mx_mxn', '500');
+    await plan(w, 'twinlost', rows);
+    w.on('outputs.create', { kind: 'late' });
+    await stepToEnd(w, 'twinlost');
+    expect(w.sentNamed('outputs.create')).toHaveLength(3);
+    expect((await requestsOf(w, 'twinlost')).map((r) => [r.externalId, r.state])).toEqual([
+      ['twinlost/1', 'finished'],
+    ]);
+    expect((await checkGuarantee(w.direct, w.journal, 'twinlost', rows)).violations).toEqual([]);
+  });
+
+  it("the report carries each row's output: its prices, its attempts, budget rows in the origin currency (10.4 report)", async () => {
+    const w = makeWorld();
+    const rows: PayoutRowInput[] = [
+      { line: 2, reference: 'amount', portCode: 'cl_clp', amount: '150000', ...w.payee('cl_clp') },
+      { line: 3, reference: 'budget', portCode: 'mx_mxn', budget: '25000.50', ...w.payee('mx_mxn') },
+      {
+        line: 4,
+        reference: 'twice',
+        portCode: 'mx_mxn',
+        amount: '300',
+        email: 'ines@example.com',
+        name: 'Inés',
+        body: bodyFor('mx_mxn', MAGIC_ACCOUNTS.failsOnce),
+      },
+    ];
+    await plan(w, 'prices', rows);
+    expect((await drive(w.ctx, 'prices'))._unsafeUnwrap().state).toBe('finished');
+    const report = (await runReport(w.journal, 'prices'))._unsafeUnwrap();
+    const [request] = await requestsOf(w, 'prices');
+    const outputs = await outputsOf(w, request?.id ?? '');
+    for (const line of report) {
+      const o = outputs.find((x) => x.id === line.outputId);
+      expect(o, line.reference).toBeDefined();
+      if (!o) continue;
+      expect(line).toMatchObject({
+        requestId: request?.id,
+        state: 'settled',
+        amount: o.amount ? text(o.amount.amount, o.amount.scale) : null,
+        budget: o.budget ? text(o.budget.amount, o.budget.scale) : null,
+        feeAndCost: o.feeAndCost ? text(o.feeAndCost.amount, o.feeAndCost.scale) : null,
+        rate: o.rate ? rateText(o.rate) : null,
+        allInRate: o.allInRate ? rateText(o.allInRate) : null,
+        attempts: o.attempts,
+      });
+      expect(line.rate).not.toBeNull();
+      expect(line.allInRate).not.toBeNull();
+    }
+    expect(report.find((l) => l.reference === 'budget')?.budget).toBe('25000.50');
+    expect(report.find((l) => l.reference === 'twice')?.attempts).toBe(2);
+  });
+
+  it("outputs go out outputBatch per step, each batch's intents journaled first (10.2.1)", async () => {
+    const w = makeWorld();
+    await plan(w, 'batch', rowsFor(w, 5));
+    const ctx = w.context({ outputBatch: 2 });
+    const perStep: number[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      const before = w.sentNamed('outputs.create').length;
+      const o = (await stepRun(ctx, 'batch'))._unsafeUnwrap();
+      const sent = w.sentNamed('outputs.create').length - before;
+      if (sent > 0) perStep.push(sent);
+      if (o.next === 'done') break;
+      if (o.next === 'wait') await ctx.sleep(o.waitMs);
+    }
+    expect(perStep).toEqual([2, 2, 1]);
+    expect(intentViolations(w)).toEqual([]);
+  });
+
+  it('a chunk left with no row to pay (every payee refused) is closed without a draft; the next chunk is paid (10.2)', async () => {
+    const w = makeWorld();
+    const body = bodyFor('uy_uyu', MAGIC_ACCOUNTS.settles);
+    const rows: PayoutRowInput[] = [
+      {
+        line: 2,
+        reference: 'a',
+        portCode: 'uy_uyu',
+        amount: '2000',
+        email: 'no@example.com',
+        name: 'No',
+        body,
+      },
+      {
+        line: 3,
+        reference: 'b',
+        portCode: 'uy_uyu',
+        amount: '2000',
+        email: 'no@example.com',
+        name: 'No',
+        body,
+      },
+      ...rowsFor(w, 1).map((r) => ({ ...r, line: 4, reference: 'c' })),
+    ];
+    await plan(w, 'empty', rows, { chunkSize: 2 });
+    w.on('users.create', { kind: 'fail', error: errorAt('invalid_email', '/data/attributes/email') });
+    const status = (await drive(w.ctx, 'empty'))._unsafeUnwrap();
+    expect(status).toMatchObject({ state: 'finished', rows: { failed: 2, settled: 1 } });
+    expect((await requestsOf(w, 'empty')).map((r) => r.externalId)).toEqual(['empty/2']);
+    expect(status.requests.map((r) => [r.externalId, r.state])).toEqual([
+      ['empty/1', 'unsent'],
+      ['empty/2', 'finished'],
+    ]);
+  });
+
+  it('a quote request turned away (429) is asked again after the wait the service gave, on the same draft (10.2)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'quote429', rows);
+    w.on('requests.requestQuote', { kind: 'fail', error: conciergeError.rateLimited(4_000) });
+    const steps = await stepToEnd(w, 'quote429');
+    expect(steps.length).toBeGreaterThan(0);
+    expect(w.sentNamed('requests.requestQuote')).toHaveLength(2);
+    expect((await requestsOf(w, 'quote429')).map((r) => [r.externalId, r.state])).toEqual([
+      ['quote429/1', 'finished'],
+    ]);
+  });
+
+  it('a quote left to expire is cancelled by the service; the chunk is built again and paid (10.2.3)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'expired', rows);
+    // The process stops between the quote and the accept for an hour (the quote is good for minutes).
+    w.on(
+      'requests.get',
+      {
+        kind: 'before',
+        first: async () => (await w.concierge.operator.advanceClock(3600))._unsafeUnwrap(),
+      },
+      { when: (_, seen) => seen === 0 },
+    );
+    const status = (await drive(w.ctx, 'expired'))._unsafeUnwrap();
+    const requests = await requestsOf(w, 'expired');
+    expect(requests.map((r) => [r.externalId, r.state])).toEqual([
+      ['expired/1', 'cancelled'],
+      ['expired/1.2', 'finished'],
+    ]);
+    expect(w.sentNamed('requests.acceptQuote').map((s) => s.args[0])).toEqual([requests[1]?.id]);
+    expect(status).toMatchObject({ state: 'finished', rows: { settled: 2 } });
+  });
+
+  it('waits for a quote at least quoteWaitMs and at most one poll interval, even when the service clock is hours ahead (10.2)', async () => {
+    const w = makeWorld();
+    await plan(w, 'skew', rowsFor(w, 2));
+    const behind = 3 * 60 * 60_000;
+    const base = w.context({ pollIntervalMs: 5 * 60_000, quoteWaitMs: 1_500 });
+    const waits: { step: string; ms: number }[] = [];
+    const ctx = { ...base, now: () => new Date(w.concierge.clock.now() - behind) };
+    for (let i = 0; i < 100; i += 1) {
+      const o = (await stepRun(ctx, 'skew'))._unsafeUnwrap();
+      if (o.next === 'done') break;
+      if (o.next === 'wait') {
+        waits.push({ step: o.step, ms: o.waitMs });
+        await ctx.sleep(o.waitMs);
+      }
+    }
+    const quoteWaits = waits.filter((x) => x.step.includes('quote'));
+    expect(quoteWaits.length).toBeGreaterThan(0);
+    for (const x of quoteWaits) {
+      expect(x.ms).toBeGreaterThanOrEqual(1_500);
+      expect(x.ms).toBeLessThanOrEqual(5 * 60_000);
+    }
+    expect(quoteWaits.some((x) => x.ms === 5 * 60_000)).toBe(true);
+    expect((await runStatus(w.journal, 'skew'))._unsafeUnwrap().state).toBe('finished');
+  });
+
+  it('a request shown quoted without a total is never accepted: the run stops with a reason (10.2 price guard)', async () => {
+    const w = makeWorld();
+    await plan(w, 'nototal', rowsFor(w, 2));
+    w.on(
+      'requests.get',
+      {
+        kind: 'answer',
+        change: (v) =>
+          (v as { state: string }).state === 'quoted' ? { ...(v as object), totalToSpend: null } : v,
+      },
+      { times: 99 },
+    );
+    const status = (await drive(w.ctx, 'nototal'))._unsafeUnwrap();
+    expect(status).toMatchObject({ state: 'stopped', reason: expect.any(String), rows: { cancelled: 2 } });
+    expect(w.sentNamed('requests.acceptQuote')).toEqual([]);
   });
 });
