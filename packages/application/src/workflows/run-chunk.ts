@@ -8,7 +8,7 @@ import { type PayoutError, payoutError } from './payout-error.js';
 import type { CallRecord, ChunkRecord, RowRecord } from './payout-journal.js';
 import type { RowState } from './payout-run.js';
 import { matchOutputs, outputKey, rowKey } from './run-match.js';
-import { minorUnits, moneyOfPort, moneyString, withinTolerance } from './run-money.js';
+import { minorUnits, moneyString, withinTolerance } from './run-money.js';
 import {
   classifyFailure,
   describe,
@@ -544,11 +544,12 @@ const priceGuard = (scope: StepScope, build: ChunkRecord, request: RequestView):
       );
   }
   if (scope.run.maxTotal !== null) {
-    const max = moneyOfPort(scope.run.maxTotal, scope.run.originPort);
+    // The plan checked the max total against the origin's currency: exact at the quote's scale.
+    const max = minorUnits(scope.run.maxTotal, scale);
     const committed = scope.chunks
       .filter((c) => c.stage === 'accepted' && c.quoteTotal !== null)
       .reduce((sum, c) => sum + minorUnits(c.quoteTotal as string, scale), 0n);
-    if (max.isOk() && committed + total.amount > max.value.amount)
+    if (committed + total.amount > max)
       return err(
         `accepting ${build.externalId} (${moneyString(total)} ${total.currency}) would take the run to ${moneyString({ ...total, amount: committed + total.amount })}, over its max total ${scope.run.maxTotal}`,
       );
@@ -685,17 +686,17 @@ const cancelBuild = (
 /** Cancels the build's request (intent first), then goes on as decided. */
 const cancelling = (scope: StepScope, build: ChunkRecord): ResultAsync<PhaseResult, PayoutError> =>
   safeTry(async function* () {
-    if (build.requestId === null) return afterCancelled(scope, build, []);
+    const requestId = build.requestId as string;
     const request = yield* readRequest(scope, build);
     if (request.state === 'cancelled') return afterCancelled(scope, build, yield* listOutputs(scope, build));
     if (request.state === 'quote_accepted' || request.state === 'working' || request.state === 'finished')
       return confirmAccepted(scope, build, request);
     const intent = scope.intent('cancel_request', buildPrefix(build, 'cancel'));
     yield* scope.write({ calls: [intent] });
-    const cancelled = await scope.ctx.client.requests.cancel(build.requestId);
+    const cancelled = await scope.ctx.client.requests.cancel(requestId);
     const at = scope.at();
     if (cancelled.isOk()) {
-      yield* scope.write({ calls: [okCall(intent, build.requestId, at)] });
+      yield* scope.write({ calls: [okCall(intent, requestId, at)] });
       return afterCancelled(scope, build, yield* listOutputs(scope, build));
     }
     yield* scope.write({ calls: [outcomeOf(intent, cancelled.error, at)] });
@@ -710,11 +711,7 @@ const afterCancelled = (
   outputs: readonly OutputView[],
 ): ResultAsync<PhaseResult, PayoutError> => {
   const at = scope.at();
-  const cancelled: ChunkRecord = {
-    ...build,
-    requestState: build.requestId === null ? null : 'cancelled',
-    updatedAt: at,
-  };
+  const cancelled: ChunkRecord = { ...build, requestState: 'cancelled', updatedAt: at };
   if (build.onCancelled === 'rebuild')
     return scope
       .write({ chunks: [{ ...cancelled, stage: 'rebuilt' }] })
