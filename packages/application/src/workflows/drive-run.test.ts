@@ -44,6 +44,13 @@ describe('driving a run (SPEC 10.2: resumable, a passing failure tried again)', 
     // Two failures paused after (500, 1000); the third is one too many.
     expect(pauses.slice(-2)).toEqual([500, 1000]);
     expect(w.sentNamed('estimates.create')).toHaveLength(3);
+    // The pause doubles up to 30 s, no more.
+    const w8 = makeWorld();
+    await plan(w8, 'down', rowsFor(w8, 2));
+    w8.on('estimates.create', { kind: 'fail', error: server() }, { times: 99 });
+    const eight = recording(w8, { maxFailedSteps: 8 });
+    expect((await driveRun(eight.ctx, 'down'))._unsafeUnwrapErr().code).toBe('service');
+    expect(eight.pauses.slice(-8)).toEqual([500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);
   });
 
   it('a rate-limited step pauses at least the time the service asked for', async () => {

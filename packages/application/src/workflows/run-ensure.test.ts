@@ -172,4 +172,24 @@ describe('payees and instructions found or created, never twice (SPEC 10.1)', ()
     const calls = (await w.journal.loadRun('key'))._unsafeUnwrap()?.calls ?? [];
     expect(calls.map((c) => [c.kind, c.state])).toEqual([['create_user', 'refused']]);
   });
+
+  it("creates payees outputBatch per step, each step's intents first", async () => {
+    const w = makeWorld();
+    const body = bodyFor('uy_uyu', MAGIC_ACCOUNTS.settles);
+    await plan(w, 'few', [
+      newRow(2, 'a@example.com', body),
+      newRow(3, 'b@example.com', body),
+      newRow(4, 'c@example.com', body),
+    ]);
+    const ctx = w.context({ outputBatch: 2 });
+    const { stepRun } = await import('./step-run.js');
+    const perStep: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const before = w.sentNamed('users.create').length;
+      (await stepRun(ctx, 'few'))._unsafeUnwrap();
+      perStep.push(w.sentNamed('users.create').length - before);
+    }
+    expect(perStep.slice(0, 3)).toEqual([2, 1, 0]);
+    expect(w.sentNamed('withdrawalInstructions.create').length).toBeGreaterThan(0);
+  });
 });
