@@ -5,6 +5,7 @@ import {
   Killed,
   makeWorld,
   plan,
+  planOf,
   requestsOf,
   rowsFor,
   snapshot,
@@ -12,6 +13,7 @@ import {
 } from '../../test/payout-harness.js';
 import { conciergeError } from '../gateway/errors.js';
 import { cancelRun } from './cancel-run.js';
+import { planRun } from './plan-run.js';
 import { runReport } from './run-queries.js';
 import { stepRun } from './step-run.js';
 
@@ -128,5 +130,27 @@ describe('cancelling a run (SPEC 10.4 cancel): what is not accepted is cancelled
       rows: { cancelled: 2 },
     });
     expect((await requestsOf(w, 'r')).map((x) => x.state)).toEqual(['cancelled']);
+  });
+
+  it('a cancelled run whose accepted request then loses its funds stays cancelled (not stopped), its rows cancelled', async () => {
+    const w = makeWorld();
+    const payer = (
+      await w.direct.users.create({ email: 'late@example.com', name: 'Late payer' })
+    )._unsafeUnwrap();
+    const rows = rowsFor(w, 2, 'cl_clp', '100000');
+    await planRun(w.journal, planOf('lostfunds', payer.id, rows));
+    const waiting = (await drive(w.ctx, 'lostfunds', { detach: true }))._unsafeUnwrap();
+    expect(waiting.state).toBe('committed');
+    expect((await cancelRun(w.ctx, 'lostfunds'))._unsafeUnwrap()).toMatchObject({
+      state: 'cancelled',
+      rows: { committed: 2 },
+    });
+    const end = (await drive(w.ctx, 'lostfunds'))._unsafeUnwrap();
+    expect(end).toMatchObject({ state: 'cancelled', rows: { cancelled: 2 } });
+    expect((await requestsOf(w, 'lostfunds'))[0]).toMatchObject({
+      state: 'cancelled',
+      cancellationReason: 'payment_not_received',
+    });
+    expect((await checkGuarantee(w.direct, w.journal, 'lostfunds', rows)).violations).toEqual([]);
   });
 });

@@ -107,6 +107,13 @@ describe('payees and instructions found or created, never twice (SPEC 10.1)', ()
     await plan(w, 'lostuser', rows);
     w.on('users.create', { kind: 'lose' });
     w.on('withdrawalInstructions.create', { kind: 'lose' });
+    const { stepRun } = await import('./step-run.js');
+    // The create's outcome is unknown: look again a little later, not at once.
+    expect((await stepRun(w.ctx, 'lostuser'))._unsafeUnwrap()).toMatchObject({
+      step: 'ensure payees',
+      next: 'wait',
+      waitMs: 1000,
+    });
     await stepToEnd(w, 'lostuser');
     expect(w.sentNamed('users.create')).toHaveLength(1);
     expect(w.sentNamed('withdrawalInstructions.create')).toHaveLength(1);
