@@ -18,6 +18,7 @@ import {
   type World,
 } from '../../test/payout-harness.js';
 import { conciergeError } from '../gateway/errors.js';
+import type { Logger } from '../logger.js';
 import type { CallRecord } from './payout-journal.js';
 import type { PayoutRowInput } from './payout-run.js';
 import { planRun } from './plan-run.js';
@@ -848,5 +849,52 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     const status = (await drive(w.ctx, 'nototal'))._unsafeUnwrap();
     expect(status).toMatchObject({ state: 'stopped', reason: expect.any(String), rows: { cancelled: 2 } });
     expect(w.sentNamed('requests.acceptQuote')).toEqual([]);
+  });
+
+  it('logs what a run does as structured fields an operator can filter on: state changes, cancelled and rebuilt builds, accepted chunks, stops', async () => {
+    const w = makeWorld();
+    await plan(w, 'logged', rowsFor(w, 2));
+    const lines: { level: string; fields: Record<string, unknown>; message: string | undefined }[] = [];
+    const logger: Logger = {
+      level: 'info',
+      isLevelEnabled: () => true,
+      trace: (fields, message) => lines.push({ level: 'trace', fields, message }),
+      debug: (fields, message) => lines.push({ level: 'debug', fields, message }),
+      info: (fields, message) => lines.push({ level: 'info', fields, message }),
+      warn: (fields, message) => lines.push({ level: 'warn', fields, message }),
+      error: (fields, message) => lines.push({ level: 'error', fields, message }),
+      fatal: (fields, message) => lines.push({ level: 'fatal', fields, message }),
+      child: () => logger,
+    };
+    w.on('outputs.create', { kind: 'late' });
+    w.on('requests.requestQuote', { kind: 'before', first: () => w.deliverLate() });
+    const ctx = { ...w.ctx, logger };
+    (await drive(ctx, 'logged'))._unsafeUnwrap();
+    const fields = lines.map((l) => l.fields);
+    expect(fields).toContainEqual({ runId: 'logged', state: 'working' });
+    expect(fields).toContainEqual({ runId: 'logged', state: 'finished' });
+    expect(fields).toContainEqual(
+      expect.objectContaining({
+        runId: 'logged',
+        chunk: 1,
+        attempt: 1,
+        then: 'rebuild',
+        reason: expect.any(String),
+      }),
+    );
+    expect(fields).toContainEqual(expect.objectContaining({ runId: 'logged', chunk: 1, attempt: 2 }));
+    const [, second] = await requestsOf(w, 'logged');
+    expect(fields).toContainEqual({ runId: 'logged', chunk: 1, requestId: second?.id, rows: 2 });
+    // A stop says why.
+    const w2 = makeWorld();
+    await plan(w2, 'stoplog', rowsFor(w2, 1));
+    w2.on('requests.create', { kind: 'fail', error: errorAt('inactive_port', '/data/attributes/port_code') });
+    lines.length = 0;
+    (await drive({ ...w2.ctx, logger }, 'stoplog'))._unsafeUnwrap();
+    expect(lines.map((l) => l.fields)).toContainEqual({
+      runId: 'stoplog',
+      reason: expect.stringContaining('inactive_port'),
+    });
+    expect(lines.every((l) => l.level === 'info')).toBe(true);
   });
 });
