@@ -834,6 +834,37 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     expect((await runStatus(w.journal, 'skew'))._unsafeUnwrap().state).toBe('finished');
   });
 
+  it("with this process's clock ahead of the service's, waits quoteWaitMs between looks at a quote still being made (10.2)", async () => {
+    const w = makeWorld();
+    await plan(w, 'ahead', rowsFor(w, 2));
+    // The quote is still being made the first two times the run looks.
+    w.on(
+      'requests.get',
+      {
+        kind: 'answer',
+        change: (v) =>
+          (v as { state: string }).state === 'quoted' ? { ...(v as object), state: 'quote_requested' } : v,
+      },
+      { times: 2 },
+    );
+    const base = w.context({ pollIntervalMs: 30 * 60_000, quoteWaitMs: 10 * 60_000 });
+    const ctx = { ...base, now: () => new Date(w.concierge.clock.now() + 3 * 60 * 60_000) };
+    const waits: { step: string; ms: number }[] = [];
+    for (let i = 0; i < 200; i += 1) {
+      const o = (await stepRun(ctx, 'ahead'))._unsafeUnwrap();
+      if (o.next === 'done') break;
+      if (o.next === 'wait') {
+        waits.push({ step: o.step, ms: o.waitMs });
+        await ctx.sleep(o.waitMs);
+      }
+    }
+    const quoteWaits = waits.filter((x) => x.step.includes('quote'));
+    expect(quoteWaits.length).toBe(3);
+    expect(quoteWaits.every((x) => x.ms === 10 * 60_000)).toBe(true);
+    expect(quoteWaits.some((x) => x.step.startsWith('wait quote'))).toBe(true);
+    expect((await runStatus(w.journal, 'ahead'))._unsafeUnwrap().state).toBe('finished');
+  });
+
   it('a request shown quoted without a total is never accepted: the run stops with a reason (10.2 price guard)', async () => {
     const w = makeWorld();
     await plan(w, 'nototal', rowsFor(w, 2));
