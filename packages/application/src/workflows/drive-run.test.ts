@@ -26,8 +26,27 @@ describe('driving a run (SPEC 10.2: resumable, a passing failure tried again)', 
     await plan(w, 'flaky', rowsFor(w, 2));
     // Listing the outputs to match them at the quote fails three times (a 5xx): the step fails.
     w.on('outputs.list', { kind: 'fail', error: server() }, { times: 3 });
-    const { ctx, pauses } = recording(w);
+    const { ctx: quiet, pauses } = recording(w);
+    const warned: Record<string, unknown>[] = [];
+    const logger = {
+      level: 'info',
+      isLevelEnabled: () => true,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (fields: Record<string, unknown>) => void warned.push(fields),
+      error: () => undefined,
+      fatal: () => undefined,
+      child: () => logger,
+    } as const;
+    const ctx: PayoutContext = { ...quiet, logger };
     const status = (await driveRun(ctx, 'flaky'))._unsafeUnwrap();
+    // Each failed step is logged with the run, the error and how many failed in a row.
+    expect(warned.map((f) => [f.runId, f.failures, typeof f.error])).toEqual([
+      ['flaky', 1, 'string'],
+      ['flaky', 2, 'string'],
+      ['flaky', 3, 'string'],
+    ]);
     expect(status).toMatchObject({ state: 'finished', rows: { settled: 2 } });
     expect(pauses.filter((p) => p === 500)).toEqual([500]);
     const failures = pauses.slice(pauses.indexOf(500), pauses.indexOf(500) + 3);
