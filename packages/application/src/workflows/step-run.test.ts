@@ -928,4 +928,61 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     });
     expect(lines.every((l) => l.level === 'info')).toBe(true);
   });
+
+  it('a request found accepted whose outputs no longer match the rows is never taken for them: the run stops with a reason (10.2.3)', async () => {
+    const w = makeWorld();
+    await plan(w, 'drift', rowsFor(w, 2));
+    // The accept's answer is lost; when the run reads the outputs to confirm, one is missing.
+    w.on('requests.acceptQuote', { kind: 'lose' });
+    let accepted = false;
+    w.on(
+      'requests.get',
+      {
+        kind: 'answer',
+        change: (v) => {
+          accepted = (v as { state: string }).state !== 'quoted';
+          return v;
+        },
+      },
+      { times: 999 },
+    );
+    w.on(
+      'outputs.list',
+      {
+        kind: 'answer',
+        change: (v) =>
+          accepted
+            ? { ...(v as { items: unknown[] }), items: (v as { items: unknown[] }).items.slice(1) }
+            : v,
+      },
+      { times: 999 },
+    );
+    const status = (await drive(w.ctx, 'drift'))._unsafeUnwrap();
+    expect(status).toMatchObject({ state: 'stopped', reason: expect.any(String) });
+    const build = (await snapshot(w, 'drift')).chunks[0];
+    expect(build).toMatchObject({ stage: 'stopped', requestState: 'quote_accepted' });
+  });
+
+  it('a request that went back to draft after its quote was accepted stops the run with a reason (10.2)', async () => {
+    const w = makeWorld();
+    await plan(w, 'back', rowsFor(w, 2));
+    // The accept's answer is lost, and from then on the service shows the request as a draft.
+    w.on('requests.acceptQuote', { kind: 'lose' });
+    let asked = false;
+    w.on(
+      'requests.get',
+      { kind: 'answer', change: (v) => (asked ? { ...(v as object), state: 'draft' } : v) },
+      { times: 999 },
+    );
+    for (let i = 0; i < 60; i += 1) {
+      const o = (await stepRun(w.ctx, 'back'))._unsafeUnwrap();
+      if (w.sentNamed('requests.acceptQuote').length > 0) asked = true;
+      if (o.next === 'done' || o.status.state === 'stopped') break;
+      if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+    }
+    expect((await runStatus(w.journal, 'back'))._unsafeUnwrap()).toMatchObject({
+      state: 'stopped',
+      reason: expect.any(String),
+    });
+  });
 });
