@@ -48,6 +48,8 @@ describe('driving a run (SPEC 10.2: resumable, a passing failure tried again)', 
       ['flaky', 3, 'string'],
     ]);
     expect(status).toMatchObject({ state: 'finished', rows: { settled: 2 } });
+    // A step that says continue is followed at once, never after a pause.
+    expect(pauses).not.toContain(0);
     expect(pauses.filter((p) => p === 500)).toEqual([500]);
     const failures = pauses.slice(pauses.indexOf(500), pauses.indexOf(500) + 3);
     expect(failures).toEqual([500, 1000, 2000]);

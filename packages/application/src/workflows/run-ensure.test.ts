@@ -44,6 +44,9 @@ describe('payees and instructions found or created, never twice (SPEC 10.1)', ()
     ];
     await plan(w, 'parties', rows, { chunkSize: 2 });
     await stepToEnd(w, 'parties');
+    // What the service has is listed at the largest page size.
+    for (const name of ['users.list', 'withdrawalInstructions.list'])
+      for (const s of w.sentNamed(name)) expect(s.args[0], name).toMatchObject({ page: { size: 500 } });
     expect(w.sentNamed('users.create')).toHaveLength(2);
     expect(w.sentNamed('withdrawalInstructions.create')).toHaveLength(3);
     const [lucia] = await usersWith(w, 'lucia@example.com');

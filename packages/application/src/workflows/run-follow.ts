@@ -11,12 +11,11 @@ import { type PhaseResult, progress, type StepScope, serviceFailed, waitFor } fr
 /** Output states that are final, with the row state each one gives. */
 const FINAL: readonly (OutputState & RowState)[] = ['settled', 'rejected', 'returned', 'cancelled'];
 
-/** Accepted builds whose rows are not all final yet. */
+/** Accepted builds (each has its request) whose rows are not all final yet. */
 export const buildsToFollow = (scope: StepScope): ChunkRecord[] =>
   scope.chunks.filter(
     (c) =>
       c.stage === 'accepted' &&
-      c.requestId !== null &&
       scope.rows.some((r) => r.requestId === c.requestId && !FINAL_ROW_STATES.has(r.state)),
   );
 

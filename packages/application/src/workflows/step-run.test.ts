@@ -112,6 +112,60 @@ describe('the payout run step by step (SPEC 10.2)', () => {
       ['late/1.2', 'finished'],
     ]);
     expect((await checkGuarantee(w.direct, w.journal, 'late', rows)).violations).toEqual([]);
+    // The cancel too went out with its intent journaled first.
+    expect(intentViolations(w)).toEqual([]);
+  });
+
+  it('a process killed after cancelling a build that did not match resumes reading the request cancelled, and builds the chunk again (10.2.4)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'killcancel', rows);
+    w.on('outputs.create', { kind: 'late' });
+    w.on('requests.requestQuote', { kind: 'before', first: () => w.deliverLate() });
+    w.on('requests.cancel', { kind: 'kill_after' });
+    await stepToEnd(w, 'killcancel');
+    expect(w.sentNamed('requests.cancel')).toHaveLength(1);
+    expect((await requestsOf(w, 'killcancel')).map((r) => [r.externalId, r.state])).toEqual([
+      ['killcancel/1', 'cancelled'],
+      ['killcancel/1.2', 'finished'],
+    ]);
+    expect((await checkGuarantee(w.direct, w.journal, 'killcancel', rows)).violations).toEqual([]);
+  });
+
+  it('a build being cancelled whose request another worker accepted meanwhile is taken as accepted, not cancelled (10.2)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    // The price guard cancels the build (its estimate is lowered by one unit, tolerance 0)...
+    await plan(w, 'race', rows, { tolerance: '0' });
+    w.on('estimates.create', {
+      kind: 'answer',
+      change: (v) => {
+        const e = v as { totalToSpend: { amount: bigint } };
+        return { ...e, totalToSpend: { ...e.totalToSpend, amount: e.totalToSpend.amount - 1n } };
+      },
+    });
+    // ...and the process dies before the cancel leaves, while another worker accepts the quote.
+    w.on('requests.cancel', { kind: 'kill_before' });
+    let killed = false;
+    for (let i = 0; i < 30 && !killed; i += 1) {
+      try {
+        const o = (await stepRun(w.ctx, 'race'))._unsafeUnwrap();
+        if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+      } catch (e) {
+        if (!(e instanceof Killed)) throw e;
+        killed = true;
+      }
+    }
+    expect(killed).toBe(true);
+    const [request] = await requestsOf(w, 'race');
+    (await w.direct.requests.acceptQuote(request?.id ?? ''))._unsafeUnwrap();
+    await stepToEnd(w, 'race');
+    expect(w.sentNamed('requests.cancel')).toHaveLength(1);
+    expect((await requestsOf(w, 'race')).map((r) => [r.externalId, r.state])).toEqual([
+      ['race/1', 'finished'],
+    ]);
+    expect((await runStatus(w.journal, 'race'))._unsafeUnwrap()).toMatchObject({ rows: { settled: 2 } });
+    expect((await checkGuarantee(w.direct, w.journal, 'race', rows)).violations).toEqual([]);
   });
 
   it('a chunk that never matches at the quote is built again maxRebuilds times (3 unless tuned) (<run>/1.2, /1.3...) and then the run stops with a reason; nothing is accepted (10.2.3)', async () => {
@@ -335,6 +389,12 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     // A list only where a counter shows more final outputs than the journal knows: each
     // list finds at least one row newly final, so there are at most as many as rows.
     expect(byState.length).toBeLessThanOrEqual(rows.length);
+    // A request is read only while its own rows are not final: the first chunk's settle
+    // long before the returned row of the last chunk.
+    const requests = await requestsOf(w, 'follow');
+    const reads = (id: string | undefined) =>
+      w.sent.slice(firstAccept).filter((s) => s.name === 'requests.get' && s.args[0] === id).length;
+    expect(reads(requests[0]?.id)).toBeLessThan(reads(requests[2]?.id));
     for (const s of w.sent.filter((x) => x.name === 'outputs.list'))
       expect((s.args[0] as { page: { size: number } }).page.size).toBe(500);
     const report = (await runReport(w.journal, 'follow'))._unsafeUnwrap();
@@ -490,6 +550,10 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     w.on('requests.acceptQuote', { kind: 'lose' });
     await stepToEnd(w, 'lostaccept');
     expect(w.sentNamed('requests.acceptQuote')).toHaveLength(1);
+    // Its outcome was journaled as unknown, then settled by the read.
+    expect(
+      (await snapshot(w, 'lostaccept')).calls.filter((c) => c.kind === 'accept_quote').map((c) => c.state),
+    ).toEqual(['unknown']);
     expect((await runStatus(w.journal, 'lostaccept'))._unsafeUnwrap()).toMatchObject({
       state: 'finished',
       rows: { settled: 2 },
@@ -584,11 +648,12 @@ describe('the payout run step by step (SPEC 10.2)', () => {
   it('a chunk whose every output is rejected ends closed, its rows rejected with the reason, nothing paid (10.2)', async () => {
     const w = makeWorld();
     const body = bodyFor('cl_clp', MAGIC_ACCOUNTS.rejected);
+    // One row by amount, one by budget.
     const rows: PayoutRowInput[] = [2, 3].map((line) => ({
       line,
       reference: `bad-${line}`,
       portCode: 'cl_clp',
-      amount: '9000',
+      ...(line === 2 ? { amount: '9000' } : { budget: '900.00' }),
       email: `bad${line}@example.com`,
       name: 'Bad account',
       body,
@@ -807,6 +872,10 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     ]);
     expect(w.sentNamed('requests.acceptQuote').map((s) => s.args[0])).toEqual([requests[1]?.id]);
     expect(status).toMatchObject({ state: 'finished', rows: { settled: 2 } });
+    expect(status.requests.map((r) => [r.externalId, r.state])).toEqual([
+      ['expired/1', 'cancelled'],
+      ['expired/1.2', 'finished'],
+    ]);
   });
 
   it('waits for a quote at least quoteWaitMs and at most one poll interval, even when the service clock is hours ahead (10.2)', async () => {
