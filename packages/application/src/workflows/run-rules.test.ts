@@ -165,6 +165,7 @@ describe('money of a run, exact (SPEC 10.2 price guard, 10.3)', () => {
   it('reads fractions, port currencies and minor units', () => {
     expect(parseFraction('0.02')).toEqual({ units: 2n, scale: 2 });
     expect(parseFraction('1')).toEqual({ units: 1n, scale: 0 });
+    expect(parseFraction('12.5')).toEqual({ units: 125n, scale: 1 });
     for (const bad of ['-0.1', '1e2', '.5', '5.', '', '0x1', ' 1'])
       expect(parseFraction(bad), bad).toBeUndefined();
     expect(portCurrencyCode('cl_clp')).toBe('CLP');
