@@ -82,6 +82,8 @@ describe('planning a run (SPEC 10.1): the boundary refuses a bad plan naming the
     ['decimals CLP does not have', { rows: [row(2, { amount: '10.5' })] }, 'rows[0].amount', 2],
     ['a budget ARS cannot hold', { rows: [newPayee(2, { budget: '1.234' })] }, 'rows[0].budget', 2],
     ['a payee id with a space', { rows: [row(2, { payeeId: 'u 1' })] }, 'rows[0].payeeId', 2],
+    ['a payee id of 65 characters', { rows: [row(2, { payeeId: 'u'.repeat(65) })] }, 'rows[0].payeeId', 2],
+    ['a payer id of 65 characters', { payerId: 'p'.repeat(65) }, 'payerId', undefined],
     [
       'an instruction id with a space',
       { rows: [row(2, { withdrawalInstructionId: 'wi 1' })] },
@@ -121,6 +123,7 @@ describe('planning a run (SPEC 10.1): the boundary refuses a bad plan naming the
       { tolerance: '1.5' },
       { maxTotal: '0.01' },
       { rows: [row(1, { reference: 'r'.repeat(200) })] },
+      { payerId: 'p'.repeat(64), rows: [row(1, { payeeId: 'u'.repeat(64), withdrawalInstructionId: 'w' })] },
     ] as Partial<RunPlanInput>[]) {
       const journal = createInMemoryJournal();
       const status = await planRun(journal, { ...base, ...change });

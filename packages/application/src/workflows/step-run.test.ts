@@ -627,6 +627,8 @@ describe('the payout run step by step (SPEC 10.2)', () => {
       const o = (await stepRun(w.ctx, 'states'))._unsafeUnwrap();
       if (seen.at(-1) !== o.status.state) seen.push(o.status.state);
       if (o.committed && committedAt < 0) committedAt = i;
+      // The step that finds every row final is the last: it says done.
+      if (o.status.state === 'finished') expect(o.next).toBe('done');
       if (!o.committed) expect(o.status.state).not.toBe('committed');
       if (o.next === 'done') {
         expect(o.waitMs).toBe(0);
