@@ -178,6 +178,8 @@ describe('error kinds and their HTTP statuses (SPEC 7)', () => {
       { ...base, type: 'timeout', outcome: 'not_sent' },
       { ...base, type: 'decode' },
       { ...base, type: 'decode', pointer: '/a' },
+      { ...base, ...located('/data/attributes/amount') },
+      { ...base, type: 'connection', outcome: 'not_sent' },
     ];
     const no = [
       { ...base, type: 'server', status: 600 },
@@ -192,6 +194,9 @@ describe('error kinds and their HTTP statuses (SPEC 7)', () => {
       { ...base, type: 'timeout', outcome: 'unknown', status: 1000 },
       { ...base, type: 'connection', outcome: 'later' },
       { ...base, type: 'decode', pointer: 5 },
+      { ...base, type: 'unprocessable', status: 422 },
+      { ...base, ...located('/data/attributes/amount'), status: 1000 },
+      { ...base, type: 'connection' },
       { ...base, type: 'nonsense', status: 500 },
       { type: 'server', status: 500, code: 'c' },
       { type: 'server', status: 500, detail: 'd' },

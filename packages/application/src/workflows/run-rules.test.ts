@@ -171,6 +171,9 @@ describe('money of a run, exact (SPEC 10.2 price guard, 10.3)', () => {
     expect(portCurrencyCode('cl_clp')).toBe('CLP');
     for (const bad of ['CL_CLP', 'cl_clpx', 'xcl_clp', 'cl-clp', 'cl_zzz'])
       expect(portCurrencyCode(bad), bad).toBeUndefined();
+    // A tolerance that is not a fraction allows nothing over the estimate.
+    expect(withinTolerance(100n, 100n, 'none')).toBe(true);
+    expect(withinTolerance(101n, 100n, 'none')).toBe(false);
     expect(minorUnits('12.5', 2)).toBe(1250n);
     expect(minorUnits('12.345', 2)).toBe(1234n);
     expect(minorUnits('7', 0)).toBe(7n);

@@ -1056,4 +1056,59 @@ describe('the payout run step by step (SPEC 10.2)', () => {
       reason: expect.any(String),
     });
   });
+
+  it('an estimate the service refuses cancels the draft and stops the run with a reason, nothing accepted (10.2 price guard)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'noestimate', rows);
+    w.on('estimates.create', {
+      kind: 'fail',
+      error: errorAt('invalid_amount', '/data/attributes/outputs/0/amount'),
+    });
+    const status = (await drive(w.ctx, 'noestimate'))._unsafeUnwrap();
+    expect(status).toMatchObject({
+      state: 'stopped',
+      reason: expect.stringContaining('invalid_amount'),
+      rows: { cancelled: 2 },
+    });
+    expect((await requestsOf(w, 'noestimate')).map((r) => r.state)).toEqual(['cancelled']);
+    expect(w.sentNamed('requests.requestQuote')).toEqual([]);
+    expect((await snapshot(w, 'noestimate')).chunks.map((c) => c.stage)).toEqual(['stopped']);
+  });
+
+  it("a quote refused on a draft whose every output was rejected closes the chunk: its rows rejected with their outputs' reasons, no rebuild (10.2)", async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'allrejected', rows);
+    w.on('requests.requestQuote', {
+      kind: 'fail',
+      error: conciergeError.conflict('no_payable_outputs', 'nothing to quote'),
+    });
+    // The outputs the run then reads were all rejected by the checks.
+    w.on(
+      'outputs.list',
+      {
+        kind: 'answer',
+        change: (v) => {
+          const page = v as { items: { state: string }[] };
+          return {
+            ...page,
+            items: page.items.map((o) => ({ ...o, state: 'rejected', rejectionReason: 'compliance' })),
+          };
+        },
+      },
+      { times: 999 },
+    );
+    const status = (await drive(w.ctx, 'allrejected'))._unsafeUnwrap();
+    expect(status).toMatchObject({ state: 'finished', rows: { rejected: 2 } });
+    const report = (await runReport(w.journal, 'allrejected'))._unsafeUnwrap();
+    expect(report.map((l) => [l.state, l.reason])).toEqual([
+      ['rejected', 'compliance'],
+      ['rejected', 'compliance'],
+    ]);
+    expect((await requestsOf(w, 'allrejected')).map((r) => [r.externalId, r.state])).toEqual([
+      ['allrejected/1', 'cancelled'],
+    ]);
+    expect((await snapshot(w, 'allrejected')).chunks.map((c) => c.stage)).toEqual(['closed']);
+  });
 });
