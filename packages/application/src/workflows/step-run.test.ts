@@ -1078,7 +1078,17 @@ describe('the payout run step by step (SPEC 10.2)', () => {
 
   it("a quote refused on a draft whose every output was rejected closes the chunk: its rows rejected with their outputs' reasons, no rebuild (10.2)", async () => {
     const w = makeWorld();
-    const rows = rowsFor(w, 2);
+    // One row by amount, one by budget: a draft's budget output has no amount yet.
+    const rows = [
+      ...rowsFor(w, 1),
+      ...rowsFor(w, 1).map((r) => ({
+        ...r,
+        line: 3,
+        reference: 'inv-b',
+        amount: undefined,
+        budget: '100.00',
+      })),
+    ] as PayoutRowInput[];
     await plan(w, 'allrejected', rows);
     w.on('requests.requestQuote', {
       kind: 'fail',
