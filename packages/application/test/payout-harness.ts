@@ -39,6 +39,7 @@ export class Killed extends Error {}
  * What happens to a call a rule picks:
  * - `lose`: the service acts; the answer is lost (a timeout whose outcome is unknown);
  * - `fail`: the caller gets `error`, the service does nothing;
+ * - `fail_after`: the service acts, then the caller gets `error` (an answer it cannot read);
  * - `late`: the caller times out at once; the call reaches the service at `deliverLate()`;
  * - `kill_after`: the service acts, then the process dies before reading the answer;
  * - `kill_before`: the process dies before the call leaves;
@@ -48,6 +49,7 @@ export class Killed extends Error {}
 export type Fault =
   | { readonly kind: 'lose' }
   | { readonly kind: 'fail'; readonly error: ConciergeError }
+  | { readonly kind: 'fail_after'; readonly error: ConciergeError }
   | { readonly kind: 'late' }
   | { readonly kind: 'kill_after' }
   | { readonly kind: 'kill_before' }
@@ -101,6 +103,9 @@ export const makeWorld = () => {
             await run();
             return err(lost());
           case 'fail':
+            return err(fault.error);
+          case 'fail_after':
+            await run();
             return err(fault.error);
           case 'late':
             late.push(async () => await run());

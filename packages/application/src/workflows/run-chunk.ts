@@ -1,4 +1,4 @@
-import { rateText } from '@concierge-ts/domain';
+import { type Money, rateText } from '@concierge-ts/domain';
 import { err, ok, type Result, type ResultAsync, safeTry } from 'neverthrow';
 import { match } from 'ts-pattern';
 import type { ConciergeError } from '../gateway/errors.js';
@@ -510,7 +510,7 @@ const commitAtQuote = (
     const guard = priceGuard(scope, build, request);
     if (guard.isErr()) return cancelBuild(scope, build, 'stop', guard.error);
     const intent = scope.intent('accept_quote', buildPrefix(build, 'accept'));
-    const quoteTotal = request.totalToSpend === null ? null : moneyString(request.totalToSpend);
+    const quoteTotal = moneyString(guard.value);
     const current: ChunkRecord = {
       ...build,
       stage: 'accepting',
@@ -531,18 +531,19 @@ const commitAtQuote = (
     return ok(progress(`accept ${build.externalId} (outcome unsettled)`));
   });
 
-/** The quote's total within the estimate's tolerance and the run's max total, or why not. */
-const priceGuard = (scope: StepScope, build: ChunkRecord, request: RequestView): Result<void, string> => {
+/**
+ * The quote's total, when within the estimate's tolerance and the run's max total, or why
+ * not. A build is always estimated before its quote is asked.
+ */
+const priceGuard = (scope: StepScope, build: ChunkRecord, request: RequestView): Result<Money, string> => {
   const total = request.totalToSpend;
   if (total === null) return err(`request ${request.id} is quoted without a total`);
   const scale = total.scale;
-  if (build.estimateTotal !== null) {
-    const estimate = minorUnits(build.estimateTotal, scale);
-    if (!withinTolerance(total.amount, estimate, scope.run.tolerance))
-      return err(
-        `the quote of ${build.externalId} (${moneyString(total)} ${total.currency}) exceeds its estimate (${build.estimateTotal}) by more than ${scope.run.tolerance}`,
-      );
-  }
+  const estimate = minorUnits(build.estimateTotal as string, scale);
+  if (!withinTolerance(total.amount, estimate, scope.run.tolerance))
+    return err(
+      `the quote of ${build.externalId} (${moneyString(total)} ${total.currency}) exceeds its estimate (${build.estimateTotal}) by more than ${scope.run.tolerance}`,
+    );
   if (scope.run.maxTotal !== null) {
     // The plan checked the max total against the origin's currency: exact at the quote's scale.
     const max = minorUnits(scope.run.maxTotal, scale);
@@ -554,7 +555,7 @@ const priceGuard = (scope: StepScope, build: ChunkRecord, request: RequestView):
         `accepting ${build.externalId} (${moneyString(total)} ${total.currency}) would take the run to ${moneyString({ ...total, amount: committed + total.amount })}, over its max total ${scope.run.maxTotal}`,
       );
   }
-  return ok(undefined);
+  return ok(total);
 };
 
 /** The request is accepted: its rows take their outputs (prices, ids, states). */

@@ -712,6 +712,13 @@ describe('the payout run step by step (SPEC 10.2)', () => {
       .filter((s) => (s.args[0] as { requestId: string }).requestId === one?.id);
     // Row 1 three times (each lost), row 2 once: never a fourth send of row 1 to that draft.
     expect(toFirst).toHaveLength(4);
+    // Its last create is journaled as unknown, left for the quote to settle.
+    const calls = (await snapshot(w, 'absent')).calls.filter((c) => c.key.startsWith('output/1.1/0#'));
+    expect(calls.map((c) => [c.key, c.state])).toEqual([
+      ['output/1.1/0#1', 'refused'],
+      ['output/1.1/0#2', 'refused'],
+      ['output/1.1/0#3', 'unknown'],
+    ]);
     expect((await runStatus(w.journal, 'absent'))._unsafeUnwrap()).toMatchObject({
       state: 'finished',
       rows: { settled: 2 },
@@ -1120,5 +1127,43 @@ describe('the payout run step by step (SPEC 10.2)', () => {
       ['allrejected/1', 'cancelled'],
     ]);
     expect((await snapshot(w, 'allrejected')).chunks.map((c) => c.stage)).toEqual(['closed']);
+  });
+
+  it('an output create whose answer cannot be read (it may have worked) is looked for in the draft, not taken for a closed request (10.2.2)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 3);
+    await plan(w, 'undecodable', rows);
+    w.on('outputs.create', {
+      kind: 'fail_after',
+      error: conciergeError.decode('no id', '/data/relationships/request/data'),
+    });
+    await stepToEnd(w, 'undecodable');
+    expect(w.sentNamed('outputs.create')).toHaveLength(3);
+    expect((await requestsOf(w, 'undecodable')).map((r) => [r.externalId, r.state])).toEqual([
+      ['undecodable/1', 'finished'],
+    ]);
+    expect((await checkGuarantee(w.direct, w.journal, 'undecodable', rows)).violations).toEqual([]);
+  });
+
+  it('a request another worker accepted while this one waited for its quote is taken as accepted (10.2)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'other', rows);
+    for (let i = 0; i < 30; i += 1) {
+      const o = (await stepRun(w.ctx, 'other'))._unsafeUnwrap();
+      if ((await snapshot(w, 'other')).chunks[0]?.stage === 'quoting') break;
+      if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+    }
+    await w.ctx.sleep(60_000);
+    const [request] = await requestsOf(w, 'other');
+    expect(request?.state).toBe('quoted');
+    (await w.direct.requests.acceptQuote(request?.id ?? ''))._unsafeUnwrap();
+    await stepToEnd(w, 'other');
+    expect(w.sentNamed('requests.acceptQuote')).toEqual([]);
+    expect((await runStatus(w.journal, 'other'))._unsafeUnwrap()).toMatchObject({
+      state: 'finished',
+      rows: { settled: 2 },
+    });
+    expect((await checkGuarantee(w.direct, w.journal, 'other', rows)).violations).toEqual([]);
   });
 });
