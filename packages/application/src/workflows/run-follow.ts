@@ -72,8 +72,7 @@ export const follow = (scope: StepScope): ResultAsync<PhaseResult, PayoutError> 
       },
     });
     const left = buildsToFollow(scope).length > 0;
-    const moved =
-      rows.length > 0 ? `follow: ${rows.length} row${rows.length === 1 ? '' : 's'} final` : 'follow';
+    const moved = `follow: ${rows.length} newly final`;
     return ok(left ? waitFor(moved, scope.tuning.pollIntervalMs) : progress(moved));
   });
 

@@ -1129,6 +1129,29 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     expect((await snapshot(w, 'allrejected')).chunks.map((c) => c.stage)).toEqual(['closed']);
   });
 
+  it('a quote refused on a draft where only some outputs were rejected builds the chunk again (10.2.3)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'somerejected', rows);
+    w.on('requests.requestQuote', {
+      kind: 'fail',
+      error: conciergeError.conflict('invalid_transition', 'refused'),
+    });
+    w.on('outputs.list', {
+      kind: 'answer',
+      change: (v) => {
+        const page = v as { items: { state: string }[] };
+        return { ...page, items: page.items.map((o, i) => (i === 0 ? { ...o, state: 'rejected' } : o)) };
+      },
+    });
+    await stepToEnd(w, 'somerejected');
+    expect((await requestsOf(w, 'somerejected')).map((r) => [r.externalId, r.state])).toEqual([
+      ['somerejected/1', 'cancelled'],
+      ['somerejected/1.2', 'finished'],
+    ]);
+    expect((await runStatus(w.journal, 'somerejected'))._unsafeUnwrap().rows.settled).toBe(2);
+  });
+
   it('an output create whose answer cannot be read (it may have worked) is looked for in the draft, not taken for a closed request (10.2.2)', async () => {
     const w = makeWorld();
     const rows = rowsFor(w, 3);
