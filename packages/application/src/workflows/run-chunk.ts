@@ -261,6 +261,8 @@ const addOutputs = (scope: StepScope, build: ChunkRecord): ResultAsync<PhaseResu
   safeTry(async function* () {
     const requestId = build.requestId as string;
     const rows = eligible(scope, build.chunk);
+    // Every output refused for its row: the draft pays nobody; it is cancelled and the chunk closed.
+    if (rows.length === 0) return cancelBuild(scope, build, 'close', 'no row left to pay');
     const toSend = rows.filter((row) => {
       const last = scope.lastCall(outputPrefix(build, row));
       return last === undefined || last.state === 'refused';

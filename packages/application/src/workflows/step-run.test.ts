@@ -1189,4 +1189,25 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     });
     expect((await checkGuarantee(w.direct, w.journal, 'other', rows)).violations).toEqual([]);
   });
+
+  it('a chunk whose every output is refused closes (its draft cancelled, its rows failed with the reason); the next chunk is paid (10.2)', async () => {
+    const w = makeWorld();
+    const rows = [
+      ...rowsFor(w, 2),
+      ...rowsFor(w, 1, 'mx_mxn', '500').map((r) => ({ ...r, line: 9, reference: 'other' })),
+    ];
+    await plan(w, 'refusedall', rows, { chunkSize: 2 });
+    w.on(
+      'outputs.create',
+      { kind: 'fail', error: errorAt('amount_too_small', '/data/attributes/amount') },
+      { times: 2 },
+    );
+    const status = (await drive(w.ctx, 'refusedall'))._unsafeUnwrap();
+    expect(status).toMatchObject({ state: 'finished', rows: { failed: 2, settled: 1 } });
+    expect((await requestsOf(w, 'refusedall')).map((r) => [r.externalId, r.state])).toEqual([
+      ['refusedall/1', 'cancelled'],
+      ['refusedall/2', 'finished'],
+    ]);
+    expect((await checkGuarantee(w.direct, w.journal, 'refusedall', rows)).violations).toEqual([]);
+  });
 });
