@@ -490,7 +490,8 @@ const settleRefusedQuote = (scope: StepScope, build: ChunkRecord, detail: string
   listOutputs(scope, build).andThen((outputs) => {
     const rows = eligible(scope, build.chunk);
     const matched = matchOutputs(rows, outputs, scope.run.originPort);
-    if (matched.exact && outputs.length > 0 && outputs.every((o) => o.state === 'rejected'))
+    // A chunk at its quote has rows left to pay (else it closed earlier), so an exact match has outputs.
+    if (matched.exact && outputs.every((o) => o.state === 'rejected'))
       return cancelBuild(scope, build, 'close', 'every output was rejected');
     return cancelBuild(scope, build, 'rebuild', `request_quote was refused: ${detail}`);
   });

@@ -1168,27 +1168,34 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     expect((await checkGuarantee(w.direct, w.journal, 'undecodable', rows)).violations).toEqual([]);
   });
 
-  it('a request another worker accepted while this one waited for its quote is taken as accepted (10.2)', async () => {
-    const w = makeWorld();
-    const rows = rowsFor(w, 2);
-    await plan(w, 'other', rows);
-    for (let i = 0; i < 30; i += 1) {
-      const o = (await stepRun(w.ctx, 'other'))._unsafeUnwrap();
-      if ((await snapshot(w, 'other')).chunks[0]?.stage === 'quoting') break;
-      if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
-    }
-    await w.ctx.sleep(60_000);
-    const [request] = await requestsOf(w, 'other');
-    expect(request?.state).toBe('quoted');
-    (await w.direct.requests.acceptQuote(request?.id ?? ''))._unsafeUnwrap();
-    await stepToEnd(w, 'other');
-    expect(w.sentNamed('requests.acceptQuote')).toEqual([]);
-    expect((await runStatus(w.journal, 'other'))._unsafeUnwrap()).toMatchObject({
-      state: 'finished',
-      rows: { settled: 2 },
-    });
-    expect((await checkGuarantee(w.direct, w.journal, 'other', rows)).violations).toEqual([]);
-  });
+  it.each([
+    ['quote_accepted', false],
+    ['finished', true],
+  ])(
+    'a request another worker accepted while this one waited for its quote (found %s) is taken as accepted (10.2)',
+    async (_, later) => {
+      const w = makeWorld();
+      const rows = rowsFor(w, 2);
+      await plan(w, 'other', rows);
+      for (let i = 0; i < 30; i += 1) {
+        const o = (await stepRun(w.ctx, 'other'))._unsafeUnwrap();
+        if ((await snapshot(w, 'other')).chunks[0]?.stage === 'quoting') break;
+        if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+      }
+      await w.ctx.sleep(60_000);
+      const [request] = await requestsOf(w, 'other');
+      expect(request?.state).toBe('quoted');
+      (await w.direct.requests.acceptQuote(request?.id ?? ''))._unsafeUnwrap();
+      if (later) (await w.concierge.operator.runUntilIdle())._unsafeUnwrap();
+      await stepToEnd(w, 'other');
+      expect(w.sentNamed('requests.acceptQuote')).toEqual([]);
+      expect((await runStatus(w.journal, 'other'))._unsafeUnwrap()).toMatchObject({
+        state: 'finished',
+        rows: { settled: 2 },
+      });
+      expect((await checkGuarantee(w.direct, w.journal, 'other', rows)).violations).toEqual([]);
+    },
+  );
 
   it('a chunk whose every output is refused closes (its draft cancelled, its rows failed with the reason); the next chunk is paid (10.2)', async () => {
     const w = makeWorld();
@@ -1209,5 +1216,30 @@ describe('the payout run step by step (SPEC 10.2)', () => {
       ['refusedall/2', 'finished'],
     ]);
     expect((await checkGuarantee(w.direct, w.journal, 'refusedall', rows)).violations).toEqual([]);
+  });
+
+  it('two accepted requests waiting for funds: the run asks for both totals, before the earlier deadline (10.2)', async () => {
+    const w = makeWorld();
+    const payer = (await w.direct.users.create({ email: 'two@example.com', name: 'Two' }))._unsafeUnwrap();
+    await planRun(
+      w.journal,
+      planOf('twofunds', payer.id, rowsFor(w, 2, 'cl_clp', '100000'), { chunkSize: 1 }),
+    );
+    let funds: { amount: string; before: string } | undefined;
+    for (let i = 0; i < 60 && funds === undefined; i += 1) {
+      const o = (await stepRun(w.ctx, 'twofunds'))._unsafeUnwrap();
+      if (o.status.funds && o.status.requests.length === 2 && o.committed) funds = o.status.funds;
+      else if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+    }
+    const requests = await requestsOf(w, 'twofunds');
+    expect(requests.map((r) => r.state)).toEqual(['quote_accepted', 'quote_accepted']);
+    const [a, b] = requests;
+    expect(a?.provisionFundsBefore).not.toBe(b?.provisionFundsBefore);
+    const total = (a?.totalToSpend?.amount ?? 0n) + (b?.totalToSpend?.amount ?? 0n);
+    expect(funds).toEqual({
+      amount: text(total, a?.totalToSpend?.scale ?? 2),
+      currency: 'ARS',
+      before: [a?.provisionFundsBefore, b?.provisionFundsBefore].sort()[0],
+    });
   });
 });
