@@ -982,15 +982,9 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     const fields = lines.map((l) => l.fields);
     expect(fields).toContainEqual({ runId: 'logged', state: 'working' });
     expect(fields).toContainEqual({ runId: 'logged', state: 'finished' });
-    expect(fields).toContainEqual(
-      expect.objectContaining({
-        runId: 'logged',
-        chunk: 1,
-        attempt: 1,
-        then: 'rebuild',
-        reason: expect.any(String),
-      }),
-    );
+    const cancelling = fields.find((f) => f.chunk === 1 && f.attempt === 1 && 'then' in f);
+    expect(cancelling).toMatchObject({ runId: 'logged', reason: expect.any(String) });
+    expect(cancelling?.['then']).toBe('rebuild');
     expect(fields).toContainEqual(expect.objectContaining({ runId: 'logged', chunk: 1, attempt: 2 }));
     const [, second] = await requestsOf(w, 'logged');
     expect(fields).toContainEqual({ runId: 'logged', chunk: 1, requestId: second?.id, rows: 2 });
