@@ -57,8 +57,4 @@ export const payoutError = {
     runId,
     message: `run ${runId} was interrupted; resume it to go on`,
   }),
-  notImplemented: (what: string): PayoutError => ({
-    code: 'not_implemented',
-    message: `${what} is not implemented yet`,
-  }),
 };

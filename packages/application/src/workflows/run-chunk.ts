@@ -1,4 +1,4 @@
-import { rateText } from '@concierge-ts/domain';
+import { type Money, rateText } from '@concierge-ts/domain';
 import { err, ok, type Result, type ResultAsync, safeTry } from 'neverthrow';
 import { match } from 'ts-pattern';
 import type { ConciergeError } from '../gateway/errors.js';
@@ -9,7 +9,7 @@ import { type PayoutError, payoutError } from './payout-error.js';
 import type { CallRecord, ChunkRecord, RowRecord } from './payout-journal.js';
 import type { RowState } from './payout-run.js';
 import { matchOutputs, outputKey, rowKey } from './run-match.js';
-import { minorUnits, moneyOfPort, moneyString, withinTolerance } from './run-money.js';
+import { minorUnits, moneyString, withinTolerance } from './run-money.js';
 import {
   classifyFailure,
   describe,
@@ -262,6 +262,8 @@ const addOutputs = (scope: StepScope, build: ChunkRecord): ResultAsync<PhaseResu
   safeTry(async function* () {
     const requestId = build.requestId as string;
     const rows = eligible(scope, build.chunk);
+    // Every output refused for its row: the draft pays nobody; it is cancelled and the chunk closed.
+    if (rows.length === 0) return cancelBuild(scope, build, 'close', 'no row left to pay');
     const toSend = rows.filter((row) => {
       const last = scope.lastCall(outputPrefix(build, row));
       return last === undefined || last.state === 'refused';
@@ -489,7 +491,8 @@ const settleRefusedQuote = (scope: StepScope, build: ChunkRecord, detail: string
   listOutputs(scope, build).andThen((outputs) => {
     const rows = eligible(scope, build.chunk);
     const matched = matchOutputs(rows, outputs, scope.run.originPort);
-    if (matched.exact && outputs.length > 0 && outputs.every((o) => o.state === 'rejected'))
+    // A chunk at its quote has rows left to pay (else it closed earlier), so an exact match has outputs.
+    if (matched.exact && outputs.every((o) => o.state === 'rejected'))
       return cancelBuild(scope, build, 'close', 'every output was rejected');
     return cancelBuild(scope, build, 'rebuild', `request_quote was refused: ${detail}`);
   });
@@ -511,7 +514,7 @@ const commitAtQuote = (
     const guard = priceGuard(scope, build, request);
     if (guard.isErr()) return cancelBuild(scope, build, 'stop', guard.error);
     const intent = scope.intent('accept_quote', buildPrefix(build, 'accept'));
-    const quoteTotal = request.totalToSpend === null ? null : moneyString(request.totalToSpend);
+    const quoteTotal = moneyString(guard.value);
     const current: ChunkRecord = {
       ...build,
       stage: 'accepting',
@@ -532,29 +535,31 @@ const commitAtQuote = (
     return ok(progress(`accept ${build.externalId} (outcome unsettled)`));
   });
 
-/** The quote's total within the estimate's tolerance and the run's max total, or why not. */
-const priceGuard = (scope: StepScope, build: ChunkRecord, request: RequestView): Result<void, string> => {
+/**
+ * The quote's total, when within the estimate's tolerance and the run's max total, or why
+ * not. A build is always estimated before its quote is asked.
+ */
+const priceGuard = (scope: StepScope, build: ChunkRecord, request: RequestView): Result<Money, string> => {
   const total = request.totalToSpend;
   if (total === null) return err(`request ${request.id} is quoted without a total`);
   const scale = total.scale;
-  if (build.estimateTotal !== null) {
-    const estimate = minorUnits(build.estimateTotal, scale);
-    if (!withinTolerance(total.amount, estimate, scope.run.tolerance))
-      return err(
-        `the quote of ${build.externalId} (${moneyString(total)} ${total.currency}) exceeds its estimate (${build.estimateTotal}) by more than ${scope.run.tolerance}`,
-      );
-  }
+  const estimate = minorUnits(build.estimateTotal as string, scale);
+  if (!withinTolerance(total.amount, estimate, scope.run.tolerance))
+    return err(
+      `the quote of ${build.externalId} (${moneyString(total)} ${total.currency}) exceeds its estimate (${build.estimateTotal}) by more than ${scope.run.tolerance}`,
+    );
   if (scope.run.maxTotal !== null) {
-    const max = moneyOfPort(scope.run.maxTotal, scope.run.originPort);
+    // The plan checked the max total against the origin's currency: exact at the quote's scale.
+    const max = minorUnits(scope.run.maxTotal, scale);
     const committed = scope.chunks
       .filter((c) => c.stage === 'accepted' && c.quoteTotal !== null)
       .reduce((sum, c) => sum + minorUnits(c.quoteTotal as string, scale), 0n);
-    if (max.isOk() && committed + total.amount > max.value.amount)
+    if (committed + total.amount > max)
       return err(
         `accepting ${build.externalId} (${moneyString(total)} ${total.currency}) would take the run to ${moneyString({ ...total, amount: committed + total.amount })}, over its max total ${scope.run.maxTotal}`,
       );
   }
-  return ok(undefined);
+  return ok(total);
 };
 
 /** The request is accepted: its rows take their outputs (prices, ids, states). */
@@ -686,17 +691,17 @@ const cancelBuild = (
 /** Cancels the build's request (intent first), then goes on as decided. */
 const cancelling = (scope: StepScope, build: ChunkRecord): ResultAsync<PhaseResult, PayoutError> =>
   safeTry(async function* () {
-    if (build.requestId === null) return afterCancelled(scope, build, []);
+    const requestId = build.requestId as string;
     const request = yield* readRequest(scope, build);
     if (request.state === 'cancelled') return afterCancelled(scope, build, yield* listOutputs(scope, build));
     if (request.state === 'quote_accepted' || request.state === 'working' || request.state === 'finished')
       return confirmAccepted(scope, build, request);
     const intent = scope.intent('cancel_request', buildPrefix(build, 'cancel'));
     yield* scope.write({ calls: [intent] });
-    const cancelled = await scope.ctx.client.requests.cancel(build.requestId);
+    const cancelled = await scope.ctx.client.requests.cancel(requestId);
     const at = scope.at();
     if (cancelled.isOk()) {
-      yield* scope.write({ calls: [okCall(intent, build.requestId, at)] });
+      yield* scope.write({ calls: [okCall(intent, requestId, at)] });
       return afterCancelled(scope, build, yield* listOutputs(scope, build));
     }
     yield* scope.write({ calls: [outcomeOf(intent, cancelled.error, at)] });
@@ -711,11 +716,7 @@ const afterCancelled = (
   outputs: readonly OutputView[],
 ): ResultAsync<PhaseResult, PayoutError> => {
   const at = scope.at();
-  const cancelled: ChunkRecord = {
-    ...build,
-    requestState: build.requestId === null ? null : 'cancelled',
-    updatedAt: at,
-  };
+  const cancelled: ChunkRecord = { ...build, requestState: 'cancelled', updatedAt: at };
   if (build.onCancelled === 'rebuild')
     return scope
       .write({ chunks: [{ ...cancelled, stage: 'rebuilt' }] })

@@ -11,12 +11,11 @@ import { type PhaseResult, progress, type StepScope, serviceFailed, waitFor } fr
 /** Output states that are final, with the row state each one gives. */
 const FINAL: readonly (OutputState & RowState)[] = ['settled', 'rejected', 'returned', 'cancelled'];
 
-/** Accepted builds whose rows are not all final yet. */
+/** Accepted builds (each has its request) whose rows are not all final yet. */
 export const buildsToFollow = (scope: StepScope): ChunkRecord[] =>
   scope.chunks.filter(
     (c) =>
       c.stage === 'accepted' &&
-      c.requestId !== null &&
       scope.rows.some((r) => r.requestId === c.requestId && !FINAL_ROW_STATES.has(r.state)),
   );
 
@@ -73,8 +72,7 @@ export const follow = (scope: StepScope): ResultAsync<PhaseResult, PayoutError> 
       },
     });
     const left = buildsToFollow(scope).length > 0;
-    const moved =
-      rows.length > 0 ? `follow: ${rows.length} row${rows.length === 1 ? '' : 's'} final` : 'follow';
+    const moved = `follow: ${rows.length} newly final`;
     return ok(left ? waitFor(moved, scope.tuning.pollIntervalMs) : progress(moved));
   });
 

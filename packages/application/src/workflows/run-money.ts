@@ -24,11 +24,9 @@ export const moneyString = (m: Money): string => moneyText(m);
 export const parseFraction = (
   text: string,
 ): { readonly units: bigint; readonly scale: number } | undefined => {
-  if (!/^\d+(\.\d+)?$/.test(text)) return undefined;
-  const parsed = parseDecimal(text);
-  return parsed === undefined || parsed.coefficient < 0n
-    ? undefined
-    : { units: parsed.coefficient, scale: parsed.scale };
+  // Digits, then maybe a point and digits: decimal text that is never negative.
+  const parsed = /^\d+(\.\d+)?$/.test(text) ? parseDecimal(text) : undefined;
+  return parsed === undefined ? undefined : { units: parsed.coefficient, scale: parsed.scale };
 };
 
 /** Whether `quote` ≤ `estimate` × (1 + tolerance), exactly, all in minor units of one currency. */

@@ -1,4 +1,4 @@
-import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import type { ResultAsync } from 'neverthrow';
 import { match } from 'ts-pattern';
 import type { ConciergeError } from '../gateway/errors.js';
 import { isRelationship } from '../gateway/field.js';
@@ -168,8 +168,3 @@ export const refusesRequest = (error: ConciergeError): boolean =>
 export const describe = (error: ConciergeError): string => `${error.code}: ${error.detail}`;
 
 export const serviceFailed = (doing: string) => (error: ConciergeError) => payoutError.service(error, doing);
-
-export const when = <T>(condition: boolean, then: () => ResultAsync<T, PayoutError>, otherwise: T) =>
-  condition ? then() : okAsync<T, PayoutError>(otherwise);
-
-export const fail = <T>(error: PayoutError): ResultAsync<T, PayoutError> => errAsync(error);

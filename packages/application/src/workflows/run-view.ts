@@ -1,12 +1,5 @@
 import type { ChunkRecord, RowRecord, RunRecord, RunSnapshot } from './payout-journal.js';
-import {
-  FINAL_ROW_STATES,
-  type ReportLine,
-  ROW_STATES,
-  type RowState,
-  type RunStatus,
-  type RunSummary,
-} from './payout-run.js';
+import { type ReportLine, ROW_STATES, type RowState, type RunStatus, type RunSummary } from './payout-run.js';
 
 /** Counts of rows by state, and the total. */
 export const rowCounts = (rows: readonly RowRecord[]): Record<RowState | 'total', number> => {
@@ -68,5 +61,3 @@ export const summaryOf = (run: RunRecord): RunSummary => ({
   createdAt: run.createdAt,
   updatedAt: run.updatedAt,
 });
-
-export const isFinalRow = (row: RowRecord): boolean => FINAL_ROW_STATES.has(row.state);
