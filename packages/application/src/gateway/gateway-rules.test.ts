@@ -2,9 +2,10 @@ import type { DomainError } from '@concierge-ts/domain';
 import { fc, test } from '@fast-check/vitest';
 import { ok } from 'neverthrow';
 import { describe, expect, it } from 'vitest';
-import { located } from '../../test/error-location.js';
+import { fieldAt, located } from '../../test/error-location.js';
 import { listAll } from '../workflows/list-all.js';
 import { conciergeError, fromDomainError, isConciergeError, STATUS_OF } from './errors.js';
+import { field } from './field.js';
 import { pageBounds, pageOf } from './page.js';
 import { isoTime, isoTimeOrNull, type Page, type PageQuery } from './views.js';
 
@@ -19,12 +20,12 @@ describe('pages (SPEC 7): page[number] from 1, page[size] from 1 to 500, default
       [{ size: 501 }, 'page[size]'],
       [{ size: 2.5 }, 'page[size]'],
     ];
-    for (const [query, pointer] of cases)
+    for (const [query, parameter] of cases)
       expect(pageBounds(query)._unsafeUnwrapErr(), JSON.stringify(query)).toMatchObject({
         type: 'bad_request',
         status: 400,
         code: 'invalid_page',
-        pointer,
+        field: { parameter },
       });
   });
 
@@ -112,7 +113,7 @@ describe('a domain refusal as the API reports it (SPEC 7: lifecycle 409, invalid
 
   it('an invalid value is unprocessable at the field given (the attributes when none is)', () => {
     for (const e of values) {
-      expect(fromDomainError(e, '/data/attributes/amount')).toMatchObject({
+      expect(fromDomainError(e, fieldAt('/data/attributes/amount'))).toMatchObject({
         ...located('/data/attributes/amount'),
         code: e.code,
       });
@@ -122,7 +123,7 @@ describe('a domain refusal as the API reports it (SPEC 7: lifecycle 409, invalid
 
   it('a refused hint token points at the hint token, whatever field was given', () => {
     const e: DomainError = { type: 'HintTokenRefused', code: 'hint_token_expired', message: 'm' };
-    expect(fromDomainError(e, '/data/attributes/amount')).toMatchObject({
+    expect(fromDomainError(e, fieldAt('/data/attributes/amount'))).toMatchObject({
       ...located('/data/attributes/hint_token'),
       code: 'hint_token_expired',
     });
@@ -147,14 +148,14 @@ describe('error kinds and their HTTP statuses (SPEC 7)', () => {
     expect(conciergeError.authentication()).toMatchObject({ status: 401, code: 'unauthorized' });
     expect(conciergeError.permission('no')).toMatchObject({ status: 403, code: 'forbidden' });
     expect(conciergeError.notFound('user', '7')).toMatchObject({ code: 'not_found' });
-    expect(conciergeError.conflict('invalid_transition', 'x', '/data/id')).toMatchObject({
+    expect(conciergeError.conflict('invalid_transition', 'x', field.path('data', 'id'))).toMatchObject({
       status: 409,
-      pointer: '/data/id',
+      field: { path: ['data', 'id'] },
     });
-    expect(conciergeError.conflict('invalid_transition', 'x')).not.toHaveProperty('pointer');
-    expect(conciergeError.badRequest('invalid_page', 'x', 'page[size]')).toMatchObject({
+    expect(conciergeError.conflict('invalid_transition', 'x')).not.toHaveProperty('field');
+    expect(conciergeError.badRequest('invalid_page', 'x', field.parameter('page[size]'))).toMatchObject({
       status: 400,
-      pointer: 'page[size]',
+      field: { parameter: 'page[size]' },
     });
     expect(conciergeError.badRequest('bad', 'x')).not.toHaveProperty('pointer');
     expect(conciergeError.decode('x', '/data')).toMatchObject({ code: 'decode_error', pointer: '/data' });
@@ -172,7 +173,7 @@ describe('error kinds and their HTTP statuses (SPEC 7)', () => {
     const yes = [
       { ...base, type: 'server', status: 599 },
       { ...base, type: 'server', status: 100 },
-      { ...base, type: 'conflict', status: 409, pointer: '/data' },
+      { ...base, type: 'conflict', status: 409, field: { path: ['data'] } },
       { ...base, type: 'rate_limited', status: 429, retryAfterMs: 0 },
       { ...base, type: 'timeout', outcome: 'unknown', status: 408 },
       { ...base, type: 'timeout', outcome: 'not_sent' },
@@ -187,7 +188,8 @@ describe('error kinds and their HTTP statuses (SPEC 7)', () => {
       { ...base, type: 'server', status: 500.5 },
       { ...base, type: 'server', status: '500' },
       { ...base, type: 'server' },
-      { ...base, type: 'conflict', status: 409, pointer: 1 },
+      { ...base, type: 'conflict', status: 409, field: 1 },
+      { ...base, type: 'conflict', status: 409, field: { path: ['data'], parameter: 'x' } },
       { ...base, type: 'rate_limited', status: 429, retryAfterMs: -1 },
       { ...base, type: 'rate_limited', status: 429, retryAfterMs: Number.POSITIVE_INFINITY },
       { ...base, type: 'rate_limited', status: 429 },

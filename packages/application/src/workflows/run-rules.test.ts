@@ -72,6 +72,7 @@ const output = (
   rejectionReason: null,
   failureReason: null,
   cancellationReason: null,
+  failures: [],
   createdAt: '2026-01-05T12:00:00.000Z',
   updatedAt: '2026-01-05T12:00:00.000Z',
 });
