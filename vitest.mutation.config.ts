@@ -15,7 +15,7 @@ export default mergeConfig(
   { ...base, test: { ...base.test, projects: undefined } },
   defineConfig({
     test: {
-      projects: (base.test?.projects as Project[]).filter((p) => MEASURED.has(p.test.name)),
+      projects: ((base.test?.projects ?? []) as Project[]).filter((p) => MEASURED.has(p.test.name)),
     },
   }),
 );
