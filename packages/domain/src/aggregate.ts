@@ -137,16 +137,6 @@ class ChangeBuilder {
       this.issue('credit_note', now);
   }
 
-  /** Records a new output (state accepting). */
-  addOutput(output: Output, now: number): void {
-    this.writeRequestMove();
-    const c = this.draft();
-    c.accepting += 1;
-    c.total += 1;
-    this.outputs.push(output);
-    this.events.push(outputEvent(output, now));
-  }
-
   /** Records a changed output that makes no state change (a price). */
   changeOutput(output: Output): void {
     this.outputs.push(output);
