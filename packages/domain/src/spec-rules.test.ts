@@ -11,7 +11,7 @@ import {
   startWorking,
   stepOutput,
 } from './aggregate.js';
-import type { MoneyMovement } from './balance.js';
+import { applyMovement, emptyBalance, type MoneyMovement } from './balance.js';
 import type { Currency } from './currency.js';
 import { type Money, money } from './money.js';
 import type { Output } from './output.js';
@@ -218,5 +218,73 @@ describe('SPEC section 2: PATCH changes external_id and payment_authorization_co
       action: 'update',
     });
     expect(request.externalId).toBe('invoice-7');
+  });
+});
+
+describe('SPEC section 4: a failed output is retried, possibly with a new withdrawal instruction, or given up', () => {
+  it('a retry with a new instruction moves to working with it, and its event names the one before', () => {
+    const { request, output } = failedOutput();
+    const change = ok(stepOutput(request, output, 'retry', T0 + 8, { withdrawalInstructionId: 'wi2' }));
+    expect(change.outputs[0]).toMatchObject({
+      state: 'working',
+      withdrawalInstructionId: 'wi2',
+      attempts: 2,
+    });
+    expect(change.events).toHaveLength(1);
+    expect(change.events[0]).toMatchObject({
+      eventType: 'concierge_request_output_working',
+      resourceId: 'o1',
+      at: T0 + 8,
+      formerInstructionId: 'wi1',
+    });
+    expect(change.request.updatedAt).toBe(T0 + 8);
+  });
+
+  it('a retry with the same instruction keeps it, and its event names no former one', () => {
+    const { request, output } = failedOutput();
+    const change = ok(stepOutput(request, output, 'retry', T0 + 8));
+    expect(change.outputs[0]).toMatchObject({ state: 'working', withdrawalInstructionId: 'wi1' });
+    expect(change.events[0]).not.toHaveProperty('formerInstructionId');
+  });
+
+  it('giving up without the return cost is refused (reason_required) rather than crediting a guess', () => {
+    const { request, output } = failedOutput();
+    expect(stepOutput(request, output, 'give_up', T0 + 8)._unsafeUnwrapErr()).toMatchObject({
+      code: 'reason_required',
+      entity: 'output',
+      id: 'o1',
+      state: 'failed',
+      action: 'give_up',
+    });
+  });
+
+  it('an output of another request is refused (invalid_transition) and changes nothing', () => {
+    const { request, output } = failedOutput();
+    const foreign = { ...output, requestId: 'r2' };
+    expect(stepOutput(request, foreign, 'retry', T0 + 8)._unsafeUnwrapErr()).toMatchObject({
+      code: 'invalid_transition',
+      entity: 'output',
+      id: 'o1',
+      action: 'retry',
+    });
+  });
+});
+
+describe('SPEC section 3: a debit the balance cannot cover names the request, its state and the action', () => {
+  it('insufficient_funds on quote_accepted, start_working', () => {
+    const balance = { ...emptyBalance('payer', USD), available: 999n, deposited: 999n };
+    const refused = applyMovement(balance, {
+      kind: 'debit',
+      payerId: 'payer',
+      requestId: 'r1',
+      amount: money(1_000n, USD),
+    });
+    expect(refused._unsafeUnwrapErr()).toMatchObject({
+      code: 'insufficient_funds',
+      entity: 'request',
+      id: 'r1',
+      state: 'quote_accepted',
+      action: 'start_working',
+    });
   });
 });
