@@ -26,18 +26,22 @@ const alias = packages.flatMap((dir) => {
 export default defineConfig({
   resolve: { alias },
   test: {
-    projects: packages.map((name) => ({
-      resolve: { alias },
-      test: {
-        name,
-        root: `${root}packages/${name}`,
-        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-        testTimeout: 60_000,
-        // Test files share one module graph per worker instead of importing every package
-        // afresh per file: the suite's CPU time falls by about a third (no test relies on
-        // fresh module state; each builds its own sandbox).
-        isolate: false,
-      },
-    })),
+    projects: [
+      ...packages.map((name) => ({
+        resolve: { alias },
+        test: {
+          name,
+          root: `${root}packages/${name}`,
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          testTimeout: 60_000,
+          // Test files share one module graph per worker instead of importing every package
+          // afresh per file: the suite's CPU time falls by about a third (no test relies on
+          // fresh module state; each builds its own sandbox).
+          isolate: false,
+        },
+      })),
+      // The repository's own scripts (scoring of the mutation report).
+      { test: { name: 'scripts', root: `${root}scripts`, include: ['*.test.ts'] } },
+    ],
   },
 });

@@ -1,6 +1,5 @@
 import { err, ok, type Result } from 'neverthrow';
 import type { MoneyMovement } from './balance.js';
-import type { CheckVerdict } from './checks.js';
 import {
   type CounterDraft,
   countInDraft,
@@ -138,16 +137,6 @@ class ChangeBuilder {
       this.issue('credit_note', now);
   }
 
-  /** Records a new output (state accepting). */
-  addOutput(output: Output, now: number): void {
-    this.writeRequestMove();
-    const c = this.draft();
-    c.accepting += 1;
-    c.total += 1;
-    this.outputs.push(output);
-    this.events.push(outputEvent(output, now));
-  }
-
   /** Records a changed output that makes no state change (a price). */
   changeOutput(output: Output): void {
     this.outputs.push(output);
@@ -261,38 +250,6 @@ export const addOutput = (request: Request, input: NewOutput): Result<Change, Do
     events: [outputEvent(output, input.now)],
     movements: [],
   });
-};
-
-/**
- * Adds an output whose acceptance checks were decided before it existed (SPEC section 9:
- * the checks run as soon as it is created): accepting, then accepted or rejected in the
- * same change, one event each, in that order; a pending verdict leaves it accepting.
- * The same outcome as `addOutput` then `stepOutput` with the verdict, in one change
- * (one request copy and one save of the output instead of two).
- */
-export const addCheckedOutput = (
-  request: Request,
-  input: NewOutput,
-  verdict: CheckVerdict,
-): Result<Change, DomainError> => {
-  if (request.state !== 'draft')
-    return err(invalidTransition({ entity: 'request', id: request.id, state: request.state }, 'add_output'));
-  // No copy of the input when it already names the request (always, from the service): for speed.
-  const output = createOutput(input.requestId === request.id ? input : { ...input, requestId: request.id });
-  const created = outputEvent(output, input.now);
-  const checked =
-    verdict.kind === 'pass'
-      ? transitionOutput(output, 'pass_checks', input.now)
-      : verdict.kind === 'fail'
-        ? transitionOutput(output, 'fail_checks', input.now, { reason: verdict.reason })
-        : ok(output);
-  // A draft request neither works nor waits for a quote: no movement, no cascade.
-  return checked.map((latest) => ({
-    request: withCounters(request, countNew(request.counters, latest.state), input.now),
-    outputs: [latest],
-    events: latest === output ? [created] : [created, outputEvent(latest, input.now)],
-    movements: [],
-  }));
 };
 
 /** What an operator, the checks or the provider can do to one output. */

@@ -128,7 +128,3 @@ export const applyMovement = (balance: Balance, movement: MoneyMovement): Result
     }
   }
 };
-
-/** deposited = available + in flight + spent + return costs. */
-export const isConserved = (b: Balance): boolean =>
-  b.deposited === b.available + b.inFlight + b.spent + b.returnCosts;

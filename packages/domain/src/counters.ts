@@ -1,4 +1,4 @@
-import { OUTPUT_STATES, type OutputState } from './output.js';
+import type { OutputState } from './output.js';
 
 /** Outputs of a request by state, kept per transition (never recounted). */
 export type OutputCounters = { readonly [S in OutputState]: number } & { readonly total: number };
@@ -79,19 +79,11 @@ export const countInDraft = (draft: CounterDraft, state: OutputState, delta: num
   return draft;
 };
 
-/** One more output, in `state` (a new output is accepting, or checked already). */
-export const countNew = (counters: OutputCounters, state: OutputState = 'accepting'): OutputCounters => {
+/** One more output, accepting (a new output). */
+export const countNew = (counters: OutputCounters): OutputCounters => {
   const next = draftCounters(counters);
-  countInDraft(next, state, 1);
+  next.accepting += 1;
   next.total += 1;
-  return next;
-};
-
-export const countMove = (counters: OutputCounters, from: OutputState, to: OutputState): OutputCounters => {
-  if (from === to) return counters;
-  const next = draftCounters(counters);
-  countInDraft(next, from, -1);
-  countInDraft(next, to, 1);
   return next;
 };
 
@@ -108,5 +100,3 @@ export const recount = (states: Iterable<OutputState>): OutputCounters => {
   }
   return counts as OutputCounters;
 };
-
-export const sumOfStates = (c: OutputCounters): number => OUTPUT_STATES.reduce((sum, s) => sum + c[s], 0);

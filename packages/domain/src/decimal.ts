@@ -64,9 +64,6 @@ export const divideFloor = (numerator: bigint, denominator: bigint): bigint => {
   return numerator < 0n && q * denominator !== numerator ? q - 1n : q;
 };
 
-/** Integer division rounding towards zero (floor for non-negative operands). */
-export const divideDown = (numerator: bigint, denominator: bigint): bigint => numerator / denominator;
-
 /** Renders coefficient / 10^scale as plain decimal text, keeping exactly `scale` decimals. */
 export const formatScaled = (coefficient: bigint, scale: number): string => {
   const negative = coefficient < 0n;

@@ -131,37 +131,3 @@ export const moneyText = (m: Money): string => formatScaled(m.amount, m.scale);
 
 /** The JSON number for the wire. Exact for every amount below 2^53 minor units. */
 export const moneyToNumber = (m: Money): number => Number(moneyText(m));
-
-export const sameCurrency = (a: Money, b: Money): boolean => a.currency === b.currency && a.scale === b.scale;
-
-const assertSame = (a: Money, b: Money): void => {
-  if (!sameCurrency(a, b)) throw new TypeError(`currency mismatch: ${a.currency} and ${b.currency}`);
-};
-
-export const addMoney = (a: Money, b: Money): Money => {
-  assertSame(a, b);
-  return { amount: a.amount + b.amount, currency: a.currency, scale: a.scale };
-};
-
-export const subtractMoney = (a: Money, b: Money): Money => {
-  assertSame(a, b);
-  return { amount: a.amount - b.amount, currency: a.currency, scale: a.scale };
-};
-
-export const compareMoney = (a: Money, b: Money): -1 | 0 | 1 => {
-  assertSame(a, b);
-  return a.amount < b.amount ? -1 : a.amount > b.amount ? 1 : 0;
-};
-
-export const equalMoney = (a: Money, b: Money): boolean => sameCurrency(a, b) && a.amount === b.amount;
-
-/** Exact sum of amounts of one currency. */
-export const sumMoney = (currency: Currency, items: Iterable<Money>): Money => {
-  let total = 0n;
-  for (const m of items) {
-    if (m.currency !== currency.code)
-      throw new TypeError(`currency mismatch: ${currency.code} and ${m.currency}`);
-    total += m.amount;
-  }
-  return money(total, currency);
-};

@@ -1,6 +1,5 @@
 import { err, ok, type Result } from 'neverthrow';
 import { type DomainError, guardFailed, invalidTransition } from './errors.js';
-import type { Money } from './money.js';
 import type { PortCode } from './port.js';
 import type { OutputPrice, OutputTarget } from './pricing.js';
 
@@ -229,9 +228,6 @@ export const priceOutputEntity = (output: Output, price: OutputPrice, now: numbe
   createdAt: output.createdAt,
   updatedAt: now,
 });
-
-/** The output's budget once priced (what the payer is charged for it). */
-export const outputBudget = (output: Output): Money | null => output.price?.budget ?? null;
 
 /**
  * What an output was at one of its events, beside what never changes (its id, request,

@@ -1,16 +1,20 @@
-import { isConserved } from '../balance.js';
 import { recount } from '../counters.js';
-import { DOCUMENT_EVENT_TYPES, type DomainEvent } from '../events.js';
-import {
-  isFinalOutputState,
-  OUTPUT_STATES,
-  OUTPUT_TRANSITIONS,
-  type Output,
-  type OutputState,
-} from '../output.js';
-import { isFinalRequestState, REQUEST_STATES, REQUEST_TRANSITIONS, type RequestState } from '../request.js';
+import type { DomainEvent } from '../events.js';
+import { OUTPUT_STATES, type Output, type OutputState } from '../output.js';
+import { REQUEST_STATES, type RequestState } from '../request.js';
 import type { ScenarioConfig, ScenarioState, ScenarioStep } from './scenario.js';
 import { destinationOf, outputsOf } from './scenario.js';
+import {
+  SPEC_FINAL_OUTPUT_STATES,
+  SPEC_FINAL_REQUEST_STATES,
+  SPEC_OUTPUT_MOVES,
+  SPEC_REQUEST_MOVES,
+  specStep,
+} from './spec.js';
+
+// SPEC's final states and moves (testing/spec.ts), never the domain's own sets and tables.
+const isFinalOutputState = (state: OutputState): boolean => SPEC_FINAL_OUTPUT_STATES.includes(state);
+const isFinalRequestState = (state: RequestState): boolean => SPEC_FINAL_REQUEST_STATES.includes(state);
 
 /**
  * Invariants of SPEC sections 3, 4 and 8, checked from scratch on a scenario's world. Each
@@ -103,19 +107,21 @@ export const conservationViolations = (config: ScenarioConfig, state: ScenarioSt
   if (b.returnCosts !== r.returnCosts)
     violations.push(`ledger return costs ${b.returnCosts} ≠ recount ${r.returnCosts}`);
   if (b.available < 0n) violations.push(`available ${b.available} is negative`);
-  if (!isConserved(b)) violations.push('the ledger says it is not conserved');
+  if (b.deposited !== b.available + b.inFlight + b.spent + b.returnCosts)
+    violations.push('the ledger does not add up: deposited ≠ available + in flight + spent + return costs');
   return violations;
 };
 
-const requestStep = (from: RequestState, to: RequestState): boolean =>
-  Object.values(REQUEST_TRANSITIONS[from]).includes(to as never);
-const outputStep = (from: OutputState, to: OutputState): boolean =>
-  Object.values(OUTPUT_TRANSITIONS[from]).includes(to as never);
+const requestStep = (from: RequestState, to: RequestState): boolean => specStep(SPEC_REQUEST_MOVES, from, to);
+const outputStep = (from: OutputState, to: OutputState): boolean => specStep(SPEC_OUTPUT_MOVES, from, to);
 
 const REQUEST_PREFIX = 'concierge_request_';
 const OUTPUT_PREFIX = 'concierge_request_output_';
 
-const DOCUMENT_TYPES: ReadonlySet<string> = new Set(Object.values(DOCUMENT_EVENT_TYPES));
+/** SPEC section 8's names of the documents' events. */
+const RECEIPT_CREATED = 'concierge_request_receipt_created';
+const CREDIT_NOTE_CREATED = 'concierge_request_credit_note_created';
+const DOCUMENT_TYPES: ReadonlySet<string> = new Set([RECEIPT_CREATED, CREDIT_NOTE_CREATED]);
 
 /**
  * Events of one step (SPEC section 8): every state change of the request and of each output
@@ -162,19 +168,18 @@ export const eventViolations = (step: ScenarioStep): string[] => {
   // The documents.
   const count = (type: string) => events.filter((e) => e.eventType === type).length;
   const debits = change.movements.filter((m) => m.kind === 'debit').length;
-  if (count(DOCUMENT_EVENT_TYPES.receipt) !== debits)
-    violations.push(`${count(DOCUMENT_EVENT_TYPES.receipt)} receipt events for ${debits} debits`);
+  if (count(RECEIPT_CREATED) !== debits)
+    violations.push(`${count(RECEIPT_CREATED)} receipt events for ${debits} debits`);
   const credits = change.movements.some((m) => m.kind === 'refund' || m.kind === 'return');
   const notes = credits && (previous?.creditNoteIssuedAt ?? null) === null ? 1 : 0;
-  if (count(DOCUMENT_EVENT_TYPES.credit_note) !== notes)
-    violations.push(`${count(DOCUMENT_EVENT_TYPES.credit_note)} credit note events, ${notes} expected`);
+  if (count(CREDIT_NOTE_CREATED) !== notes)
+    violations.push(`${count(CREDIT_NOTE_CREATED)} credit note events, ${notes} expected`);
   for (const event of events)
     if (
       event.resource === 'request' &&
-      (event.eventType === DOCUMENT_EVENT_TYPES.receipt
+      (event.eventType === RECEIPT_CREATED
         ? event.request.receiptIssuedAt !== event.at
-        : event.eventType === DOCUMENT_EVENT_TYPES.credit_note &&
-          event.request.creditNoteIssuedAt !== event.at)
+        : event.eventType === CREDIT_NOTE_CREATED && event.request.creditNoteIssuedAt !== event.at)
     )
       violations.push(`event ${event.eventType} carries a request that does not say it was issued then`);
 

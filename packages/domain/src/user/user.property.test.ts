@@ -6,7 +6,6 @@ import {
   COMPLIANCE_STATES,
   type ComplianceState,
   compliancePaymentVerdict,
-  compliancePermitsPayments,
   createUser,
   EMAIL_MAX_LENGTH,
   USER_NAME_MAX_LENGTH,
@@ -34,7 +33,6 @@ describe('compliance states', () => {
     (state) => {
       const expected = { enabled: 'proceed', rejected: 'refuse', new: 'wait', disabled: 'wait' } as const;
       expect(compliancePaymentVerdict(state)).toBe(expected[state]);
-      expect(compliancePermitsPayments(state)).toBe(state === 'enabled');
     },
   );
 

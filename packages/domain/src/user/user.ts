@@ -29,10 +29,6 @@ export const COMPLIANCE_PAYMENT_VERDICTS = {
 export const compliancePaymentVerdict = (state: ComplianceState): CompliancePaymentVerdict =>
   COMPLIANCE_PAYMENT_VERDICTS[state];
 
-/** Whether payments to (and from) a user in this state may go ahead now: only `enabled`. */
-export const compliancePermitsPayments = (state: ComplianceState): boolean =>
-  compliancePaymentVerdict(state) === 'proceed';
-
 /** The longest email address there is (RFC 5321: a 256-octet path less its angle brackets). */
 export const EMAIL_MAX_LENGTH = 254;
 export const USER_NAME_MAX_LENGTH = 200;
