@@ -5,6 +5,7 @@ import {
   momentOf,
   type Output,
   type Port,
+  type PortCatalog,
   type PriceQuote,
   parseFee,
   parseMoney,
@@ -227,6 +228,9 @@ const portOf = (row: PortRow): Port => {
   };
 };
 
+/** The catalog of `PORT_ROWS`. */
+export const testCatalog = (): PortCatalog => ({ ports: PORT_ROWS.map(portOf) });
+
 /** Mid-market rate and fee per destination currency, from any origin: round figures. */
 export const RATES: Readonly<Record<string, { rate: string; fee: string }>> = {
   ARS: { rate: '1', fee: '0.01' },
@@ -262,7 +266,7 @@ export const world = (options: WorldOptions = {}) => {
   const events = new ListEventStore();
   const pricing = new TablePricing();
   const failures: TimedMoveFailure[] = [];
-  const catalog = { ports: PORT_ROWS.map(portOf) };
+  const catalog = testCatalog();
   const service = new ConciergeService({
     repositories: repos,
     catalog: { catalog: () => catalog },
