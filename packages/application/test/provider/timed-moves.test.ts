@@ -459,3 +459,62 @@ describe('the progress of working outputs (SPEC sections 4, 9)', () => {
     expect(w.service.nextDueAt()).toBeNull();
   });
 });
+
+describe('moves of a request that moved on do nothing when they come due (SPEC section 3)', () => {
+  it('a draft cancelled by the user: its outputs are not checked, it is not pruned', () => {
+    const w = world();
+    const request = w.draft(w.payer().id);
+    const output = w.output(request.id);
+    w.service.cancelRequest(w.master, request.id)._unsafeUnwrap();
+    w.advance(25 * HOUR);
+    expect(w.request(request.id)).toMatchObject({
+      state: 'cancelled',
+      cancellationReason: 'cancelled_by_user',
+    });
+    expect(w.eventsOf(output.id).map((e) => e.type)).toEqual([
+      'concierge_request_output_accepting',
+      'concierge_request_output_cancelled',
+    ]);
+    expect(w.eventsOf(request.id).map((e) => e.type)).toEqual([
+      'concierge_request_draft',
+      'concierge_request_cancelled',
+    ]);
+  });
+
+  it('a quote request cancelled before its eta gets no quote', () => {
+    const w = world();
+    const { request } = checkedDraft(w);
+    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    w.service.cancelRequest(w.master, request.id)._unsafeUnwrap();
+    w.advance(HOUR);
+    expect(w.eventsOf(request.id).map((e) => e.type)).toEqual([
+      'concierge_request_draft',
+      'concierge_request_quote_requested',
+      'concierge_request_cancelled',
+    ]);
+    expect(w.failures).toEqual([]);
+  });
+
+  it('a request cancelled by its quote expiry is not also cancelled by its funds deadline or pruning', () => {
+    const w = world();
+    const { request } = quoted(w);
+    w.service.runUntilIdle(w.clock)._unsafeUnwrap();
+    expect(w.eventsOf(request.id).filter((e) => e.type === 'concierge_request_cancelled')).toHaveLength(1);
+    expect(w.request(request.id).cancellationReason).toBe('quote_not_accepted');
+  });
+
+  it('every output rejected while the quote is requested cancels the request (no_payable_outputs)', () => {
+    const w = world();
+    const request = w.draft(w.payer().id);
+    const output = w.output(request.id, { outcome: 'rejected' });
+    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    // Asked before the checks ran: the output is accepting, so the request may ask for a quote.
+    expect(w.request(request.id).state).toBe('quote_requested');
+    w.advance(2 * SECOND);
+    expect(w.outputOf(output.id).state).toBe('rejected');
+    expect(w.request(request.id)).toMatchObject({
+      state: 'cancelled',
+      cancellationReason: 'no_payable_outputs',
+    });
+  });
+});
