@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_IDLE_STEPS } from '../../src/index.js';
 import type { Scheduler, TimedMove } from '../../src/provider/scheduler.js';
-import { HOUR, MINUTE, SECOND, START, world } from '../support/world.js';
+import { HOUR, ListEventStore, MINUTE, SECOND, START, world } from '../support/world.js';
 
 /**
  * The manual clock of SPEC section 9: `advance(duration)` fires everything due, in order,
@@ -46,6 +46,32 @@ describe('advance (SPEC section 9)', () => {
     const output = w.output(request.id);
     w.clock.advance(2 * SECOND);
     expect(w.service.getOutput(w.master, output.id)._unsafeUnwrap().state).toBe('accepted');
+  });
+
+  it('a subscriber that reads the service while moves fire does not change when they happen', () => {
+    // An event log that, like a webhook dispatcher, reads the service as each event is published.
+    class ReadingLog extends ListEventStore {
+      reader: (() => void) | undefined;
+      override publish(events: Parameters<ListEventStore['publish']>[0]): void {
+        super.publish(events);
+        this.reader?.();
+      }
+    }
+    const log = new ReadingLog();
+    const w = world({ events: log });
+    const first = w.draft(w.payer().id);
+    const second = w.draft(w.payer().id);
+    const outputs = [w.output(first.id), w.output(second.id)];
+    log.reader = () => void w.service.getRequest(w.master, first.id);
+    w.advance(25 * HOUR);
+    for (const output of outputs)
+      expect(
+        log.stored.filter((e) => e.resourceId === output.id).map((e) => [e.eventType, e.at - START]),
+      ).toEqual([
+        ['concierge_request_output_accepting', 0],
+        ['concierge_request_output_accepted', 2 * SECOND],
+        ['concierge_request_output_cancelled', 24 * HOUR],
+      ]);
   });
 
   it('nextDueAt names the earliest due move, null when nothing waits', () => {
