@@ -81,6 +81,9 @@ describe('advance (SPEC section 9)', () => {
     expect(w.service.nextDueAt()).toBe(START + 24 * HOUR);
     w.output(request.id);
     expect(w.service.nextDueAt()).toBe(START + 2 * SECOND);
+    // Checked: only the pruning waits (an accepted output has no step of its own planned).
+    w.advance(2 * SECOND);
+    expect(w.service.nextDueAt()).toBe(START + 24 * HOUR);
   });
 });
 
@@ -106,6 +109,48 @@ describe('runUntilIdle (SPEC section 9)', () => {
     expect(w.outputOf(output.id).state).toBe('settled');
     expect(w.request(request.id).state).toBe('finished');
     expect(w.service.nextDueAt()).toBeNull();
+  });
+
+  it('checks of outputs whose draft was cancelled are dropped without moving the clock', () => {
+    const w = world();
+    const request = w.draft(w.payer().id);
+    w.output(request.id);
+    w.service.cancelRequest(w.master, request.id)._unsafeUnwrap();
+    expect(w.service.runUntilIdle(w.clock)._unsafeUnwrap().advancedMs).toBe(0);
+    expect(w.service.nextDueAt()).toBeNull();
+  });
+
+  it('the planned step of an output the operator already settled is dropped without moving the clock', () => {
+    const w = world();
+    const request = w.draft(w.payer(FUNDS).id);
+    const output = w.output(request.id, { outcome: 'settles' });
+    w.advance(2 * SECOND);
+    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    w.advance(SECOND);
+    w.service.acceptQuote(w.master, request.id)._unsafeUnwrap();
+    w.advance(SECOND);
+    w.service.outputAction(w.master, output.id, 'issue')._unsafeUnwrap();
+    w.service.outputAction(w.master, output.id, 'settle')._unsafeUnwrap();
+    expect(w.request(request.id).state).toBe('finished');
+    expect(w.service.runUntilIdle(w.clock)._unsafeUnwrap().advancedMs).toBe(0);
+  });
+
+  it('a failed output waiting for its retry is a live move: the clock goes to it', () => {
+    const w = world();
+    const request = w.draft(w.payer(FUNDS).id);
+    const output = w.output(request.id, { outcome: 'settles' });
+    w.advance(2 * SECOND);
+    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    w.advance(SECOND);
+    w.service.acceptQuote(w.master, request.id)._unsafeUnwrap();
+    w.advance(10 * MINUTE + SECOND);
+    expect(w.outputOf(output.id).state).toBe('settling');
+    // The operator fails it now; the step planned for the bank's answer, an hour after issue,
+    // finds it failed and retries it; attempt 2 is issued 10 minutes later, settled an hour after.
+    w.service.outputAction(w.master, output.id, 'fail')._unsafeUnwrap();
+    const ran = w.service.runUntilIdle(w.clock)._unsafeUnwrap();
+    expect(w.outputOf(output.id)).toMatchObject({ state: 'settled', attempts: 2 });
+    expect(ran.advancedMs).toBe(HOUR + 10 * MINUTE + HOUR);
   });
 
   it('a draft left alone is pruned at 24 h: a live move is waited for however far it is', () => {
