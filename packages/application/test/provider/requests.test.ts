@@ -34,10 +34,9 @@ describe('drafting and changing a request (SPEC sections 2, 5)', () => {
   it('a PATCH of one attribute keeps the other; null clears it', () => {
     const w = world();
     const request = w.draft(w.payer().id);
-    w.service.updateRequest(w.master, request.id, {
-      externalId: 'run-1',
-      paymentAuthorizationCode: 'auth-1',
-    });
+    w.service
+      .updateRequest(w.master, request.id, { externalId: 'run-1', paymentAuthorizationCode: 'auth-1' })
+      ._unsafeUnwrap();
     expect(
       w.service.updateRequest(w.master, request.id, { externalId: 'run-2' })._unsafeUnwrap(),
     ).toMatchObject({
