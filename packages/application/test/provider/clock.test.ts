@@ -153,6 +153,28 @@ describe('runUntilIdle (SPEC section 9)', () => {
     expect(ran.advancedMs).toBe(HOUR + 10 * MINUTE + HOUR);
   });
 
+  it('a quote request cancelled before its eta leaves nothing to wait for', () => {
+    const w = world();
+    const request = w.draft(w.payer().id);
+    w.output(request.id, { port: 'us_usd', amount: 10 });
+    w.advance(2 * SECOND);
+    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    w.service.cancelRequest(w.master, request.id)._unsafeUnwrap();
+    expect(w.service.runUntilIdle(w.clock)._unsafeUnwrap().advancedMs).toBe(0);
+  });
+
+  it('the checks of a draft are live: they happen before the draft is pruned', () => {
+    const w = world();
+    const request = w.draft(w.payer().id);
+    const output = w.output(request.id);
+    w.service.runUntilIdle(w.clock)._unsafeUnwrap();
+    expect(w.eventsOf(output.id)).toEqual([
+      { type: 'concierge_request_output_accepting', at: 0 },
+      { type: 'concierge_request_output_accepted', at: 2 * SECOND },
+      { type: 'concierge_request_output_cancelled', at: 24 * HOUR },
+    ]);
+  });
+
   it('a draft left alone is pruned at 24 h: a live move is waited for however far it is', () => {
     const w = world();
     const request = w.draft(w.payer().id);
