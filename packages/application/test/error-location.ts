@@ -22,6 +22,16 @@ export const fieldAt = (pointer: string): Field => {
   return field.path(...segments(pointer));
 };
 
+const escaped = (segment: string | number) => String(segment).replaceAll('~', '~0').replaceAll('/', '~1');
+
+/** The wire pointer of a field (its parameter's name, for a query parameter). */
+export const pointerOf = (f: Field): string => {
+  if ('attribute' in f) return ['/data/attributes', ...f.attribute.map(escaped)].join('/');
+  if ('relationship' in f) return `/data/relationships/${escaped(f.relationship)}`;
+  if ('parameter' in f) return f.parameter;
+  return f.path.map((s) => `/${escaped(s)}`).join('');
+};
+
 /** A 422 at a place in the request document. */
 export const errorAt = (code: string, pointer: string) =>
   conciergeError.unprocessable(code, code, fieldAt(pointer));

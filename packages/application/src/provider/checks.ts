@@ -69,7 +69,10 @@ export const runChecksOf = (
   return failure === undefined ? ok(undefined) : err(failure);
 };
 
-/** Accepts outputs that passed their checks, together; refused as a whole (not expected), one at a time. */
+/**
+ * Accepts outputs that passed their checks, together. Each was read accepting in this
+ * turn and nothing else moved it since, so the domain has no reason to refuse the step.
+ */
 const passChecks = (
   p: ProviderContext,
   requestId: string,
@@ -77,15 +80,7 @@ const passChecks = (
 ): ServiceResult<void> => {
   const request = p.repos.requests.get(requestId);
   if (!request) return ok(undefined);
-  const together = applyDomain(p, stepOutputs(request, outputs, 'pass_checks', p.time.now()));
-  if (together.isOk()) return ok(undefined);
-  let failure: ConciergeError | undefined;
-  for (const output of outputs) {
-    const current = p.repos.requests.get(requestId);
-    const alone = current ? moveOutput(p, current, output, 'pass_checks') : ok(undefined);
-    if (alone.isErr()) failure ??= alone.error;
-  }
-  return failure === undefined ? ok(undefined) : err(failure);
+  return applyDomain(p, stepOutputs(request, outputs, 'pass_checks', p.time.now())).map(() => undefined);
 };
 
 /** Runs the checks of one output, if it is still accepting, and applies the verdict. */
