@@ -30,9 +30,7 @@ describe('advance (SPEC section 9)', () => {
   it('a move planned by a move fires in the same step when it is due by then (quote, then its expiry)', () => {
     const w = world();
     const request = w.draft(w.payer().id);
-    w.output(request.id);
-    w.advance(2 * SECOND);
-    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    w.quoteRequested(request.id);
     w.advance(HOUR);
     expect(w.eventsOf(request.id).slice(2)).toEqual([
       { type: 'concierge_request_quoted', at: 3 * SECOND },
@@ -185,9 +183,7 @@ describe('runUntilIdle (SPEC section 9)', () => {
   it('a quote not accepted expires at accept_quote_before (quote_not_accepted)', () => {
     const w = world();
     const request = w.draft(w.payer().id);
-    w.output(request.id);
-    w.advance(2 * SECOND);
-    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    w.quoteRequested(request.id);
     const ran = w.service.runUntilIdle(w.clock)._unsafeUnwrap();
     expect(ran.advancedMs).toBe(SECOND + 10 * MINUTE);
     expect(w.request(request.id).cancellationReason).toBe('quote_not_accepted');
@@ -196,9 +192,7 @@ describe('runUntilIdle (SPEC section 9)', () => {
   it('an accepted quote without funds runs to its funds deadline (payment_not_received)', () => {
     const w = world();
     const request = w.draft(w.payer().id);
-    w.output(request.id);
-    w.advance(2 * SECOND);
-    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    w.quoteRequested(request.id);
     w.advance(SECOND);
     w.service.acceptQuote(w.master, request.id)._unsafeUnwrap();
     expect(w.service.runUntilIdle(w.clock)._unsafeUnwrap().advancedMs).toBe(12 * HOUR);

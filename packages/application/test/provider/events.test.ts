@@ -113,9 +113,7 @@ describe('event snapshots (SPEC section 8)', () => {
     const w = world();
     const request = w.draft(w.payer(FUNDS).id);
     const first = w.output(request.id);
-    const second = w.output(request.id);
-    w.advance(2 * SECOND);
-    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    const second = w.quoteRequested(request.id);
     w.advance(SECOND);
     const events = eventsOf(w, request.id);
     const [drafted, requested, quoted] = events.map((e) => w.service.presentEvent(e, true));

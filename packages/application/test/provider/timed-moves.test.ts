@@ -243,9 +243,7 @@ describe('deadlines (SPEC section 3)', () => {
     const w = world();
     const payer = w.payer();
     const request = w.draft(payer.id);
-    const output = w.output(request.id);
-    w.advance(2 * SECOND);
-    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    const output = w.quoteRequested(request.id);
     w.advance(SECOND);
     w.service.acceptQuote(w.master, request.id)._unsafeUnwrap();
     w.advance(12 * HOUR - 1);
@@ -308,9 +306,7 @@ describe('the start of work (SPEC sections 2, 3)', () => {
     const w = world();
     const payer = w.payer();
     const request = w.draft(payer.id);
-    w.output(request.id);
-    w.advance(2 * SECOND);
-    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    w.quoteRequested(request.id);
     w.advance(SECOND);
     w.service.acceptQuote(w.master, request.id)._unsafeUnwrap();
     w.advance(HOUR);
@@ -331,9 +327,7 @@ describe('the start of work (SPEC sections 2, 3)', () => {
     const w = world();
     const payer = w.payer();
     const request = w.draft(payer.id);
-    w.output(request.id);
-    w.advance(2 * SECOND);
-    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    w.quoteRequested(request.id);
     w.advance(SECOND);
     w.service.acceptQuote(w.master, request.id)._unsafeUnwrap();
     const other = w.payer();

@@ -349,6 +349,13 @@ export const world = (options: WorldOptions = {}) => {
       .filter((e) => e.resourceId === resourceId)
       .map((e) => ({ type: e.eventType, at: e.at - START }));
   const advance = (ms: number) => service.advance(clock, ms);
+  /** One output added, its checks passed (2 s), then a quote asked for: the request is `quote_requested`. */
+  const quoteRequested = (requestId: string): OutputView => {
+    const added = output(requestId);
+    advance(2 * 1_000);
+    service.requestQuote(master, requestId)._unsafeUnwrap();
+    return added;
+  };
   return {
     clock,
     repos,
@@ -366,6 +373,7 @@ export const world = (options: WorldOptions = {}) => {
     outputOf,
     eventsOf,
     advance,
+    quoteRequested,
   };
 };
 
