@@ -22,6 +22,7 @@ import {
   EXIT,
   type ExitStatus,
   explain,
+  type NewRun,
   planOf,
   type RunConsole,
   readRunFile,
@@ -336,6 +337,29 @@ const portsOf = async (client: ConciergeClient, io: CliIo): Promise<readonly Kno
   return undefined;
 };
 
+/** The run `run` and `submit` plan from a file: the same settings, the same checks against the service's ports. */
+const newRunOf = (
+  runId: string,
+  file: NewRun['file'],
+  settings: {
+    readonly origin: ParsedPortCode;
+    readonly payer: string;
+    readonly chunkSize: number;
+    readonly tolerance: string;
+  },
+  maxTotal: string | undefined,
+  known: readonly KnownPort[] | undefined,
+): NewRun => ({
+  runId,
+  file,
+  origin: settings.origin,
+  payerId: settings.payer,
+  chunkSize: settings.chunkSize,
+  ...(maxTotal === undefined ? {} : { maxTotal }),
+  tolerance: settings.tolerance,
+  ...(known === undefined ? {} : { ports: known }),
+});
+
 type Flags = Record<string, unknown>;
 
 export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder): Command => {
@@ -413,16 +437,7 @@ export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder)
         try {
           // The first request goes out at once: the service's ports, to check the file against.
           const known = await portsOf(client, io);
-          const run = {
-            runId,
-            file: { name: file, bytes },
-            origin,
-            payerId: settings.payer,
-            chunkSize: settings.chunkSize,
-            ...(maxTotal === undefined ? {} : { maxTotal }),
-            tolerance: settings.tolerance,
-            ...(known === undefined ? {} : { ports: known }),
-          };
+          const run = newRunOf(runId, { name: file, bytes }, settings, maxTotal, known);
           const runConsole = consoleOf(io, settings.json);
           // A refused file touches nothing, not even the journal.
           const rows = readRunFile(runConsole, run);
@@ -685,16 +700,7 @@ export const addPayoutsCommand = (program: Command, io: CliIo, exit: ExitHolder)
       // The file is checked exactly as `run` checks it, against the service's ports.
       const client = clientFor(io, settings, new RequestMeter());
       const known = await portsOf(client, io);
-      const run = {
-        runId,
-        file: { name: file, bytes },
-        origin,
-        payerId: settings.payer,
-        chunkSize: settings.chunkSize,
-        ...(maxTotal === undefined ? {} : { maxTotal }),
-        tolerance: settings.tolerance,
-        ...(known === undefined ? {} : { ports: known }),
-      };
+      const run = newRunOf(runId, { name: file, bytes }, settings, maxTotal, known);
       const rows = readRunFile(consoleOf(io, settings.json), run);
       if (rows === undefined) return EXIT.attention;
       return withServer(io, settings.db, async (connection, postgres) => {
