@@ -74,6 +74,7 @@ describe('parseEquivalents', () => {
     expect(parsed.problems).toEqual([]);
     expect(parsed.entries).toEqual([
       {
+        kind: 'fragment',
         section: 'domain',
         line: 7,
         file: 'packages/domain/src/money.ts',
@@ -83,6 +84,7 @@ describe('parseEquivalents', () => {
         reason: 'both operands are always the same',
       },
       {
+        kind: 'fragment',
         section: 'domain',
         line: 8,
         file: 'packages/domain/src/money.ts',
@@ -92,6 +94,7 @@ describe('parseEquivalents', () => {
         reason: 'message prose',
       },
       {
+        kind: 'fragment',
         section: 'application: workflows, gateway',
         line: 14,
         file: 'packages/application/src/flow.ts',
@@ -125,6 +128,65 @@ describe('parseEquivalents', () => {
     );
     expect(parsed.entries).toEqual([]);
     expect(parsed.problems.map((p) => p.line)).toEqual([4, 5, 6, 7, 10]);
+  });
+});
+
+describe('scope entries', () => {
+  // Two declarations: `describe` builds prose, `limit` is a rule; a comment and a string name `describe` too.
+  const SOURCE = [
+    'const describe = (v: unknown) =>', // 1
+    "  typeof v === 'string' ? v : 'a value';", // 2
+    '// describe is used below', // 3
+    "export const limit = (n: number) => n > 40 ? 'describe' : describe(n);", // 4
+    'class Money {', // 5
+    '  describe() {', // 6
+    "    return 'money';", // 7
+    '  }', // 8
+    '}', // 9
+  ].join('\n');
+  const file = 'packages/domain/src/text.ts';
+  const report: MutationReport = {
+    files: {
+      [file]: {
+        source: SOURCE,
+        mutants: [
+          mutant('1', 'Survived', 'ConditionalExpression', at(2, 3, 2, 24), 'true'),
+          mutant('2', 'Survived', 'StringLiteral', at(2, 31, 2, 40), '""'),
+          mutant('3', 'Survived', 'EqualityOperator', at(4, 37, 4, 43), 'n >= 40'),
+          mutant('4', 'Survived', 'StringLiteral', at(4, 46, 4, 56), '""'),
+          mutant('5', 'Survived', 'StringLiteral', at(7, 12, 7, 19), '""'),
+        ],
+      },
+    },
+  };
+  const entries = (rows: string[]) => parseEquivalents(['## domain', HEADER, ...rows].join('\n'));
+
+  it('reads `in `name`` as a scope and * as any mutator', () => {
+    const parsed = entries([`| ${file} | * | in \`describe\` | * | prose |`]);
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.entries[0]).toMatchObject({
+      kind: 'scope',
+      mutator: '*',
+      original: 'describe',
+      replacement: null,
+    });
+  });
+
+  it('covers every mutant inside the declarations of that name (a const, a method), none outside', () => {
+    const parsed = entries([`| ${file} | * | in \`describe\` | * | prose |`]);
+    const s = score(report, parsed.entries);
+    expect(s.total.equivalents).toBe(3);
+    expect(s.survivors.map((x) => x.line)).toEqual([4, 4]);
+  });
+
+  it('a scope with a mutator covers only that mutator; a name declared nowhere is stale', () => {
+    const parsed = entries([
+      `| ${file} | StringLiteral | in \`describe\` | * | prose |`,
+      `| ${file} | * | in \`nowhere\` | * | prose |`,
+    ]);
+    const s = score(report, parsed.entries);
+    expect(s.total.equivalents).toBe(2);
+    expect(s.stale.map((e) => e.original)).toEqual(['nowhere']);
   });
 });
 

@@ -1,3 +1,5 @@
+import ts from 'typescript';
+
 /**
  * Scoring a StrykerJS report (`reports/mutation/mutation.json`) against the listed
  * equivalent mutants (`mutation-equivalents.md`), for `pnpm mutation`. Pure functions:
@@ -33,13 +35,20 @@ export interface ReportMutant {
 
 /** One row of mutation-equivalents.md. */
 export interface Equivalent {
+  /**
+   * `fragment`: a mutant whose original text contains `original`; `scope`: any mutant
+   * inside the declaration named `original` (a function, a `const`, a method), written
+   * ``in `name` `` in the table.
+   */
+  readonly kind: 'fragment' | 'scope';
   /** The heading the row is under (`domain`, ...). */
   readonly section: string;
   /** Line of the row in the file, for messages. */
   readonly line: number;
   readonly file: string;
+  /** Stryker's mutatorName, or `*` for any mutator. */
   readonly mutator: string;
-  /** A fragment of the mutated source text. */
+  /** A fragment of the mutated source text, or the name of the declaration (`scope`). */
   readonly original: string;
   /** Stryker's replacement, or null for `*` (any replacement of that original). */
   readonly replacement: string | null;
@@ -86,15 +95,17 @@ const readRow = (section: string, line: number, cells: readonly string[]): Equiv
   const [fileCell = '', mutatorCell = '', originalCell = '', replacementCell = '', reason = ''] = cells;
   const file = fileCell.replace(/^`|`$/g, '');
   const mutator = mutatorCell.replace(/^`|`$/g, '');
-  const original = codeSpan(originalCell);
+  const scope = /^in\s+(`+)\s*([A-Za-z_$][\w$]*)\s*\1$/.exec(originalCell);
+  const kind = scope ? 'scope' : 'fragment';
+  const original = scope ? scope[2] : codeSpan(originalCell);
   const replacement = replacementCell === '*' ? null : codeSpan(replacementCell);
   if (file === '') return 'file is empty';
   if (mutator === '') return 'mutator is empty';
   if (original === undefined || original.trim() === '')
-    return 'original must be a non-empty code span (`...`)';
+    return 'original must be a non-empty code span (`...`) or in `name` (a declaration)';
   if (replacement === undefined) return 'replacement must be a code span (`...`) or *';
   if (reason === '') return 'reason is empty: say why the mutant cannot change behaviour';
-  return { section, line, file, mutator, original, replacement, reason };
+  return { kind, section, line, file, mutator, original, replacement, reason };
 };
 
 /**
@@ -140,20 +151,63 @@ export const parseEquivalents = (markdown: string): ParsedEquivalents => {
 /** Runs of whitespace as one space: a fragment written on one line matches source split over several. */
 const squash = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
-/** The source text a mutant replaced (from its start to its end, 1-based lines and columns). */
-export const originalText = (source: string, mutant: ReportMutant): string => {
-  const lineStarts = [0];
-  for (let i = 0; i < source.length; i++) if (source[i] === '\n') lineStarts.push(i + 1);
-  const offset = (p: { line: number; column: number }) =>
-    (lineStarts[p.line - 1] ?? source.length) + p.column - 1;
-  return source.slice(offset(mutant.location.start), offset(mutant.location.end));
+const offsetOf = (source: string, p: { line: number; column: number }): number => {
+  let offset = 0;
+  for (let line = 1; line < p.line; line++) {
+    const next = source.indexOf('\n', offset);
+    if (next < 0) return source.length;
+    offset = next + 1;
+  }
+  return offset + p.column - 1;
 };
 
-export const matches = (entry: Equivalent, file: string, source: string, mutant: ReportMutant): boolean =>
-  entry.file === file &&
-  entry.mutator === mutant.mutatorName &&
-  squash(originalText(source, mutant)).includes(squash(entry.original)) &&
-  (entry.replacement === null || squash(entry.replacement) === squash(mutant.replacement ?? ''));
+/** The source text a mutant replaced (from its start to its end, 1-based lines and columns). */
+export const originalText = (source: string, mutant: ReportMutant): string =>
+  source.slice(offsetOf(source, mutant.location.start), offsetOf(source, mutant.location.end));
+
+/**
+ * The ranges (start, end offsets) of the declarations named `name` in `source`: functions,
+ * variables (`const name = ...`, the whole statement), methods, classes. Parsed, not
+ * searched as text, so a name in a comment or a string is not a declaration.
+ */
+export const declarationRanges = (source: string, name: string): Array<readonly [number, number]> => {
+  const file = ts.createSourceFile('scope.ts', source, ts.ScriptTarget.Latest, true);
+  const ranges: Array<readonly [number, number]> = [];
+  const visit = (node: ts.Node): void => {
+    const named =
+      ts.isFunctionDeclaration(node) ||
+      ts.isMethodDeclaration(node) ||
+      ts.isClassDeclaration(node) ||
+      ts.isVariableDeclaration(node) ||
+      ts.isPropertyDeclaration(node);
+    if (named && node.name !== undefined && ts.isIdentifier(node.name) && node.name.text === name) {
+      const whole = ts.isVariableDeclaration(node) ? node.parent.parent : node;
+      ranges.push([whole.getStart(file), whole.end]);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return ranges;
+};
+
+const scopeCache = new Map<string, Array<readonly [number, number]>>();
+
+export const matches = (entry: Equivalent, file: string, source: string, mutant: ReportMutant): boolean => {
+  if (entry.file !== file) return false;
+  if (entry.mutator !== '*' && entry.mutator !== mutant.mutatorName) return false;
+  if (entry.replacement !== null && squash(entry.replacement) !== squash(mutant.replacement ?? ''))
+    return false;
+  if (entry.kind === 'fragment') return squash(originalText(source, mutant)).includes(squash(entry.original));
+  const key = `${file}\0${entry.original}\0${source.length}`;
+  let ranges = scopeCache.get(key);
+  if (!ranges) {
+    ranges = declarationRanges(source, entry.original);
+    scopeCache.set(key, ranges);
+  }
+  const start = offsetOf(source, mutant.location.start);
+  const end = offsetOf(source, mutant.location.end);
+  return ranges.some(([from, to]) => start >= from && end <= to);
+};
 
 export const VALID_STATUSES = ['Killed', 'Timeout', 'Survived', 'NoCoverage'] as const;
 

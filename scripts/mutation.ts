@@ -12,26 +12,47 @@ import {
 } from './mutation-score.js';
 
 /**
- * `pnpm mutation [stryker args...]`: builds the mutated packages (the TypeScript checker
- * reads the domain's declarations from its build), runs `stryker run` with
- * stryker.config.mjs and the arguments given (`--mutate 'glob'`, `--concurrency 1`, ...),
- * then scores reports/mutation/mutation.json with the equivalents listed in
- * mutation-equivalents.md. `pnpm mutation --report-only` scores the report already there.
+ * `pnpm mutation [--part domain|provider|workflows]... [stryker args...]`: builds the
+ * mutated packages (the TypeScript checker reads the domain's declarations from its
+ * build), runs `stryker run` once per part (stryker.config.mjs: `MUTATION_PART`), each
+ * incremental and kept in reports/mutation/<part>.incremental.json when it ends (committed), then scores the parts'
+ * reports together with the equivalents listed in mutation-equivalents.md. Without
+ * `--part`, every part runs in turn; other arguments go to Stryker (`--concurrency 1`).
+ * `pnpm mutation --report-only` scores the reports already there.
  *
- * Exits 1 when the score is under 90%, when an entry of mutation-equivalents.md matches no
- * surviving mutant (stale) or does not parse (a row without a reason, say), and with
- * Stryker's code when Stryker fails.
+ * Exits 1 when the score is under 90%, when a part has no report, when an entry of
+ * mutation-equivalents.md matches no surviving mutant (stale) or does not parse (a row
+ * without a reason, say), and with Stryker's code when Stryker fails.
  */
 const root = join(import.meta.dirname, '..');
-const REPORT = join(root, 'reports/mutation/mutation.json');
+const PARTS = ['domain', 'provider', 'workflows'] as const;
+/** A part's incremental file is its whole report (the mutation-testing-report schema), committed. */
+const reportOf = (part: string) => join(root, `reports/mutation/${part}.incremental.json`);
 const EQUIVALENTS = join(root, 'mutation-equivalents.md');
 
 const args = process.argv.slice(2);
 const reportOnly = args.includes('--report-only');
-const strykerArgs = args.filter((a) => a !== '--report-only');
+const chosen: string[] = [];
+const strykerArgs: string[] = [];
+for (let i = 0; i < args.length; i++) {
+  const arg = args[i] ?? '';
+  if (arg === '--report-only') continue;
+  if (arg === '--part') {
+    const part = args[++i] ?? '';
+    if (!(PARTS as readonly string[]).includes(part)) {
+      console.error(`pnpm mutation: --part ${part}: expected one of ${PARTS.join(', ')}`);
+      process.exit(2);
+    }
+    chosen.push(part);
+  } else strykerArgs.push(arg);
+}
 
-const run = (command: string, commandArgs: readonly string[]): number => {
-  const result = spawnSync(command, commandArgs, { cwd: root, stdio: 'inherit' });
+const run = (command: string, commandArgs: readonly string[], env: NodeJS.ProcessEnv = {}): number => {
+  const result = spawnSync(command, commandArgs, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
   if (result.error) console.error(`${command}: ${result.error.message}`);
   return result.status ?? 1;
 };
@@ -43,18 +64,29 @@ if (!reportOnly) {
     console.error('pnpm mutation: the build failed (tsc -b tsconfig.mutation.json)');
     process.exit(built);
   }
-  const status = run(bin('stryker'), ['run', ...strykerArgs]);
-  if (status !== 0) {
-    console.error(`pnpm mutation: stryker run exited with ${status}`);
-    process.exit(status);
+  for (const part of chosen.length > 0 ? chosen : PARTS) {
+    console.log(`\npnpm mutation: part ${part}`);
+    const status = run(bin('stryker'), ['run', ...strykerArgs], { MUTATION_PART: part });
+    if (status !== 0) {
+      console.error(`pnpm mutation: stryker run (part ${part}) exited with ${status}`);
+      process.exit(status);
+    }
   }
 }
 
-if (!existsSync(REPORT)) {
-  console.error(`pnpm mutation: no report at ${REPORT}; run pnpm mutation without --report-only first`);
+const missing = PARTS.filter((part) => !existsSync(reportOf(part)));
+if (missing.length === PARTS.length) {
+  console.error(
+    'pnpm mutation: no report under reports/mutation; run pnpm mutation without --report-only first',
+  );
   process.exit(1);
 }
-const report = JSON.parse(readFileSync(REPORT, 'utf8')) as MutationReport;
+const files: Record<string, MutationReport['files'][string]> = {};
+for (const part of PARTS.filter((p) => !missing.includes(p))) {
+  const one = JSON.parse(readFileSync(reportOf(part), 'utf8')) as MutationReport;
+  Object.assign(files, one.files);
+}
+const report: MutationReport = { files };
 const parsed = existsSync(EQUIVALENTS)
   ? parseEquivalents(readFileSync(EQUIVALENTS, 'utf8'))
   : { entries: [], problems: [] };
@@ -82,6 +114,7 @@ if (result.unchecked.length > 0)
 
 const total = ratio(result.total);
 const failures = [
+  ...(missing.length > 0 ? [`no report for ${missing.join(', ')} (pnpm mutation --part ${missing[0]})`] : []),
   ...(total < GOAL ? [`the score ${(total * 100).toFixed(2)}% is under ${GOAL * 100}%`] : []),
   ...(result.stale.length > 0 ? [`${result.stale.length} stale equivalent entries`] : []),
   ...(parsed.problems.length > 0 ? [`${parsed.problems.length} malformed equivalent entries`] : []),
