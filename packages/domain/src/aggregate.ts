@@ -152,11 +152,10 @@ class ChangeBuilder {
     if (moved.isErr()) return moved;
     this.writeRequestMove();
     const next = moved.value;
-    if (next.state !== output.state) {
-      const c = this.draft();
-      countInDraft(c, output.state, -1);
-      countInDraft(c, next.state, 1);
-    }
+    // Every output transition changes the state (SPEC section 4 has no move to itself).
+    const c = this.draft();
+    countInDraft(c, output.state, -1);
+    countInDraft(c, next.state, 1);
     const last = this.outputs.length - 1;
     if (last >= 0 && (this.outputs[last] as Output).id === next.id) this.outputs[last] = next;
     else this.outputs.push(next);
@@ -176,13 +175,10 @@ class ChangeBuilder {
     if (!carry) this.writeRequestMove();
     const base = this.current;
     const counters = this.counts;
-    const touched = this.outputs.length > 0 || this.events.length > 0;
     // One copy of the request for the whole operation (counters and updatedAt together).
-    const request = counters
-      ? withCounters(base, counters, now)
-      : touched && base.updatedAt !== now
-        ? { ...base, updatedAt: now }
-        : base;
+    // Without an output move the request changed only by its own move or a document, both
+    // of which already set its updatedAt to now (or it did not change at all).
+    const request = counters ? withCounters(base, counters, now) : base;
     return { request, outputs: this.outputs, events: this.events, movements: this.movements };
   }
 
@@ -279,13 +275,16 @@ export const returnCostInOrigin = (price: OutputPrice, returnCost: Money): Money
   return cost.amount > price.budget.amount ? price.budget : cost;
 };
 
-/** The money an output's new state moves, when its request has been debited. */
+/**
+ * The money an output's new state moves, when its request has been debited: a request
+ * that works (a finished one has only final outputs, which never move again).
+ */
 const movementFor = (
   request: Request,
   output: Output,
   returnCost: Money | undefined,
 ): MoneyMovement | undefined => {
-  if (request.state !== 'working' && request.state !== 'finished') return undefined;
+  if (request.state !== 'working') return undefined;
   const price = output.price;
   if (!price) return undefined;
   // Fields written out rather than spread from a shared base: V8 builds a spread several
@@ -328,13 +327,7 @@ export const stepOutput = (
   now: number,
   context: OutputStepContext = {},
 ): Result<Change, DomainError> =>
-  stepOutputs(request, [output], action, now, {
-    ...(context.reason === undefined ? {} : { reason: context.reason }),
-    ...(context.withdrawalInstructionId === undefined
-      ? {}
-      : { withdrawalInstructionId: context.withdrawalInstructionId }),
-    returnCostOf: () => context.returnCost,
-  });
+  stepOutputs(request, [output], action, now, { ...context, returnCostOf: () => context.returnCost });
 
 export interface OutputBatchContext extends OutputTransitionDetail {
   /** give_up: the return cost of an output's destination port, in its currency. */
@@ -520,11 +513,14 @@ export function* startWorkingInParts(
   partSize: number,
 ): Generator<Result<Change, DomainError>, void, undefined> {
   const total = request.totalToSpend;
-  const at = { entity: 'request' as const, id: request.id, state: request.state };
-  if (request.state !== 'quote_accepted') {
-    yield err(invalidTransition(at, 'start_working'));
+  let b = new ChangeBuilder(request);
+  // Only a quote_accepted request may start working (refused with invalid_transition).
+  const moved = b.moveRequest('start_working', now);
+  if (moved.isErr()) {
+    yield err(moved.error);
     return;
   }
+  const at = { entity: 'request' as const, id: request.id, state: request.state };
   if (!total || available.currency !== total.currency || available.amount < total.amount) {
     yield err(
       guardFailed(
@@ -534,12 +530,6 @@ export function* startWorkingInParts(
         `the payer's balance (${available.amount} ${available.currency} minor units) does not cover total_to_spend`,
       ),
     );
-    return;
-  }
-  let b = new ChangeBuilder(request);
-  const moved = b.moveRequest('start_working', now);
-  if (moved.isErr()) {
-    yield err(moved.error);
     return;
   }
   b.patch({ fundsAvailable: total });

@@ -56,10 +56,8 @@ export const divideByRate = (amount: Money, rate: Rate, origin: Currency): Money
  */
 export const multiplyByRate = (budget: Money, rate: Rate, destination: Currency): Money => {
   // budget.amount / 10^origin × rate.units / 10^8 × 10^dest, floored.
-  const shift = destination.exponent - budget.scale - RATE_SCALE;
-  const product = budget.amount * rate.units;
-  const amount = shift >= 0 ? product * pow10(shift) : divideFloor(product, pow10(-shift));
-  return money(amount, destination);
+  const product = budget.amount * rate.units * pow10(destination.exponent);
+  return money(divideFloor(product, pow10(budget.scale + RATE_SCALE)), destination);
 };
 
 /** Prices one output given its target, the pricing source's quote and the two currencies. */
