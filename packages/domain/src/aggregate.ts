@@ -354,7 +354,8 @@ export const stepOutputs = (
   for (const output of outputs) {
     if (output.requestId !== request.id)
       return err(invalidTransition({ entity: 'output', id: output.id, state: output.state }, action));
-    const returnCost = action === 'give_up' ? context.returnCostOf?.(output) : undefined;
+    // Used only by an output that ends returned, which only give_up does.
+    const returnCost = context.returnCostOf?.(output);
     if (action === 'give_up' && returnCost === undefined)
       return err(
         guardFailed(
