@@ -140,6 +140,28 @@ describe("SPEC section 3: a request's transitions move its own outputs only", ()
   );
 });
 
+describe('SPEC section 4: money moves for an output only once its request has been charged', () => {
+  it('an output rejected while its request is quoted gives nothing back, and the request is cancelled (no_payable_outputs)', () => {
+    let request = draftRequest({
+      id: 'r1',
+      ownerId: 'master',
+      payerId: 'payer',
+      portCode: 'us_usd' as PortCode,
+      now: T0,
+    }).request;
+    const added = ok(addOutput(request, newOutput('o1', 'r1')));
+    request = ok(requestQuote(added.request, T0 + 2, T0 + 2)).request;
+    const quoted = ok(produceQuote(request, added.outputs, () => PRICE, T0 + 3));
+    const output = quoted.outputs[0] as Output;
+    expect([output.state, output.price?.budget]).toEqual(['accepting', money(1_011n, USD)]);
+    const change = ok(
+      stepOutput(quoted.request, output, 'fail_checks', T0 + 4, { reason: 'compliance_rejected' }),
+    );
+    expect(change.movements).toEqual([]);
+    expect(change.request).toMatchObject({ state: 'cancelled', cancellationReason: 'no_payable_outputs' });
+  });
+});
+
 describe("SPEC section 6: a hint token prices the request's own outputs", () => {
   it('an output of another request with the same port and amount takes no price from the estimate', () => {
     const { request, output } = withAcceptedOutput('r1', 'o1');
