@@ -8,11 +8,18 @@ export interface Currency {
   readonly exponent: number;
 }
 
+type DineroCurrency = (typeof isoCurrencies)['USD'];
+
 const byCode = new Map<string, Currency>();
+/**
+ * dinero.js currencies for arithmetic and formatting, all in base 10: money here is decimal
+ * (amount ÷ 10^exponent), as parseMoney reads it; dinero counts MGA and MRU in fifths
+ * (base 5), which made pricing to them throw or misprice and toDecimal throw.
+ */
+const decimalDinero = new Map<string, DineroCurrency>();
 for (const [code, currency] of Object.entries(isoCurrencies)) {
-  if (currency && typeof currency === 'object' && 'exponent' in currency) {
-    byCode.set(code, { code, exponent: Number(currency.exponent) });
-  }
+  byCode.set(code, { code, exponent: Number(currency.exponent) });
+  decimalDinero.set(code, { ...currency, base: 10n });
 }
 
 /** Found currencies as results, by the code as asked: callers on hot paths get the same Ok, no allocation. */
@@ -40,11 +47,8 @@ export const currencyOf = (code: string): Result<Currency, DomainError> => {
 };
 
 /** The dinero.js currency object for arithmetic and formatting. */
-export const dineroCurrency = (code: string) => {
-  const c = (isoCurrencies as Record<string, unknown>)[code];
-  if (!c) throw new Error(`unknown currency ${code}`);
-  const currency = c as (typeof isoCurrencies)['USD'];
-  // Money here is decimal (amount ÷ 10^exponent), as parseMoney reads it; dinero counts MGA and
-  // MRU in fifths (base 5), which made pricing to them throw or misprice and toDecimal throw.
-  return currency.base === 10n ? currency : { ...currency, base: 10n };
+export const dineroCurrency = (code: string): DineroCurrency => {
+  const currency = decimalDinero.get(code);
+  if (!currency) throw new Error(`unknown currency ${code}`);
+  return currency;
 };

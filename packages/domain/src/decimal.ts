@@ -9,31 +9,17 @@ export interface ScaledDecimal {
   readonly scale: number;
 }
 
-const DECIMAL = /^([+-]?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d{1,4}))?$/;
-const LEADING_DOT = /^([+-]?)\.(\d+)(?:[eE]([+-]?\d{1,4}))?$/;
+/** Digits with an optional fraction (".5" has no whole digits), an optional sign and exponent. */
+const DECIMAL = /^([+-]?)(?=\.?\d)(\d*)(?:\.(\d+))?(?:[eE]([+-]?\d{1,4}))?$/;
 
 /** Parses decimal text (optionally with an exponent) exactly; undefined if it is not one. */
 export const parseDecimal = (text: string): ScaledDecimal | undefined => {
-  let sign: string;
-  let whole: string;
-  let fraction: string;
-  let exponentText: string | undefined;
-  const full = DECIMAL.exec(text);
-  if (full) {
-    sign = full[1] ?? '';
-    whole = full[2] ?? '0';
-    fraction = full[3] ?? '';
-    exponentText = full[4];
-  } else {
-    const dot = LEADING_DOT.exec(text);
-    if (!dot) return undefined;
-    sign = dot[1] ?? '';
-    whole = '0';
-    fraction = dot[2] ?? '';
-    exponentText = dot[3];
-  }
+  const match = DECIMAL.exec(text);
+  if (!match) return undefined;
+  // The sign and whole groups always take part in a match; the fraction and exponent may not.
+  const [, sign, whole, fraction = '', exponentText] = match;
   const exponent = exponentText === undefined ? 0 : Number(exponentText);
-  let coefficient = BigInt(whole + fraction);
+  let coefficient = BigInt(`${whole}${fraction}`);
   let scale = fraction.length - exponent;
   if (scale < 0) {
     coefficient *= 10n ** BigInt(-scale);
@@ -52,17 +38,14 @@ const POWERS_OF_TEN: readonly bigint[] = Array.from({ length: 41 }, (_, n) => 10
 
 export const pow10 = (n: number): bigint => POWERS_OF_TEN[n] ?? 10n ** BigInt(n);
 
-/** Integer division rounding towards +infinity (both operands positive or zero numerator). */
+/** Integer division rounding up (numerator zero or positive, denominator positive). */
 export const divideUp = (numerator: bigint, denominator: bigint): bigint => {
   const q = numerator / denominator;
-  return q * denominator === numerator || numerator < 0n ? q : q + 1n;
+  return q * denominator === numerator ? q : q + 1n;
 };
 
-/** Integer division rounding towards negative infinity (positive denominator). */
-export const divideFloor = (numerator: bigint, denominator: bigint): bigint => {
-  const q = numerator / denominator;
-  return numerator < 0n && q * denominator !== numerator ? q - 1n : q;
-};
+/** Integer division rounding down (numerator zero or positive, denominator positive: truncation is the floor). */
+export const divideFloor = (numerator: bigint, denominator: bigint): bigint => numerator / denominator;
 
 /** Renders coefficient / 10^scale as plain decimal text, keeping exactly `scale` decimals. */
 export const formatScaled = (coefficient: bigint, scale: number): string => {

@@ -2,7 +2,7 @@ import { dinero, toDecimal } from 'dinero.js/bigint';
 import { err, ok, type Result } from 'neverthrow';
 import { type Currency, currencyOf, dineroCurrency } from './currency.js';
 import { formatScaled, parseDecimal, pow10 } from './decimal.js';
-import type { DomainError, MoneyRefusal } from './errors.js';
+import { type DomainError, type MoneyRefusal, showValue } from './errors.js';
 
 /**
  * Money as it is kept in entities: a compact value (minor units as a bigint, the
@@ -31,17 +31,9 @@ const refuse = (reason: MoneyRefusal, currency: string, input: unknown, why: str
   code: 'invalid_amount',
   reason,
   currency,
-  input: describe(input),
-  message: `${describe(input)} is not a valid ${currency} amount: ${why}`,
+  input: showValue(input),
+  message: `${showValue(input)} is not a valid ${currency} amount: ${why}`,
 });
-
-const describe = (input: unknown): string => {
-  if (typeof input === 'string') return JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input);
-  if (typeof input === 'number' || typeof input === 'bigint' || typeof input === 'boolean')
-    return String(input);
-  if (input === null) return 'null';
-  return typeof input;
-};
 
 export interface ParseMoneyOptions {
   /** Accept zero (a balance); the default refuses it (a payment must be positive). */
