@@ -104,8 +104,9 @@ const cbuBlockHolds = (block: string): boolean => {
   return (10 - (sum % 10)) % 10 === Number(block[block.length - 1]);
 };
 
+/** Consulted only once stdnum has found 22 digits (it checks the length and the digits before the checksum). */
 const cbuCheckDigitsHold = (cbu: string): boolean =>
-  cbu.length === 22 && cbuBlockHolds(cbu.slice(0, 8)) && cbuBlockHolds(cbu.slice(8));
+  cbuBlockHolds(cbu.slice(0, 8)) && cbuBlockHolds(cbu.slice(8));
 
 /**
  * An ABA routing number's checksum: 3·d1 + 7·d2 + d3 + 3·d4 + 7·d5 + d6 + 3·d7 + 7·d8 + d9
@@ -181,8 +182,6 @@ export const checkIdentifier = (kind: IdentifierKind, value: string): Result<str
       if (!DIGITS.test(compact)) return refuse(kind, 'invalid_format');
       return byStdnum(kind, compact, cbuCheckDigitsHold);
     case 'cuit':
-      if (!DIGITS.test(compact)) return refuse(kind, 'invalid_format');
-      return byStdnum(kind, compact);
     case 'clabe':
       if (!DIGITS.test(compact)) return refuse(kind, 'invalid_format');
       return byStdnum(kind, compact);
