@@ -50,13 +50,12 @@ const WHAT: Readonly<Record<IdentifierRefusal, string>> = {
 const refuse = (kind: IdentifierKind, reason: IdentifierRefusal): Result<string, IdentifierProblem> =>
   err(problem(kind, reason, WHAT[reason]));
 
-/** stdnum's errors are classes; their names are its stable codes. */
-const STDNUM_REASONS: Readonly<Record<string, IdentifierRefusal>> = {
-  InvalidLength: 'invalid_length',
-  InvalidFormat: 'invalid_format',
-  InvalidComponent: 'invalid_component',
-  InvalidChecksum: 'invalid_check_digit',
-};
+/** stdnum's errors are classes; their names are its stable codes. Any other (InvalidFormat) is a format error. */
+const STDNUM_REASONS: ReadonlyMap<string | undefined, IdentifierRefusal> = new Map([
+  ['InvalidLength', 'invalid_length'],
+  ['InvalidComponent', 'invalid_component'],
+  ['InvalidChecksum', 'invalid_check_digit'],
+]);
 
 interface StdnumValidator {
   validate(value: string): { readonly isValid: boolean; readonly error?: { readonly name: string } };
@@ -81,10 +80,7 @@ const byStdnum = (
   const outcome = safely(() => STDNUM_VALIDATORS[kind]?.validate(compact));
   if (outcome === undefined) return refuse(kind, 'invalid_format');
   if (outcome.isValid) return ok(compact);
-  const name = outcome.error?.name ?? '';
-  const reason = Object.hasOwn(STDNUM_REASONS, name)
-    ? (STDNUM_REASONS[name] ?? 'invalid_format')
-    : 'invalid_format';
+  const reason = STDNUM_REASONS.get(outcome.error?.name) ?? 'invalid_format';
   if (reason === 'invalid_check_digit' && correct(compact)) return ok(compact);
   return refuse(kind, reason);
 };
