@@ -72,10 +72,9 @@ export const checkEmail = (value: unknown): Result<string, EmailRefusal> => {
   if (at < 0) return format('expected an address such as payee@example.com');
   const local = value.slice(0, at);
   const domain = value.slice(at + 1);
-  if (local.length === 0 || local.length > 64 || !LOCAL_PART.test(local))
-    return format('the part before @ is not a mailbox name');
+  if (local.length > 64 || !LOCAL_PART.test(local)) return format('the part before @ is not a mailbox name');
   const labels = domain.split('.');
-  const last = labels[labels.length - 1] ?? '';
+  const last = domain.slice(domain.lastIndexOf('.') + 1);
   if (labels.length < 2 || !labels.every((label) => DOMAIN_LABEL.test(label)) || /^\d+$/.test(last))
     return format('the part after @ is not a domain name');
   return ok(value);

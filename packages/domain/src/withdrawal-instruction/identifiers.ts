@@ -50,13 +50,12 @@ const WHAT: Readonly<Record<IdentifierRefusal, string>> = {
 const refuse = (kind: IdentifierKind, reason: IdentifierRefusal): Result<string, IdentifierProblem> =>
   err(problem(kind, reason, WHAT[reason]));
 
-/** stdnum's errors are classes; their names are its stable codes. */
-const STDNUM_REASONS: Readonly<Record<string, IdentifierRefusal>> = {
-  InvalidLength: 'invalid_length',
-  InvalidFormat: 'invalid_format',
-  InvalidComponent: 'invalid_component',
-  InvalidChecksum: 'invalid_check_digit',
-};
+/** stdnum's errors are classes; their names are its stable codes. Any other (InvalidFormat) is a format error. */
+const STDNUM_REASONS: ReadonlyMap<string | undefined, IdentifierRefusal> = new Map([
+  ['InvalidLength', 'invalid_length'],
+  ['InvalidComponent', 'invalid_component'],
+  ['InvalidChecksum', 'invalid_check_digit'],
+]);
 
 interface StdnumValidator {
   validate(value: string): { readonly isValid: boolean; readonly error?: { readonly name: string } };
@@ -81,10 +80,7 @@ const byStdnum = (
   const outcome = safely(() => STDNUM_VALIDATORS[kind]?.validate(compact));
   if (outcome === undefined) return refuse(kind, 'invalid_format');
   if (outcome.isValid) return ok(compact);
-  const name = outcome.error?.name ?? '';
-  const reason = Object.hasOwn(STDNUM_REASONS, name)
-    ? (STDNUM_REASONS[name] ?? 'invalid_format')
-    : 'invalid_format';
+  const reason = STDNUM_REASONS.get(outcome.error?.name) ?? 'invalid_format';
   if (reason === 'invalid_check_digit' && correct(compact)) return ok(compact);
   return refuse(kind, reason);
 };
@@ -104,8 +100,9 @@ const cbuBlockHolds = (block: string): boolean => {
   return (10 - (sum % 10)) % 10 === Number(block[block.length - 1]);
 };
 
+/** Consulted only once stdnum has found 22 digits (it checks the length and the digits before the checksum). */
 const cbuCheckDigitsHold = (cbu: string): boolean =>
-  cbu.length === 22 && cbuBlockHolds(cbu.slice(0, 8)) && cbuBlockHolds(cbu.slice(8));
+  cbuBlockHolds(cbu.slice(0, 8)) && cbuBlockHolds(cbu.slice(8));
 
 /**
  * An ABA routing number's checksum: 3·d1 + 7·d2 + d3 + 3·d4 + 7·d5 + d6 + 3·d7 + 7·d8 + d9
@@ -181,8 +178,6 @@ export const checkIdentifier = (kind: IdentifierKind, value: string): Result<str
       if (!DIGITS.test(compact)) return refuse(kind, 'invalid_format');
       return byStdnum(kind, compact, cbuCheckDigitsHold);
     case 'cuit':
-      if (!DIGITS.test(compact)) return refuse(kind, 'invalid_format');
-      return byStdnum(kind, compact);
     case 'clabe':
       if (!DIGITS.test(compact)) return refuse(kind, 'invalid_format');
       return byStdnum(kind, compact);
