@@ -31,6 +31,17 @@ describe('every identifier', () => {
     expect(refusal(field, '   ')).toEqual({ field: ['body', field], reason: 'empty' });
     expect(refusal(field, ' \t ')).toEqual({ field: ['body', field], reason: 'empty' });
   });
+
+  // No identifier has half of 64 characters: longer input is a wrong length before it is parsed,
+  // whatever else is wrong with it (65 letters are not digits either, nor an IBAN's country code).
+  it.each(IDENTIFIER_FIELDS)(
+    '%s of 65 characters is a wrong length; of 64 letters, a format error or a bad part',
+    (field) => {
+      expect(refusal(field, 'Q'.repeat(65))).toEqual({ field: ['body', field], reason: 'invalid_length' });
+      // (A BIC has its own length, 8 or 11: 64 letters are a wrong length there too.)
+      if (field !== 'bank_swift') expect(refusal(field, 'Q'.repeat(64)).reason).not.toBe('invalid_length');
+    },
+  );
 });
 
 describe('CBU (BCRA): 22 digits, two blocks each closed by a check digit', () => {
@@ -96,9 +107,16 @@ describe('SWIFT/BIC (ISO 9362): 8 or 11 letters and digits', () => {
     expect(accepted('bank_swift', 'DEUT DE FF 500')).toBe('DEUTDEFF500');
   });
 
-  it.each(['DEUTDEFF.', '.DEUTDEFF', 'DEUT/DEFF'])('%s is a format error', (value) => {
-    expect(refusal('bank_swift', value)).toEqual({ field: ['body', 'bank_swift'], reason: 'invalid_format' });
-  });
+  // The bank code (four letters), then the country (two letters): a digit there is misplaced.
+  it.each(['DEUTDEFF.', '.DEUTDEFF', 'DEUT/DEFF', '12ADEUTDEFF', 'DE1TDEFFXXX'])(
+    '%s is a format error',
+    (value) => {
+      expect(refusal('bank_swift', value)).toEqual({
+        field: ['body', 'bank_swift'],
+        reason: 'invalid_format',
+      });
+    },
+  );
 });
 
 describe('required head fields', () => {
