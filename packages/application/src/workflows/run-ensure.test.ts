@@ -1,9 +1,17 @@
-import { bodyFor, checkGuarantee, MAGIC_ACCOUNTS } from '@concierge-ts/adapter-memory/testing';
+import {
+  bodyFor,
+  checkGuarantee,
+  MAGIC_ACCOUNTS,
+  sandboxPayoutContext,
+} from '@concierge-ts/adapter-memory/testing';
+import { errAsync } from 'neverthrow';
 import { describe, expect, it } from 'vitest';
 import { errorAt } from '../../test/error-location.js';
 import { makeWorld, plan, snapshot, stepToEnd, type World } from '../../test/payout-harness.js';
 import { conciergeError } from '../gateway/errors.js';
-import type { PayoutRowInput } from './payout-run.js';
+import { payoutError } from './payout-error.js';
+import type { PayoutJournal } from './payout-journal.js';
+import type { PayoutContext, PayoutRowInput } from './payout-run.js';
 import { runReport, runStatus } from './run-queries.js';
 
 const newRow = (
@@ -327,5 +335,91 @@ describe('when an ensure step waits: only for a create whose outcome is not know
     await stepToEnd(w, 'lost2');
     expect(w.sentNamed('withdrawalInstructions.create')).toHaveLength(1);
     expect((await runStatus(w.journal, 'lost2'))._unsafeUnwrap().rows.settled).toBe(1);
+  });
+});
+
+/**
+ * A context whose journal turns away (as if another worker had moved the run first) each
+ * write of rows alone, the write that fills rows with their payees and instructions.
+ */
+const fillTurnedAway = (w: World) => {
+  const journal: PayoutJournal = {
+    ...w.journal,
+    createRun: (...a) => w.journal.createRun(...a),
+    getRun: (...a) => w.journal.getRun(...a),
+    loadRun: (...a) => w.journal.loadRun(...a),
+    listRuns: (...a) => w.journal.listRuns(...a),
+    write: (runId, change) =>
+      change.rows !== undefined && change.calls === undefined && change.parties === undefined
+        ? errAsync(payoutError.journal('moved by another worker', true))
+        : w.journal.write(runId, change),
+  };
+  return sandboxPayoutContext(w.concierge, journal, { client: w.client }) as unknown as PayoutContext;
+};
+
+describe('a step whose rows were not written is taken up from the journal (SPEC 10.2.4)', () => {
+  it('the payee journaled by a step whose rows were turned away is not looked for again; its instruction is found, not created', async () => {
+    const w = makeWorld();
+    const body = bodyFor('uy_uyu', MAGIC_ACCOUNTS.settles);
+    const user = (await w.direct.users.create({ email: 'omar@example.com', name: 'Omar' }))._unsafeUnwrap();
+    const held = (await w.direct.withdrawalInstructions.create({ userId: user.id, body }))._unsafeUnwrap();
+    await plan(w, 'away1', [newRow(2, 'omar@example.com', body)]);
+    const { stepRun } = await import('./step-run.js');
+    expect((await stepRun(fillTurnedAway(w), 'away1'))._unsafeUnwrap()).toMatchObject({
+      step: 'ensure payees',
+      next: 'continue',
+    });
+    expect((await snapshot(w, 'away1')).rows[0]?.payeeId).toBeNull();
+    expect((await stepRun(w.ctx, 'away1'))._unsafeUnwrap()).toMatchObject({
+      step: 'ensure instructions',
+      next: 'continue',
+    });
+    await stepToEnd(w, 'away1');
+    expect(w.sentNamed('users.list')).toHaveLength(1);
+    expect(w.sentNamed('withdrawalInstructions.create')).toEqual([]);
+    const [output] = (await w.direct.outputs.list({ page: { size: 500 } }))._unsafeUnwrap().items;
+    expect([output?.payeeId, output?.withdrawalInstructionId]).toEqual([user.id, held.id]);
+  });
+
+  it('once the journal knows both, the rows are only filled: nothing is listed or created again', async () => {
+    const w = makeWorld();
+    const body = bodyFor('uy_uyu', MAGIC_ACCOUNTS.settles);
+    await plan(w, 'away2', [newRow(2, 'nina@example.com', body)]);
+    const { stepRun } = await import('./step-run.js');
+    const away = fillTurnedAway(w);
+    const steps: string[] = [];
+    for (const ctx of [away, away, w.ctx]) steps.push((await stepRun(ctx, 'away2'))._unsafeUnwrap().step);
+    expect(steps).toEqual(['ensure payees', 'ensure instructions', 'ensure payees and instructions']);
+    expect(w.sentNamed('withdrawalInstructions.list')).toHaveLength(1);
+    const row = (await snapshot(w, 'away2')).rows[0];
+    expect([row?.payeeId, row?.withdrawalInstructionId].every((id) => typeof id === 'string')).toBe(true);
+    await stepToEnd(w, 'away2');
+    expect(w.sentNamed('users.create')).toHaveLength(1);
+    expect(w.sentNamed('withdrawalInstructions.create')).toHaveLength(1);
+  });
+
+  it('a step whose rows were turned away goes on at once, even with a create still unknown', async () => {
+    const w = makeWorld();
+    const body = bodyFor('uy_uyu', MAGIC_ACCOUNTS.settles);
+    (await w.direct.users.create({ email: 'omar@example.com', name: 'Omar' }))._unsafeUnwrap();
+    await plan(w, 'away3', [newRow(2, 'omar@example.com', body), newRow(3, 'gone@example.com', body)]);
+    w.on('users.create', { kind: 'lose' });
+    const { stepRun } = await import('./step-run.js');
+    expect((await stepRun(fillTurnedAway(w), 'away3'))._unsafeUnwrap()).toMatchObject({
+      step: 'ensure payees',
+      next: 'continue',
+    });
+  });
+
+  it('a step that has no row to fill writes none: with a create unknown it waits', async () => {
+    const w = makeWorld();
+    await plan(w, 'away4', [newRow(2, 'gone@example.com', bodyFor('uy_uyu', MAGIC_ACCOUNTS.settles))]);
+    w.on('users.create', { kind: 'lose' });
+    const { stepRun } = await import('./step-run.js');
+    expect((await stepRun(fillTurnedAway(w), 'away4'))._unsafeUnwrap()).toMatchObject({
+      step: 'ensure payees',
+      next: 'wait',
+      waitMs: 1000,
+    });
   });
 });
