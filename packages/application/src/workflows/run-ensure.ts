@@ -15,7 +15,7 @@ import {
 } from './run-scope.js';
 
 /** A row that still needs its payee or instruction found or created. */
-export const needsParties = (row: RowRecord): boolean =>
+export const needsParties = (row: RowRecord): row is Wanted['row'] =>
   row.payee.kind === 'new' &&
   row.state === 'pending' &&
   (row.payeeId === null || row.withdrawalInstructionId === null);
@@ -68,7 +68,7 @@ interface Wanted {
 export const ensureParties = (scope: StepScope): ResultAsync<PhaseResult, PayoutError> =>
   safeTry(async function* () {
     const { client } = scope.ctx;
-    const needing = scope.rows.filter(needsParties) as Wanted['row'][];
+    const needing = scope.rows.filter(needsParties);
     // Payees first: every email without a known id.
     const payees = new Map<string, Wanted['row']>();
     for (const row of needing)
@@ -128,15 +128,13 @@ const fillRows = async (scope: StepScope, what: string): Promise<PhaseResult> =>
     const written = await scope.write({ rows });
     if (written.isErr()) return progress(`ensure ${what}`);
   }
-  const stuck = scope.rows.some(needsParties);
-  return stuck && scope.rows.some((r) => needsParties(r) && isWaiting(scope, r))
+  return scope.rows.some((r) => needsParties(r) && isWaiting(scope, r))
     ? waitFor(`ensure ${what}`, scope.tuning.quoteWaitMs)
     : progress(`ensure ${what}`);
 };
 
 /** A row whose payee or instruction create did not succeed yet (unknown, or turned away): look again a little later. */
-const isWaiting = (scope: StepScope, row: RowRecord): boolean => {
-  if (row.payee.kind !== 'new') return false;
+const isWaiting = (scope: StepScope, row: Wanted['row']): boolean => {
   const payee = scope.lastCall(`party/${payeeKey(row.payee.email)}`);
   const payeeId = row.payeeId ?? scope.parties.get(payeeKey(row.payee.email));
   const instruction =

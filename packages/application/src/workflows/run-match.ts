@@ -23,8 +23,8 @@ export type MatchResult =
   | { readonly exact: true; readonly pairs: readonly (readonly [RowRecord, OutputView])[] }
   | { readonly exact: false; readonly reason: string };
 
-const byId = (a: OutputView, b: OutputView) =>
-  a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** Id order: shorter ids first (numeric ids), then as text; the outputs of a request have distinct ids. */
+const byId = (a: OutputView, b: OutputView) => a.id.length - b.id.length || (a.id < b.id ? -1 : 1);
 
 /**
  * Matches a request's outputs to the rows it should pay, as a multiset: exact only when
