@@ -195,6 +195,25 @@ describe('requests (SPEC sections 3, 5, 7)', () => {
   });
 });
 
+describe('output targets (SPEC section 5: exactly one of amount or budget)', () => {
+  it('a null amount or budget is one not given: the other one is the target', () => {
+    const w = world();
+    const request = w.draft(w.payer().id);
+    const payee = w.user('payee@example.com');
+    const wi = w.instruction(payee.id, 'cl_clp');
+    const line = { requestId: request.id, payeeId: payee.id, withdrawalInstructionId: wi.id, portCode: 'cl_clp' };
+    const byBudget = w.service.createOutput(w.master, { ...line, amount: null, budget: 1000 } as never);
+    expect(byBudget._unsafeUnwrap()).toMatchObject({ budget: { amount: 100000n, currency: 'ARS', scale: 2 } });
+    const byAmount = w.service.createOutput(w.master, { ...line, amount: 5000, budget: null } as never);
+    expect(byAmount._unsafeUnwrap()).toMatchObject({ amount: { amount: 5000n, currency: 'CLP', scale: 0 } });
+    const neither = w.service
+      .createOutput(w.master, { ...line, amount: null, budget: null } as never)
+      ._unsafeUnwrapErr();
+    expect(neither).toMatchObject({ type: 'unprocessable', status: 422, code: 'amount_or_budget' });
+    expect(locationOf(neither)).toBe('/data/attributes/amount');
+  });
+});
+
 describe('acceptance checks (SPEC sections 4, 9)', () => {
   it('an output priced by its quote is checked at its quoted amount: the rate source is not needed again', () => {
     const w = world();
