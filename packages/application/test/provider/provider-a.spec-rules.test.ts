@@ -201,9 +201,16 @@ describe('output targets (SPEC section 5: exactly one of amount or budget)', () 
     const request = w.draft(w.payer().id);
     const payee = w.user('payee@example.com');
     const wi = w.instruction(payee.id, 'cl_clp');
-    const line = { requestId: request.id, payeeId: payee.id, withdrawalInstructionId: wi.id, portCode: 'cl_clp' };
+    const line = {
+      requestId: request.id,
+      payeeId: payee.id,
+      withdrawalInstructionId: wi.id,
+      portCode: 'cl_clp',
+    };
     const byBudget = w.service.createOutput(w.master, { ...line, amount: null, budget: 1000 } as never);
-    expect(byBudget._unsafeUnwrap()).toMatchObject({ budget: { amount: 100000n, currency: 'ARS', scale: 2 } });
+    expect(byBudget._unsafeUnwrap()).toMatchObject({
+      budget: { amount: 100000n, currency: 'ARS', scale: 2 },
+    });
     const byAmount = w.service.createOutput(w.master, { ...line, amount: 5000, budget: null } as never);
     expect(byAmount._unsafeUnwrap()).toMatchObject({ amount: { amount: 5000n, currency: 'CLP', scale: 0 } });
     const neither = w.service
