@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NO_MAGIC } from '../../src/index.js';
 import { type TimedMove, TimerQueue } from '../../src/provider/scheduler.js';
 import { HOUR, locationOf, MINUTE, SECOND, START, world } from '../support/world.js';
 
@@ -250,6 +251,30 @@ describe('acceptance checks (SPEC sections 4, 9)', () => {
       { type: 'concierge_request_output_cancelled', at: 24 * HOUR },
     ]);
     expect(w.outputOf(first.id).state).toBe('rejected');
+  });
+});
+
+describe('running until idle (SPEC section 9)', () => {
+  it('a step planned for an earlier attempt of a retried output is not due: the clock does not move to it', () => {
+    // The first attempt settles by itself; from the retry on, the operator decides (no script).
+    let scripted = true;
+    const w = world({ policy: { ...NO_MAGIC, outcomeScript: () => (scripted ? 'settle' : null) } });
+    const request = w.draft(w.payer({ portCode: 'ar_ars', amount: '1000000' }).id);
+    const output = w.output(request.id);
+    w.advance(2 * SECOND);
+    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    w.advance(SECOND);
+    w.service.acceptQuote(w.master, request.id)._unsafeUnwrap();
+    w.advance(SECOND);
+    expect(w.outputOf(output.id)).toMatchObject({ state: 'working', attempts: 1 });
+    // Its issue is planned 10 minutes into work; the operator issues and fails it at once, and retries it.
+    w.service.outputAction(w.master, output.id, 'issue')._unsafeUnwrap();
+    w.service.outputAction(w.master, output.id, 'fail')._unsafeUnwrap();
+    scripted = false;
+    w.service.outputAction(w.master, output.id, 'retry')._unsafeUnwrap();
+    expect(w.outputOf(output.id)).toMatchObject({ state: 'working', attempts: 2 });
+    expect(w.service.runUntilIdle(w.clock)._unsafeUnwrap()).toEqual({ advancedMs: 0 });
+    expect(w.outputOf(output.id)).toMatchObject({ state: 'working', attempts: 2 });
   });
 });
 
