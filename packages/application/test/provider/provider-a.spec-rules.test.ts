@@ -21,6 +21,7 @@ describe('users (SPEC sections 1, 7)', () => {
       status: 403,
     });
     expect(w.service.authenticate('unknown-key')._unsafeUnwrapErr()).toMatchObject({ status: 401 });
+    expect(w.service.authenticate(undefined)._unsafeUnwrapErr()).toMatchObject({ status: 401 });
     expect(w.service.authenticate(w.master.apiKey)._unsafeUnwrap().id).toBe(w.master.id);
   });
 
