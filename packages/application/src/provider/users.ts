@@ -143,7 +143,8 @@ export const managedUser = (
   at?: Field,
 ): ServiceResult<UserRecord> => {
   const user = typeof id === 'string' ? p.repos.users.get(id) : undefined;
-  if (user && user.role === 'managed' && user.masterId === caller.id) return ok(user);
+  // Only a managed user has a master: a master user's `masterId` is null.
+  if (user && user.masterId === caller.id) return ok(user);
   return err(
     at
       ? conciergeError.unprocessable('unknown_user', `user ${String(id)} does not exist or is not yours`, at)
