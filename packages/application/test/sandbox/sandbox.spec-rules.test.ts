@@ -108,6 +108,29 @@ describe('scripted outcomes (SPEC section 9)', () => {
   });
 });
 
+describe('deposits (SPEC sections 3 and 9)', () => {
+  it('the funds are looked for 1 s after an accept or a deposit: a deposit before the accept does not hurry the start of work', () => {
+    const w = world();
+    const payer = w.payer(FUNDS);
+    const request = w.draft(payer.id);
+    w.quoteRequested(request.id);
+    w.advance(SECOND);
+    expect(w.request(request.id).state).toBe('quoted');
+    w.advance(500);
+    w.service.deposit(w.master, payer.id, { portCode: 'ar_ars', amount: '1' })._unsafeUnwrap();
+    w.advance(400);
+    w.service.acceptQuote(w.master, request.id)._unsafeUnwrap();
+    // 1 s after the deposit, 0.6 s after the accept: the funds are not looked for yet.
+    w.advance(600);
+    expect(w.request(request.id).state).toBe('quote_accepted');
+    w.advance(400);
+    expect(w.request(request.id).state).toBe('working');
+    expect(w.eventsOf(request.id).filter((e) => e.type === 'concierge_request_working')).toEqual([
+      { type: 'concierge_request_working', at: 4900 },
+    ]);
+  });
+});
+
 describe('the operator refuses bad input as the API does (SPEC section 9)', () => {
   it('a clock advance that is no number of seconds is invalid_attribute at /seconds', async () => {
     const w = world();
