@@ -23,7 +23,7 @@ export interface Logger {
 }
 
 /** Parses a level name (e.g. from CONCIERGE_LOG_LEVEL); undefined when it is not one. */
-export const parseLogLevel = (value: string | undefined): LogLevel | undefined =>
-  (LOG_LEVELS as readonly string[]).includes((value ?? '').trim().toLowerCase())
-    ? ((value as string).trim().toLowerCase() as LogLevel)
-    : undefined;
+export const parseLogLevel = (value: string | undefined): LogLevel | undefined => {
+  const name = value?.trim().toLowerCase();
+  return LOG_LEVELS.find((level) => level === name);
+};

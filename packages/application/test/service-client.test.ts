@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { serviceClient } from '../src/index.js';
 import { SECOND, world } from './support/world.js';
 
@@ -98,6 +98,23 @@ describe('the in-process client', () => {
     // Its message stays inside: it may name internals.
     expect(JSON.stringify(answer._unsafeUnwrapErr())).not.toContain('exploded');
     expect(thrown).toEqual([boom]);
+  });
+
+  it('without a place to report it, a thrown bug is written to the console as an error', async () => {
+    const w = world();
+    const boom = new Error('repository exploded');
+    w.repos.requests.listByOwner = () => {
+      throw boom;
+    };
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const answer = await serviceClient(w.service, w.master.apiKey as string).requests.list();
+      expect(answer._unsafeUnwrapErr()).toMatchObject({ type: 'server', status: 500 });
+      expect(logged).toHaveBeenCalledTimes(1);
+      expect(logged.mock.calls[0]?.[1]).toBe(boom);
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it('a bug in an open call is caught the same way', async () => {

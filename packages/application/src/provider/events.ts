@@ -23,9 +23,6 @@ export const EVENT_RESOURCE_TYPES = {
   withdrawal_instruction: 'withdrawal_instructions',
 } as const satisfies Record<EventResource, ResourceType>;
 
-/** The JSON:API type of an output's failures, as a working event's `failures` relationship names them. */
-export const OUTPUT_FAILURE_TYPE = 'concierge_request_output_failures';
-
 /** The ids of an output's failures before its attempt `attempts`: `<output>-1`, `<output>-2`... */
 export const failureIds = (outputId: string, attempts: number): string[] =>
   Array.from({ length: Math.max(0, attempts - 1) }, (_, n) => `${outputId}-${n + 1}`);
@@ -52,7 +49,7 @@ export interface PresentedEvent {
  * earlier failures. `linkage`: a request's event also gives the ids of the outputs it had
  * (outputs are only added to a draft, so they are its first `outputs_total`).
  */
-export const presentEvent = (p: ProviderContext, e: StoredEvent, linkage = false): PresentedEvent => {
+export const presentEvent = (p: ProviderContext, e: StoredEvent, linkage: boolean): PresentedEvent => {
   const view = eventView(e);
   const resource = e.snapshot === null ? undefined : presentSnapshot(p, e, e.snapshot, linkage);
   if (resource === undefined) return { view };

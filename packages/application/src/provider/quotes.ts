@@ -79,7 +79,7 @@ const quoted = (
   parts: Iterable<Result<Change, DomainError>>,
 ): ServiceResult<RequestView> =>
   applyInParts(p, parts).map((c) => {
-    if (c.request.state === 'quoted' && c.request.acceptQuoteBefore !== null)
+    if (c.request.acceptQuoteBefore !== null)
       p.scheduler.schedule(c.request.acceptQuoteBefore, { kind: 'expire_quote', requestId: c.request.id });
     return presentRequest(c.request);
   });

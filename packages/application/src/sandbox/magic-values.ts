@@ -27,10 +27,11 @@ import type { OutcomeScript, SandboxPolicy } from './policy.js';
  */
 export const MAGIC_VALUES: SandboxPolicy = {
   initialCompliance(email: string | null): ComplianceState {
-    const local = (email ?? '').split('@')[0] ?? '';
-    if (local.includes('+rejected')) return 'rejected';
-    if (local.includes('+disabled')) return 'disabled';
-    if (local.includes('+new')) return 'new';
+    // Only the local part counts; a user created without an email starts enabled.
+    const local = email?.split('@')[0];
+    if (local?.includes('+rejected')) return 'rejected';
+    if (local?.includes('+disabled')) return 'disabled';
+    if (local?.includes('+new')) return 'new';
     return 'enabled';
   },
   instructionVerdict(instruction) {

@@ -82,7 +82,6 @@ const progressOf = (
       if (!request || isFinalRequestState(request.state))
         return failure === undefined ? ok(undefined) : err(failure);
       const part = outputsOf(p, ids);
-      if (part.length === 0) continue;
       const moved = applyDomain(
         p,
         stepOutputs(request, part, action, p.time.now(), {
