@@ -6,13 +6,9 @@ import { applyInParts, COMMIT_PART } from './unit-of-work.js';
 /**
  * The start of work (SPEC section 3): once a quote is accepted and the payer's balance
  * covers `total_to_spend`, the amount is debited and the request and its accepted outputs
- * start working. The funds are looked for a little after an accept or a deposit, never
- * inside the answer to either.
+ * start working. The funds are looked for a little after anything that may make the
+ * balance cover them (`funds-checks.ts`), never inside the answer to it.
  */
-
-/** Plans a look for the funds of a quote_accepted request, `fundsCheckAfterMs` from now. */
-export const planFundsCheck = (p: ProviderContext, requestId: string): void =>
-  p.scheduler.schedule(p.time.now() + p.timings.fundsCheckAfterMs, { kind: 'start_working', requestId });
 
 /**
  * Starts work on a quote_accepted request if its payer's balance covers it. A balance that

@@ -17,7 +17,7 @@ import { type Field, field } from '../gateway/field.js';
 import { pageOf } from '../gateway/page.js';
 import type { Page, RequestView, RequestWithOutputs } from '../gateway/views.js';
 import type { ProviderContext, ServiceResult } from './context.js';
-import { planFundsCheck } from './funding.js';
+import { planFundsCheck } from './funds-checks.js';
 import { optionalText, unprocessable } from './input.js';
 import { activePort, quoteDelay } from './port-catalog.js';
 import type { UserRecord } from './ports.js';

@@ -9,6 +9,7 @@ import {
 import { err, ok, type Result } from 'neverthrow';
 import { conciergeError, fromDomainError } from '../gateway/errors.js';
 import type { ProviderContext, ServiceResult } from './context.js';
+import { planFundsChecksOfPayer } from './funds-checks.js';
 import type { OutboundEvent } from './ports.js';
 
 /**
@@ -83,6 +84,9 @@ const commit = (p: ProviderContext, change: Change): ServiceResult<void> => {
       balances.set(key, next.value);
     }
     for (const balance of balances.values()) p.repos.balances.save(balance);
+    // Money credited back (a refund, a returned output) may now cover a request waiting for funds.
+    const credited = new Set(movements.filter((m) => m.kind === 'refund' || m.kind === 'return').map((m) => m.payerId));
+    for (const payerId of credited) planFundsChecksOfPayer(p, change.request.ownerId, payerId);
   }
   p.repos.requests.save(change.request);
   for (const output of change.outputs) p.repos.outputs.save(output);

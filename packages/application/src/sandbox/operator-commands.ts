@@ -14,7 +14,7 @@ import { field } from '../gateway/field.js';
 import type { OutputView, RequestView, UserView } from '../gateway/views.js';
 import { runChecks } from '../provider/checks.js';
 import type { ProviderContext, ServiceResult } from '../provider/context.js';
-import { planFundsCheck } from '../provider/funding.js';
+import { planFundsChecksOfPayer } from '../provider/funds-checks.js';
 import { optionalText, unprocessable } from '../provider/input.js';
 import { moveOutput, ownOutput } from '../provider/outputs.js';
 import { activePort } from '../provider/port-catalog.js';
@@ -98,8 +98,7 @@ export const deposit = (
       fromDomainError(e, field.path('amount')),
     );
     p.repos.balances.save(credited);
-    for (const request of p.repos.requests.listByOwner(caller.id))
-      if (request.payerId === userId && request.state === 'quote_accepted') planFundsCheck(p, request.id);
+    planFundsChecksOfPayer(p, caller.id, userId);
     return getUser(p, caller, userId);
   });
 

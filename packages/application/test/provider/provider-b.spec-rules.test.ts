@@ -191,3 +191,56 @@ describe('a timed move that fails (SPEC section 9: the sandbox moves on its own)
     expect(service.getRequest(master, request.id)._unsafeUnwrap().state).toBe('quote_requested');
   });
 });
+
+describe('the start of work waits for the payer’s balance to cover total_to_spend (SPEC section 3)', () => {
+  /** A quote_accepted request of `payerId` paying one output of 5,000 CLP, and that output. */
+  const accepted = (w: World, payerId: string) => {
+    const request = w.draft(payerId);
+    const output = w.output(request.id);
+    w.advance(2 * SECOND);
+    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    w.advance(SECOND);
+    w.service.acceptQuote(w.master, request.id)._unsafeUnwrap();
+    return { request, output };
+  };
+  /** The deposit that pays `total` exactly (ARS has two decimals). */
+  const depositOf = (total: { amount: bigint } | null) => ({
+    portCode: 'ar_ars',
+    amount: `${total!.amount / 100n}.${String(total!.amount % 100n).padStart(2, '0')}`,
+  });
+
+  it('money credited back to the payer (a cancelled output of another request) starts a request that waited for it', () => {
+    const w = world();
+    const payer = w.payer();
+    const first = accepted(w, payer.id);
+    const total = w.request(first.request.id).totalToSpend;
+    expect(total).not.toBeNull();
+    w.service.deposit(w.master, payer.id, depositOf(total))._unsafeUnwrap();
+    w.advance(SECOND);
+    expect(w.request(first.request.id).state).toBe('working');
+
+    // The same output again: the same total, and nothing left on the balance to pay it.
+    const second = accepted(w, payer.id);
+    expect(w.request(second.request.id).totalToSpend).toEqual(total);
+    w.advance(SECOND);
+    expect(w.request(second.request.id).state).toBe('quote_accepted');
+
+    // The provider cancels the first request's output: its budget, the whole total, comes back.
+    w.service.outputAction(w.master, first.output.id, 'cancel')._unsafeUnwrap();
+    w.advance(SECOND);
+    expect(w.request(second.request.id)).toMatchObject({ state: 'working', fundsAvailable: total });
+  });
+
+  it('money credited back to another payer starts nothing', () => {
+    const w = world();
+    const other = w.payer();
+    const first = accepted(w, other.id);
+    const total = w.request(first.request.id).totalToSpend;
+    w.service.deposit(w.master, other.id, depositOf(total))._unsafeUnwrap();
+    w.advance(SECOND);
+    const waiting = accepted(w, w.payer().id);
+    w.service.outputAction(w.master, first.output.id, 'cancel')._unsafeUnwrap();
+    w.advance(SECOND);
+    expect(w.request(waiting.request.id).state).toBe('quote_accepted');
+  });
+});
