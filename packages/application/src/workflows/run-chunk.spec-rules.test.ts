@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { errorAt } from '../../test/error-location.js';
+import {
+  makeWorld,
+  plan,
+  requestsOf,
+  rowsFor,
+  snapshot,
+  stepToEnd,
+  type World,
+} from '../../test/payout-harness.js';
+import { conciergeError } from '../gateway/errors.js';
+import { payoutError } from './payout-error.js';
+import type { CallRecord, ChunkRecord } from './payout-journal.js';
+import type { StepOutcome } from './payout-run.js';
+import { isChunkDone } from './run-chunk.js';
+import { runReport, runStatus } from './run-queries.js';
+import { StepScope } from './run-scope.js';
+import { stepRun } from './step-run.js';
+
+/** Steps a run until `until` holds after a step (or the run is done); answers the last step's outcome. */
+const stepUntil = async (w: World, runId: string, until: () => boolean, limit = 60): Promise<StepOutcome> => {
+  for (let i = 0; i < limit; i += 1) {
+    const outcome = (await stepRun(w.ctx, runId))._unsafeUnwrap();
+    if (until() || outcome.next === 'done') return outcome;
+    if (outcome.next === 'wait') await w.ctx.sleep(outcome.waitMs);
+  }
+  throw new Error(`run ${runId}: the condition did not hold in ${limit} steps`);
+};
+
+const callsOf = async (w: World, runId: string, kind: CallRecord['kind']) =>
+  (await snapshot(w, runId)).calls.filter((c) => c.kind === kind);
+
+const build = (attempt: number, stage: ChunkRecord['stage']): ChunkRecord => ({
+  runId: 'order',
+  chunk: 1,
+  attempt,
+  externalId: attempt === 1 ? 'order/1' : `order/1.${attempt}`,
+  requestId: null,
+  stage,
+  requestState: null,
+  reason: null,
+  onCancelled: null,
+  estimateTotal: null,
+  hintToken: null,
+  quoteTotal: null,
+  provisionFundsBefore: null,
+  updatedAt: '2026-01-05T12:00:00.000Z',
+});
+
+const call = (key: string, state: CallRecord['state']): CallRecord => ({
+  runId: 'order',
+  key,
+  kind: 'request_quote',
+  state,
+  resourceId: null,
+  detail: state === 'refused' ? 'retry: rate_limited: slow down' : null,
+  at: '2026-01-05T12:00:00.000Z',
+});
+
+describe('where a run stands in its journal (SPEC 10.2.1, 10.2.4, 10.3)', () => {
+  it('a journal failure is a conflict (another worker moved the run first) only when said so', () => {
+    expect(payoutError.journal('disk full')).toEqual({ code: 'journal', conflict: false, message: 'disk full' });
+    expect(payoutError.journal('moved', true)).toMatchObject({ code: 'journal', conflict: true });
+  });
+
+  it('a chunk is done with once its latest build is accepted, closed or stopped; a build on its way is not', () => {
+    const done: Record<ChunkRecord['stage'], boolean> = {
+      new: false,
+      drafting: false,
+      adding: false,
+      quoting: false,
+      accepting: false,
+      cancelling: false,
+      rebuilt: false,
+      accepted: true,
+      closed: true,
+      stopped: true,
+    };
+    for (const [stage, expected] of Object.entries(done))
+      expect(isChunkDone(build(1, stage as ChunkRecord['stage'])), stage).toBe(expected);
+    expect(isChunkDone(undefined)).toBe(false);
+  });
+
+  it('a resumed step takes the highest try of a call as its latest, in whatever order the journal lists them (the SQL journal lists by key: #10 before #2)', async () => {
+    const w = makeWorld();
+    await plan(w, 'order', rowsFor(w, 1));
+    const s = await snapshot(w, 'order');
+    const scope = new StepScope(w.ctx, {
+      ...s,
+      calls: [call('quote/1.1#10', 'ok'), call('quote/1.1#2', 'refused'), call('quote/1.1#1', 'refused')],
+    });
+    expect(scope.lastCall('quote/1.1')?.key).toBe('quote/1.1#10');
+    expect(scope.intent('request_quote', 'quote/1.1').key).toBe('quote/1.1#11');
+  });
+
+  it("a call's outcome, once written, is the latest for its target (intent first, then its outcome)", async () => {
+    const w = makeWorld();
+    await plan(w, 'outcome', rowsFor(w, 1));
+    const scope = new StepScope(w.ctx, await snapshot(w, 'outcome'));
+    const intent = scope.intent('request_quote', 'quote/1.1');
+    (await scope.write({ calls: [intent] }))._unsafeUnwrap();
+    expect(scope.lastCall('quote/1.1')).toMatchObject({ key: 'quote/1.1#1', state: 'intent' });
+    (await scope.write({ calls: [{ ...intent, state: 'ok', resourceId: 'r1' }] }))._unsafeUnwrap();
+    expect(scope.lastCall('quote/1.1')).toMatchObject({ key: 'quote/1.1#1', state: 'ok' });
+  });
+});
