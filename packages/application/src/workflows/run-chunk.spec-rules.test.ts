@@ -105,3 +105,51 @@ describe('where a run stands in its journal (SPEC 10.2.1, 10.2.4, 10.3)', () => 
     expect(scope.lastCall('quote/1.1')).toMatchObject({ key: 'quote/1.1#1', state: 'ok' });
   });
 });
+
+describe("a chunk's draft (SPEC 10.2.1, 10.2.2, 10.4 status)", () => {
+  it('a draft the service refuses: the refusal is journaled as the outcome of its intent, the build and the run stop, and every row is cancelled with a reason', async () => {
+    const w = makeWorld();
+    await plan(w, 'refused', rowsFor(w, 2));
+    w.on('requests.create', { kind: 'fail', error: errorAt('inactive_port', '/data/attributes/port_code') });
+    await stepToEnd(w, 'refused');
+    expect((await callsOf(w, 'refused', 'create_request')).map((c) => c.state)).toEqual(['refused']);
+    expect((await snapshot(w, 'refused')).chunks.map((c) => [c.externalId, c.stage])).toEqual([
+      ['refused/1', 'stopped'],
+    ]);
+    const status = (await runStatus(w.journal, 'refused'))._unsafeUnwrap();
+    expect(status.state).toBe('stopped');
+    expect(status.reason).toMatch(/\S/);
+    const report = (await runReport(w.journal, 'refused'))._unsafeUnwrap();
+    expect(report.map((l) => l.state)).toEqual(['cancelled', 'cancelled']);
+    for (const line of report) expect(line.reason).toMatch(/\S/);
+  });
+
+  it('a draft create turned away by a 429 is sent again only after the wait the service asked for', async () => {
+    const w = makeWorld();
+    await plan(w, 'slow', rowsFor(w, 2));
+    w.on('requests.create', { kind: 'fail', error: conciergeError.rateLimited(7_000) });
+    const outcome = await stepUntil(w, 'slow', () => w.sentNamed('requests.create').length > 0);
+    expect(outcome.next).toBe('wait');
+    expect(outcome.waitMs).toBeGreaterThanOrEqual(7_000);
+  });
+
+  it('once the draft is made, the status shows its id and state under the chunk (10.4 status)', async () => {
+    const w = makeWorld();
+    await plan(w, 'made', rowsFor(w, 2));
+    await stepUntil(w, 'made', () => w.sentNamed('requests.create').length > 0);
+    const [request] = await requestsOf(w, 'made');
+    expect((await runStatus(w.journal, 'made'))._unsafeUnwrap().requests).toEqual([
+      { chunk: 1, externalId: 'made/1', id: request?.id, state: 'draft' },
+    ]);
+  });
+
+  it('a draft whose create answer was lost shows in the status as being made, with no id yet (10.4 status)', async () => {
+    const w = makeWorld();
+    await plan(w, 'lost', rowsFor(w, 2));
+    w.on('requests.create', { kind: 'lose' });
+    await stepUntil(w, 'lost', () => w.sentNamed('requests.create').length > 0);
+    const status = (await runStatus(w.journal, 'lost'))._unsafeUnwrap();
+    expect(status.state).toBe('working');
+    expect(status.requests).toEqual([{ chunk: 1, externalId: 'lost/1', id: null, state: 'unsent' }]);
+  });
+});
