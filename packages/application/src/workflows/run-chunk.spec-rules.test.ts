@@ -153,3 +153,49 @@ describe("a chunk's draft (SPEC 10.2.1, 10.2.2, 10.4 status)", () => {
     expect(status.requests).toEqual([{ chunk: 1, externalId: 'lost/1', id: null, state: 'unsent' }]);
   });
 });
+
+describe('drafts found under a chunk\'s external id (SPEC 10.2.2, 10.2.4)', () => {
+  /** The run's draft create acts but its answer is lost; then another draft appears under the same external id. */
+  const twoDrafts = async (runId: string) => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, runId, rows);
+    w.on('requests.create', { kind: 'lose' });
+    await stepUntil(w, runId, () => w.sentNamed('requests.create').length > 0);
+    const other = (
+      await w.direct.requests.create({ portCode: 'ar_ars', payerId: w.seeded.payerId, externalId: `${runId}/1` })
+    )._unsafeUnwrap();
+    return { w, other };
+  };
+
+  it('the draft made first is adopted whatever order the list gives (every worker adopts the same one); the other is cancelled, its outcome journaled', async () => {
+    const { w, other } = await twoDrafts('adopt');
+    w.on(
+      'requests.list',
+      {
+        kind: 'answer',
+        change: (v) => ({ ...(v as { items: unknown[] }), items: [...(v as { items: unknown[] }).items].reverse() }),
+      },
+      { times: 999 },
+    );
+    await stepToEnd(w, 'adopt');
+    const requests = await requestsOf(w, 'adopt');
+    expect(requests.map((r) => [r.externalId, r.state])).toEqual([
+      ['adopt/1', 'finished'],
+      ['adopt/1', 'cancelled'],
+    ]);
+    expect(requests[1]?.id).toBe(other.id);
+    expect(w.sentNamed('requests.cancel').map((s) => s.args[0])).toEqual([other.id]);
+    expect((await callsOf(w, 'adopt', 'cancel_request')).map((c) => [c.state, c.resourceId])).toEqual([
+      ['ok', other.id],
+    ]);
+  });
+
+  it('a request under the external id that is no longer a draft is not cancelled: only extra drafts are', async () => {
+    const { w, other } = await twoDrafts('leave');
+    (await w.direct.requests.cancel(other.id))._unsafeUnwrap();
+    await stepToEnd(w, 'leave');
+    expect(w.sentNamed('requests.cancel')).toEqual([]);
+    expect((await requestsOf(w, 'leave')).map((r) => r.state)).toEqual(['finished', 'cancelled']);
+  });
+});

@@ -228,9 +228,8 @@ const adoptDraft = (
   found: readonly RequestView[],
 ): ResultAsync<PhaseResult, PayoutError> =>
   safeTry(async function* () {
-    const sorted = [...found].sort(
-      (a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-    );
+    // The draft made first (ids are unique, numeric ones in creation order), whatever order the list gives.
+    const sorted = [...found].sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : 1));
     const [chosen, ...extra] = sorted as [RequestView, ...RequestView[]];
     const at = scope.at();
     // Extra drafts under the same external id (a create delivered late) get no outputs; cancel them.
