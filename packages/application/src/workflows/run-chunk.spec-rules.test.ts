@@ -199,3 +199,55 @@ describe('drafts found under a chunk\'s external id (SPEC 10.2.2, 10.2.4)', () =
     expect((await requestsOf(w, 'leave')).map((r) => r.state)).toEqual(['finished', 'cancelled']);
   });
 });
+
+describe("a chunk's quote (SPEC 10.2, 10.2.2, 10.4 status)", () => {
+  it("a quote request turned away by a 429 waits the service's time, then is asked again with the estimate's hint token", async () => {
+    const w = makeWorld();
+    await plan(w, 'q429', rowsFor(w, 2));
+    w.on('requests.requestQuote', { kind: 'fail', error: conciergeError.rateLimited(8_000) });
+    const outcome = await stepUntil(w, 'q429', () => w.sentNamed('requests.requestQuote').length > 0);
+    expect(outcome.next).toBe('wait');
+    expect(outcome.waitMs).toBeGreaterThanOrEqual(8_000);
+    await stepToEnd(w, 'q429');
+    const asked = w.sentNamed('requests.requestQuote').map((s) => s.args[1] as { hintToken?: string });
+    expect(asked).toHaveLength(2);
+    expect(asked[0]?.hintToken).toEqual(expect.any(String));
+    expect(asked[1]?.hintToken).toBe(asked[0]?.hintToken);
+    expect((await requestsOf(w, 'q429')).map((r) => [r.externalId, r.state])).toEqual([['q429/1', 'finished']]);
+  });
+
+  it('a quote request that timed out before reaching the service is asked again on the same draft, not taken for a refusal', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'qlate', rows);
+    w.on('requests.requestQuote', { kind: 'late' });
+    await stepToEnd(w, 'qlate');
+    expect(w.sentNamed('requests.requestQuote')).toHaveLength(2);
+    expect(w.sentNamed('requests.cancel')).toEqual([]);
+    expect((await requestsOf(w, 'qlate')).map((r) => [r.externalId, r.state])).toEqual([['qlate/1', 'finished']]);
+  });
+
+  it('once the quote is asked, the status shows the request in the state the service gave (10.4 status)', async () => {
+    const w = makeWorld();
+    await plan(w, 'qstate', rowsFor(w, 2));
+    await stepUntil(w, 'qstate', () => w.sentNamed('requests.requestQuote').length > 0);
+    const [request] = await requestsOf(w, 'qstate');
+    expect(request?.state).not.toBe('draft');
+    expect((await runStatus(w.journal, 'qstate'))._unsafeUnwrap().requests).toEqual([
+      { chunk: 1, externalId: 'qstate/1', id: request?.id, state: request?.state },
+    ]);
+  });
+
+  it('a quote request whose answer was lost: the next look at the request puts its state in the status (10.4 status)', async () => {
+    const w = makeWorld();
+    await plan(w, 'qlost', rowsFor(w, 2));
+    w.on('requests.requestQuote', { kind: 'lose' });
+    await stepUntil(w, 'qlost', () => w.sentNamed('requests.requestQuote').length > 0);
+    await stepUntil(w, 'qlost', () => true);
+    const [request] = await requestsOf(w, 'qlost');
+    expect(request?.state).toBe('quote_requested');
+    expect((await runStatus(w.journal, 'qlost'))._unsafeUnwrap().requests).toEqual([
+      { chunk: 1, externalId: 'qlost/1', id: request?.id, state: 'quote_requested' },
+    ]);
+  });
+});
