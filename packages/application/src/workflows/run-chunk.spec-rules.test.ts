@@ -1,3 +1,4 @@
+import { bodyFor, MAGIC_ACCOUNTS } from '@concierge-ts/adapter-memory/testing';
 import { describe, expect, it } from 'vitest';
 import { errorAt } from '../../test/error-location.js';
 import {
@@ -7,12 +8,13 @@ import {
   rowsFor,
   snapshot,
   stepToEnd,
+  text,
   type World,
 } from '../../test/payout-harness.js';
 import { conciergeError } from '../gateway/errors.js';
 import { payoutError } from './payout-error.js';
 import type { CallRecord, ChunkRecord } from './payout-journal.js';
-import type { StepOutcome } from './payout-run.js';
+import type { PayoutRowInput, StepOutcome } from './payout-run.js';
 import { isChunkDone } from './run-chunk.js';
 import { runReport, runStatus } from './run-queries.js';
 import { StepScope } from './run-scope.js';
@@ -60,7 +62,11 @@ const call = (key: string, state: CallRecord['state']): CallRecord => ({
 
 describe('where a run stands in its journal (SPEC 10.2.1, 10.2.4, 10.3)', () => {
   it('a journal failure is a conflict (another worker moved the run first) only when said so', () => {
-    expect(payoutError.journal('disk full')).toEqual({ code: 'journal', conflict: false, message: 'disk full' });
+    expect(payoutError.journal('disk full')).toEqual({
+      code: 'journal',
+      conflict: false,
+      message: 'disk full',
+    });
     expect(payoutError.journal('moved', true)).toMatchObject({ code: 'journal', conflict: true });
   });
 
@@ -154,7 +160,7 @@ describe("a chunk's draft (SPEC 10.2.1, 10.2.2, 10.4 status)", () => {
   });
 });
 
-describe('drafts found under a chunk\'s external id (SPEC 10.2.2, 10.2.4)', () => {
+describe("drafts found under a chunk's external id (SPEC 10.2.2, 10.2.4)", () => {
   /** The run's draft create acts but its answer is lost; then another draft appears under the same external id. */
   const twoDrafts = async (runId: string) => {
     const w = makeWorld();
@@ -163,7 +169,11 @@ describe('drafts found under a chunk\'s external id (SPEC 10.2.2, 10.2.4)', () =
     w.on('requests.create', { kind: 'lose' });
     await stepUntil(w, runId, () => w.sentNamed('requests.create').length > 0);
     const other = (
-      await w.direct.requests.create({ portCode: 'ar_ars', payerId: w.seeded.payerId, externalId: `${runId}/1` })
+      await w.direct.requests.create({
+        portCode: 'ar_ars',
+        payerId: w.seeded.payerId,
+        externalId: `${runId}/1`,
+      })
     )._unsafeUnwrap();
     return { w, other };
   };
@@ -174,7 +184,10 @@ describe('drafts found under a chunk\'s external id (SPEC 10.2.2, 10.2.4)', () =
       'requests.list',
       {
         kind: 'answer',
-        change: (v) => ({ ...(v as { items: unknown[] }), items: [...(v as { items: unknown[] }).items].reverse() }),
+        change: (v) => ({
+          ...(v as { items: unknown[] }),
+          items: [...(v as { items: unknown[] }).items].reverse(),
+        }),
       },
       { times: 999 },
     );
@@ -213,7 +226,9 @@ describe("a chunk's quote (SPEC 10.2, 10.2.2, 10.4 status)", () => {
     expect(asked).toHaveLength(2);
     expect(asked[0]?.hintToken).toEqual(expect.any(String));
     expect(asked[1]?.hintToken).toBe(asked[0]?.hintToken);
-    expect((await requestsOf(w, 'q429')).map((r) => [r.externalId, r.state])).toEqual([['q429/1', 'finished']]);
+    expect((await requestsOf(w, 'q429')).map((r) => [r.externalId, r.state])).toEqual([
+      ['q429/1', 'finished'],
+    ]);
   });
 
   it('a quote request that timed out before reaching the service is asked again on the same draft, not taken for a refusal', async () => {
@@ -224,7 +239,9 @@ describe("a chunk's quote (SPEC 10.2, 10.2.2, 10.4 status)", () => {
     await stepToEnd(w, 'qlate');
     expect(w.sentNamed('requests.requestQuote')).toHaveLength(2);
     expect(w.sentNamed('requests.cancel')).toEqual([]);
-    expect((await requestsOf(w, 'qlate')).map((r) => [r.externalId, r.state])).toEqual([['qlate/1', 'finished']]);
+    expect((await requestsOf(w, 'qlate')).map((r) => [r.externalId, r.state])).toEqual([
+      ['qlate/1', 'finished'],
+    ]);
   });
 
   it('once the quote is asked, the status shows the request in the state the service gave (10.4 status)', async () => {
@@ -249,5 +266,119 @@ describe("a chunk's quote (SPEC 10.2, 10.2.2, 10.4 status)", () => {
     expect((await runStatus(w.journal, 'qlost'))._unsafeUnwrap().requests).toEqual([
       { chunk: 1, externalId: 'qlost/1', id: request?.id, state: 'quote_requested' },
     ]);
+  });
+});
+
+/** The estimate's total lowered by one minor unit: with tolerance 0 the quote is then over it (the price guard). */
+const lowerEstimate = (w: World) =>
+  w.on('estimates.create', {
+    kind: 'answer',
+    change: (v) => {
+      const e = v as { totalToSpend: { amount: bigint } };
+      return { ...e, totalToSpend: { ...e.totalToSpend, amount: e.totalToSpend.amount - 1n } };
+    },
+  });
+
+/** What `n` rows of 100000 CLP cost at ar_ars, as the service estimates it. */
+const costOf = async (w: World, n: number) =>
+  (
+    await w.direct.estimates.create({
+      portCode: 'ar_ars',
+      outputs: Array.from({ length: n }, () => ({ portCode: 'cl_clp', amount: '100000' })),
+    })
+  )._unsafeUnwrap().totalToSpend;
+
+describe('the price guard and cancelled builds (SPEC 10.2, 10.2.3)', () => {
+  it('a quote over its estimate stops the run with a reason; its request is cancelled (outcome journaled) and the chunk is not built again', async () => {
+    const w = makeWorld();
+    await plan(w, 'over', rowsFor(w, 2), { tolerance: '0' });
+    lowerEstimate(w);
+    await stepToEnd(w, 'over');
+    const status = (await runStatus(w.journal, 'over'))._unsafeUnwrap();
+    expect(status.state).toBe('stopped');
+    expect(status.reason).toMatch(/\S/);
+    expect((await requestsOf(w, 'over')).map((r) => [r.externalId, r.state])).toEqual([
+      ['over/1', 'cancelled'],
+    ]);
+    expect((await callsOf(w, 'over', 'cancel_request')).map((c) => c.state)).toEqual(['ok']);
+  });
+
+  it('a process killed right after cancelling a quote over its estimate resumes as decided: the run stops, the chunk is not built again (10.2.4)', async () => {
+    const w = makeWorld();
+    await plan(w, 'overkill', rowsFor(w, 2), { tolerance: '0' });
+    lowerEstimate(w);
+    w.on('requests.cancel', { kind: 'kill_after' });
+    await stepToEnd(w, 'overkill');
+    expect((await runStatus(w.journal, 'overkill'))._unsafeUnwrap().state).toBe('stopped');
+    expect((await requestsOf(w, 'overkill')).map((r) => [r.externalId, r.state])).toEqual([
+      ['overkill/1', 'cancelled'],
+    ]);
+    expect(w.sentNamed('requests.create')).toHaveLength(1);
+  });
+
+  it('a cancel turned away by a 429 is journaled and sent again; a bad API key ends the step with the service error', async () => {
+    const w = makeWorld();
+    await plan(w, 'c429', rowsFor(w, 2), { tolerance: '0' });
+    lowerEstimate(w);
+    w.on('requests.cancel', { kind: 'fail', error: conciergeError.rateLimited(1_000) });
+    await stepToEnd(w, 'c429');
+    expect((await callsOf(w, 'c429', 'cancel_request')).map((c) => c.state)).toEqual(['refused', 'ok']);
+    expect((await runStatus(w.journal, 'c429'))._unsafeUnwrap().state).toBe('stopped');
+    expect((await requestsOf(w, 'c429')).map((r) => r.state)).toEqual(['cancelled']);
+
+    const w2 = makeWorld();
+    await plan(w2, 'ckey', rowsFor(w2, 2), { tolerance: '0' });
+    lowerEstimate(w2);
+    w2.on('requests.cancel', { kind: 'fail', error: conciergeError.authentication() });
+    let failed: unknown;
+    for (let i = 0; i < 60 && failed === undefined; i += 1) {
+      const step = await stepRun(w2.ctx, 'ckey');
+      if (step.isErr()) failed = step.error;
+      else if (step.value.next === 'wait') await w2.ctx.sleep(step.value.waitMs);
+    }
+    expect(failed).toMatchObject({ code: 'service', error: { type: 'authentication' } });
+    expect((await callsOf(w2, 'ckey', 'cancel_request')).map((c) => c.state)).toEqual(['refused']);
+  });
+
+  it('the max total counts only accepted quotes: an accept turned away once (429) is accepted at the next try, its own quote not counted twice', async () => {
+    const w = makeWorld();
+    const total = await costOf(w, 2);
+    await plan(
+      w,
+      'maxonce',
+      Array.from(
+        { length: 2 },
+        (_, i) =>
+          ({ ...rowsFor(w, 1, 'cl_clp', '100000')[0], line: i + 2, reference: `m-${i}` }) as PayoutRowInput,
+      ),
+      { maxTotal: text(total.amount, total.scale) },
+    );
+    w.on('requests.acceptQuote', { kind: 'fail', error: conciergeError.rateLimited(1_000) });
+    await stepToEnd(w, 'maxonce');
+    expect(w.sentNamed('requests.acceptQuote')).toHaveLength(2);
+    expect((await runStatus(w.journal, 'maxonce'))._unsafeUnwrap()).toMatchObject({
+      state: 'finished',
+      rows: { settled: 2 },
+    });
+  });
+
+  it('a chunk every output of which is rejected closes with its request shown cancelled (10.4 status)', async () => {
+    const w = makeWorld();
+    const body = bodyFor('cl_clp', MAGIC_ACCOUNTS.rejected);
+    const rows: PayoutRowInput[] = [2, 3].map((line) => ({
+      line,
+      reference: `bad-${line}`,
+      portCode: 'cl_clp',
+      amount: '9000',
+      email: `bad${line}@example.com`,
+      name: 'Bad account',
+      body,
+    }));
+    await plan(w, 'rejected', rows);
+    await stepToEnd(w, 'rejected');
+    const status = (await runStatus(w.journal, 'rejected'))._unsafeUnwrap();
+    expect(status).toMatchObject({ state: 'finished', rows: { rejected: 2, total: 2 } });
+    expect(status.requests.map((r) => [r.externalId, r.state])).toEqual([['rejected/1', 'cancelled']]);
+    expect(w.sentNamed('requests.create')).toHaveLength(1);
   });
 });
