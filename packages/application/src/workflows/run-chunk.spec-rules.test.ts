@@ -361,24 +361,92 @@ describe('the price guard and cancelled builds (SPEC 10.2, 10.2.3)', () => {
       rows: { settled: 2 },
     });
   });
+});
 
-  it('a chunk every output of which is rejected closes with its request shown cancelled (10.4 status)', async () => {
+describe('requests the service moved on its own (SPEC 3, 10.2)', () => {
+  it('a request the service cancelled for no payable outputs (every output rejected) closes the chunk: rows rejected with their reasons, no rebuild', async () => {
     const w = makeWorld();
-    const body = bodyFor('cl_clp', MAGIC_ACCOUNTS.rejected);
-    const rows: PayoutRowInput[] = [2, 3].map((line) => ({
-      line,
-      reference: `bad-${line}`,
-      portCode: 'cl_clp',
-      amount: '9000',
-      email: `bad${line}@example.com`,
-      name: 'Bad account',
-      body,
-    }));
-    await plan(w, 'rejected', rows);
-    await stepToEnd(w, 'rejected');
-    const status = (await runStatus(w.journal, 'rejected'))._unsafeUnwrap();
+    await plan(w, 'nopay', rowsFor(w, 2));
+    let quoted = false;
+    w.on(
+      'requests.requestQuote',
+      {
+        kind: 'before',
+        first: async () => {
+          quoted = true;
+        },
+      },
+      { times: 999 },
+    );
+    w.on(
+      'requests.get',
+      {
+        kind: 'answer',
+        change: (v) =>
+          quoted ? { ...(v as object), state: 'cancelled', cancellationReason: 'no_payable_outputs' } : v,
+      },
+      { times: 999 },
+    );
+    w.on(
+      'outputs.list',
+      {
+        kind: 'answer',
+        change: (v) => {
+          const page = v as { items: object[] };
+          return quoted
+            ? {
+                ...page,
+                items: page.items.map((o) => ({
+                  ...o,
+                  state: 'rejected',
+                  rejectionReason: 'compliance_rejected',
+                })),
+              }
+            : v;
+        },
+      },
+      { times: 999 },
+    );
+    await stepToEnd(w, 'nopay');
+    const status = (await runStatus(w.journal, 'nopay'))._unsafeUnwrap();
     expect(status).toMatchObject({ state: 'finished', rows: { rejected: 2, total: 2 } });
-    expect(status.requests.map((r) => [r.externalId, r.state])).toEqual([['rejected/1', 'cancelled']]);
+    expect(status.requests.map((r) => [r.externalId, r.state])).toEqual([['nopay/1', 'cancelled']]);
     expect(w.sentNamed('requests.create')).toHaveLength(1);
+    const report = (await runReport(w.journal, 'nopay'))._unsafeUnwrap();
+    expect(report.map((l) => [l.state, l.reason])).toEqual([
+      ['rejected', 'compliance_rejected'],
+      ['rejected', 'compliance_rejected'],
+    ]);
   });
+
+  for (const state of ['working', 'finished'] as const)
+    it(`a build being cancelled whose request another worker accepted and the service moved to ${state} is taken as accepted, not cancelled`, async () => {
+      const w = makeWorld();
+      const rows = rowsFor(w, 2);
+      await plan(w, state, rows, { tolerance: '0' });
+      lowerEstimate(w);
+      w.on('requests.cancel', { kind: 'kill_before' });
+      let killed = false;
+      for (let i = 0; i < 30 && !killed; i += 1) {
+        try {
+          const o = (await stepRun(w.ctx, state))._unsafeUnwrap();
+          if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+        } catch {
+          killed = true;
+        }
+      }
+      expect(killed).toBe(true);
+      const [request] = await requestsOf(w, state);
+      (await w.direct.requests.acceptQuote(request?.id ?? ''))._unsafeUnwrap();
+      for (let i = 0; i < 200; i += 1) {
+        const now = (await w.direct.requests.get(request?.id ?? ''))._unsafeUnwrap().state;
+        if (now === state) break;
+        await w.ctx.sleep(60_000);
+      }
+      expect((await w.direct.requests.get(request?.id ?? ''))._unsafeUnwrap().state).toBe(state);
+      await stepToEnd(w, state);
+      expect(w.sentNamed('requests.cancel')).toHaveLength(1);
+      expect((await requestsOf(w, state)).map((r) => r.state)).toEqual(['finished']);
+      expect((await runStatus(w.journal, state))._unsafeUnwrap()).toMatchObject({ rows: { settled: 2 } });
+    });
 });
