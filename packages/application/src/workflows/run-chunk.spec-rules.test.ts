@@ -450,3 +450,61 @@ describe('requests the service moved on its own (SPEC 3, 10.2)', () => {
       expect((await runStatus(w.journal, state))._unsafeUnwrap()).toMatchObject({ rows: { settled: 2 } });
     });
 });
+
+describe('stops and estimates on the way (SPEC 10.2, 10.2.3, 10.4 status reason)', () => {
+  it('a chunk that never gets its quote is built maxRebuilds times more, then the run stops with a reason', async () => {
+    const w = makeWorld();
+    await plan(w, 'never', rowsFor(w, 2));
+    w.on(
+      'requests.requestQuote',
+      { kind: 'fail', error: conciergeError.conflict('not_draft', 'refused') },
+      { times: 999 },
+    );
+    await stepToEnd(w, 'never');
+    expect((await requestsOf(w, 'never')).map((r) => r.externalId)).toEqual([
+      'never/1',
+      'never/1.2',
+      'never/1.3',
+      'never/1.4',
+    ]);
+    const status = (await runStatus(w.journal, 'never'))._unsafeUnwrap();
+    expect(status.state).toBe('stopped');
+    expect(status.reason).toMatch(/\S/);
+  });
+
+  it("an output refused because the draft takes no more: its quote is still asked with an estimate's hint token", async () => {
+    const w = makeWorld();
+    await plan(w, 'closed', rowsFor(w, 2));
+    w.on('outputs.create', {
+      kind: 'fail',
+      error: conciergeError.conflict('not_draft', 'the request is not a draft'),
+    });
+    await stepToEnd(w, 'closed');
+    const [first] = w.sentNamed('requests.requestQuote');
+    expect(w.sentNamed('estimates.create').length).toBeGreaterThan(0);
+    expect((first?.args[1] as { hintToken?: string }).hintToken).toEqual(expect.any(String));
+    expect((await runStatus(w.journal, 'closed'))._unsafeUnwrap()).toMatchObject({
+      state: 'finished',
+      rows: { settled: 2 },
+    });
+  });
+
+  it('a request that went back to draft after its quote was accepted stops the run with a reason', async () => {
+    const w = makeWorld();
+    await plan(w, 'back', rowsFor(w, 2));
+    w.on('requests.acceptQuote', { kind: 'lose' });
+    let asked = false;
+    w.on(
+      'requests.get',
+      { kind: 'answer', change: (v) => (asked ? { ...(v as object), state: 'draft' } : v) },
+      { times: 999 },
+    );
+    await stepUntil(w, 'back', () => {
+      if (w.sentNamed('requests.acceptQuote').length > 0) asked = true;
+      return false;
+    });
+    const status = (await runStatus(w.journal, 'back'))._unsafeUnwrap();
+    expect(status.state).toBe('stopped');
+    expect(status.reason).toMatch(/\S/);
+  });
+});
