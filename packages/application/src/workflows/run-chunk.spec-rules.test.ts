@@ -4,6 +4,7 @@ import { errorAt } from '../../test/error-location.js';
 import {
   makeWorld,
   plan,
+  planOf,
   requestsOf,
   rowsFor,
   snapshot,
@@ -15,6 +16,7 @@ import { conciergeError } from '../gateway/errors.js';
 import { payoutError } from './payout-error.js';
 import type { CallRecord, ChunkRecord } from './payout-journal.js';
 import type { PayoutRowInput, StepOutcome } from './payout-run.js';
+import { planRun } from './plan-run.js';
 import { isChunkDone } from './run-chunk.js';
 import { runReport, runStatus } from './run-queries.js';
 import { StepScope } from './run-scope.js';
@@ -506,5 +508,43 @@ describe('stops and estimates on the way (SPEC 10.2, 10.2.3, 10.4 status reason)
     const status = (await runStatus(w.journal, 'back'))._unsafeUnwrap();
     expect(status.state).toBe('stopped');
     expect(status.reason).toMatch(/\S/);
+  });
+});
+
+describe('a request accepted by another worker (SPEC 10.2, 3)', () => {
+  it("is taken with its quote's total: the run asks for that much when the payer lacks the funds", async () => {
+    const w = makeWorld();
+    const payer = (
+      await w.direct.users.create({ email: 'short@example.com', name: 'Short payer' })
+    )._unsafeUnwrap();
+    await planRun(
+      w.journal,
+      planOf('other', payer.id, rowsFor(w, 2, 'cl_clp', '100000'), { tolerance: '0' }),
+    );
+    // The price guard cancels the build, the process dies before the cancel leaves, and another worker accepts.
+    lowerEstimate(w);
+    w.on('requests.cancel', { kind: 'kill_before' });
+    let killed = false;
+    for (let i = 0; i < 30 && !killed; i += 1) {
+      try {
+        const o = (await stepRun(w.ctx, 'other'))._unsafeUnwrap();
+        if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+      } catch {
+        killed = true;
+      }
+    }
+    expect(killed).toBe(true);
+    const [request] = await requestsOf(w, 'other');
+    const accepted = (await w.direct.requests.acceptQuote(request?.id ?? ''))._unsafeUnwrap();
+    const total = accepted.totalToSpend;
+    if (total === null) throw new Error('an accepted request has its total');
+    for (let i = 0; i < 20; i += 1) {
+      const o = (await stepRun(w.ctx, 'other'))._unsafeUnwrap();
+      if (o.status.state === 'waiting_for_funds' || o.next === 'done') break;
+      if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+    }
+    const status = (await runStatus(w.journal, 'other'))._unsafeUnwrap();
+    expect(status.state).toBe('waiting_for_funds');
+    expect(status.funds).toMatchObject({ amount: text(total.amount, total.scale), currency: 'ARS' });
   });
 });
