@@ -512,6 +512,40 @@ describe('stops and estimates on the way (SPEC 10.2, 10.2.3, 10.4 status reason)
 });
 
 describe('a request accepted by another worker (SPEC 10.2, 3)', () => {
+  it('found accepted with outputs that no longer match the rows, it is never taken for them: the run stops with a reason (10.2.3)', async () => {
+    const w = makeWorld();
+    await plan(w, 'drift', rowsFor(w, 2));
+    // The accept's answer is lost; when the run reads the outputs to confirm, one is missing.
+    w.on('requests.acceptQuote', { kind: 'lose' });
+    let accepted = false;
+    w.on(
+      'requests.get',
+      {
+        kind: 'answer',
+        change: (v) => {
+          accepted = (v as { state: string }).state !== 'quoted';
+          return v;
+        },
+      },
+      { times: 999 },
+    );
+    w.on(
+      'outputs.list',
+      {
+        kind: 'answer',
+        change: (v) => {
+          const page = v as { items: unknown[] };
+          return accepted ? { ...page, items: page.items.slice(1) } : v;
+        },
+      },
+      { times: 999 },
+    );
+    await stepUntil(w, 'drift', () => false);
+    const status = (await runStatus(w.journal, 'drift'))._unsafeUnwrap();
+    expect(status.state).toBe('stopped');
+    expect(status.reason).toMatch(/\S/);
+  });
+
   it("is taken with its quote's total: the run asks for that much when the payer lacks the funds", async () => {
     const w = makeWorld();
     const payer = (
