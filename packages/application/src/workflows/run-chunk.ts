@@ -228,9 +228,8 @@ const adoptDraft = (
   found: readonly RequestView[],
 ): ResultAsync<PhaseResult, PayoutError> =>
   safeTry(async function* () {
-    const sorted = [...found].sort(
-      (a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-    );
+    // The draft made first (ids are unique, numeric ones in creation order), whatever order the list gives.
+    const sorted = [...found].sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : 1));
     const [chosen, ...extra] = sorted as [RequestView, ...RequestView[]];
     const at = scope.at();
     // Extra drafts under the same external id (a create delivered late) get no outputs; cancel them.
@@ -304,15 +303,16 @@ const addOutputs = (scope: StepScope, build: ChunkRecord): ResultAsync<PhaseResu
       calls.push(outcomeOf(intent, created.error, at));
       const failure = classifyFailure(created.error);
       if (failure === 'fatal' || failure === 'retry') stop = { kind: failure, error: created.error };
-      else if (failure === 'refused' && refusesRequest(created.error))
-        stop = { kind: 'request', error: created.error };
-      else if (failure === 'refused')
-        failed.push({
-          ...row,
-          state: 'failed',
-          reason: `output refused: ${describe(created.error)}`,
-          updatedAt: at,
-        });
+      else if (failure === 'refused') {
+        if (refusesRequest(created.error)) stop = { kind: 'request', error: created.error };
+        else
+          failed.push({
+            ...row,
+            state: 'failed',
+            reason: `output refused: ${describe(created.error)}`,
+            updatedAt: at,
+          });
+      }
     }
     yield* scope.write({ calls, rows: failed });
     if (stop === null) return ok(progress(`add outputs ${build.externalId}`));
@@ -554,9 +554,10 @@ const priceGuard = (scope: StepScope, build: ChunkRecord, request: RequestView):
     const committed = scope.chunks
       .filter((c) => c.stage === 'accepted' && c.quoteTotal !== null)
       .reduce((sum, c) => sum + minorUnits(c.quoteTotal as string, scale), 0n);
-    if (committed + total.amount > max)
+    const after = committed + total.amount;
+    if (after > max)
       return err(
-        `accepting ${build.externalId} (${moneyString(total)} ${total.currency}) would take the run to ${moneyString({ ...total, amount: committed + total.amount })}, over its max total ${scope.run.maxTotal}`,
+        `accepting ${build.externalId} (${moneyString(total)} ${total.currency}) would take the run to ${moneyString({ ...total, amount: after })}, over its max total ${scope.run.maxTotal}`,
       );
   }
   return ok(total);
@@ -723,9 +724,6 @@ const afterCancelled = (
       .andThen(() => rebuild(scope, { ...cancelled, stage: 'rebuilt' }));
   if (build.onCancelled === 'stop')
     return stopRun(scope, build.reason ?? 'stopped', [{ ...cancelled, stage: 'stopped' }]);
-  if (build.onCancelled === 'close') return closeRejected(scope, cancelled, outputs);
-  // Cancelled by the integrator (cancelRun): the rows were cancelled with it.
-  return scope
-    .write({ chunks: [{ ...cancelled, stage: 'closed' }] })
-    .map(() => progress(`cancel ${build.externalId}`));
+  // 'close': only cancelBuild moves a build to `cancelling`, and it always says what comes next.
+  return closeRejected(scope, cancelled, outputs);
 };
