@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import {
+  drive,
+  Killed,
+  makeWorld,
+  plan,
+  planOf,
+  requestsOf,
+  rowsFor,
+  snapshot,
+  type World,
+} from '../../test/payout-harness.js';
+import { cancelRun } from './cancel-run.js';
+import { planRun } from './plan-run.js';
+import { listRuns, runReport } from './run-queries.js';
+import { stepRun } from './step-run.js';
+
+/** Steps a run until `until` holds of its journal (or a step is killed). */
+const stepUntil = async (
+  w: World,
+  runId: string,
+  until: (s: Awaited<ReturnType<typeof snapshot>>) => boolean,
+) => {
+  for (let i = 0; i < 60; i += 1) {
+    if (until(await snapshot(w, runId))) return;
+    try {
+      const o = (await stepRun(w.ctx, runId))._unsafeUnwrap();
+      if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+    } catch (e) {
+      if (e instanceof Killed) return;
+      throw e;
+    }
+  }
+  throw new Error(`run ${runId} never got there`);
+};
+
+const cancelCalls = async (w: World, runId: string) =>
+  (await snapshot(w, runId)).calls.filter((c) => c.kind === 'cancel_request').map((c) => c.state);
+
+describe('cancelling a run (SPEC 10.4 cancel, 10.2)', () => {
+  it("reads the service by the build's external id, writes the cancel's intent before sending it, and shows the chunk's request cancelled", async () => {
+    const w = makeWorld();
+    await plan(w, 'x', rowsFor(w, 2));
+    await stepUntil(w, 'x', (s) => s.chunks.some((c) => c.requestId !== null));
+    const [draft] = await requestsOf(w, 'x');
+    const listed = w.sentNamed('requests.list').length;
+    const status = (await cancelRun(w.ctx, 'x'))._unsafeUnwrap();
+    // Resume reads, never assumes (10.2.4): requests by external_id.
+    const lists = w.sentNamed('requests.list').slice(listed);
+    expect(lists.length).toBeGreaterThan(0);
+    for (const l of lists) expect(l.args[0]).toMatchObject({ externalId: draft?.externalId });
+    // Intent first (10.2.1): the cancel was in the journal when it left.
+    const [sent] = w.sentNamed('requests.cancel');
+    expect(sent?.args[0]).toBe(draft?.id);
+    expect(sent?.journaled.filter((c) => c.kind === 'cancel_request').map((c) => c.state)).toEqual([
+      'intent',
+    ]);
+    expect(await cancelCalls(w, 'x')).toEqual(['ok']);
+    // status --json: the chunk's request, by its id, is cancelled.
+    expect(status.requests).toEqual([
+      { chunk: 1, externalId: draft?.externalId, id: draft?.id, state: 'cancelled' },
+    ]);
+    // Every row ends with a reason the integrator can act on (10.2).
+    expect(status.state).toBe('cancelled');
+    expect(status.reason).toMatch(/\S/);
+    const report = (await runReport(w.journal, 'x'))._unsafeUnwrap();
+    expect(report.map((l) => l.state)).toEqual(['cancelled', 'cancelled']);
+    for (const l of report) expect(l.reason).toMatch(/\S/);
+  });
+
+  it('a chunk whose request was never created shows no cancelled request', async () => {
+    const w = makeWorld();
+    await plan(w, 'n', rowsFor(w, 2));
+    w.on('requests.create', { kind: 'kill_before' });
+    await stepUntil(w, 'n', () => false);
+    expect((await snapshot(w, 'n')).chunks).toHaveLength(1);
+    const status = (await cancelRun(w.ctx, 'n'))._unsafeUnwrap();
+    expect(status.requests).toHaveLength(1);
+    expect(status.requests[0]?.id).toBeNull();
+    expect(status.requests[0]?.state).not.toBe('cancelled');
+    expect(w.sentNamed('requests.cancel')).toEqual([]);
+    expect(status.rows).toMatchObject({ cancelled: 2 });
+  });
+
+  it('a request the service already cancelled is not cancelled again; its rows are cancelled', async () => {
+    const w = makeWorld();
+    await plan(w, 'g', rowsFor(w, 2));
+    await stepUntil(w, 'g', (s) => s.chunks.some((c) => c.requestId !== null));
+    const [draft] = await requestsOf(w, 'g');
+    (await w.direct.requests.cancel(draft?.id as string))._unsafeUnwrap();
+    const status = (await cancelRun(w.ctx, 'g'))._unsafeUnwrap();
+    expect(w.sentNamed('requests.cancel')).toEqual([]);
+    expect(status).toMatchObject({ state: 'cancelled', rows: { cancelled: 2 } });
+  });
+
+  it('a late draft next to an accepted request is cancelled, and that cancel is journaled with its outcome', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'l', rows);
+    w.on('requests.acceptQuote', { kind: 'kill_after' });
+    await stepUntil(w, 'l', () => false);
+    const [accepted] = await requestsOf(w, 'l');
+    const late = (
+      await w.direct.requests.create({
+        portCode: 'ar_ars',
+        payerId: w.seeded.payerId,
+        externalId: accepted?.externalId as string,
+      })
+    )._unsafeUnwrap();
+    const status = (await cancelRun(w.ctx, 'l'))._unsafeUnwrap();
+    expect(w.sentNamed('requests.cancel').map((s) => s.args[0])).toEqual([late.id]);
+    expect(await cancelCalls(w, 'l')).toEqual(['ok']);
+    expect(status).toMatchObject({ state: 'cancelled', rows: { committed: 2, cancelled: 0 } });
+  });
+
+  for (const target of ['working', 'finished'] as const) {
+    it(`a request accepted before the cancel and already ${target} is not cancelled`, async () => {
+      const w = makeWorld();
+      await plan(w, `a-${target}`, rowsFor(w, 2));
+      w.on('requests.acceptQuote', { kind: 'kill_after' });
+      await stepUntil(w, `a-${target}`, () => false);
+      for (let i = 0; i < 200; i += 1) {
+        const [r] = await requestsOf(w, `a-${target}`);
+        if (r?.state === target) break;
+        await w.ctx.sleep(60_000);
+      }
+      const [r] = await requestsOf(w, `a-${target}`);
+      expect(r?.state).toBe(target);
+      (await cancelRun(w.ctx, `a-${target}`))._unsafeUnwrap();
+      expect(w.sentNamed('requests.cancel')).toEqual([]);
+    });
+  }
+
+  it('cancelling a cancelled run again changes nothing, not even what the payer must deposit', async () => {
+    const w = makeWorld();
+    const payer = (
+      await w.direct.users.create({ email: 'slow@example.com', name: 'Slow payer' })
+    )._unsafeUnwrap();
+    await planRun(w.journal, planOf('again', payer.id, rowsFor(w, 2, 'cl_clp', '100000')));
+    expect((await drive(w.ctx, 'again', { detach: true }))._unsafeUnwrap().state).toBe('committed');
+    (await cancelRun(w.ctx, 'again'))._unsafeUnwrap();
+    const followed = (await stepRun(w.ctx, 'again'))._unsafeUnwrap().status;
+    expect(followed).toMatchObject({ state: 'cancelled', funds: { currency: 'ARS' } });
+    const before = (await listRuns(w.journal))._unsafeUnwrap();
+    await w.ctx.sleep(5000);
+    expect((await cancelRun(w.ctx, 'again'))._unsafeUnwrap()).toEqual(followed);
+    // Nothing was written: the run was last updated when it was followed.
+    expect((await listRuns(w.journal))._unsafeUnwrap()).toEqual(before);
+  });
+});
