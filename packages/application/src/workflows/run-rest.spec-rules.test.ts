@@ -10,6 +10,7 @@ import {
   snapshot,
   type World,
 } from '../../test/payout-harness.js';
+import type { LogFields, Logger } from '../logger.js';
 import { cancelRun } from './cancel-run.js';
 import { planRun } from './plan-run.js';
 import { listRuns, runReport } from './run-queries.js';
@@ -146,5 +147,71 @@ describe('cancelling a run (SPEC 10.4 cancel, 10.2)', () => {
     expect((await cancelRun(w.ctx, 'again'))._unsafeUnwrap()).toEqual(followed);
     // Nothing was written: the run was last updated when it was followed.
     expect((await listRuns(w.journal))._unsafeUnwrap()).toEqual(before);
+  });
+});
+
+const recordingLogger = (lines: { fields: LogFields; message?: string }[]): Logger => {
+  const logger: Logger = {
+    level: 'info',
+    isLevelEnabled: () => true,
+    trace: () => undefined,
+    debug: () => undefined,
+    info: (fields, message) => {
+      lines.push({ fields, message });
+    },
+    warn: () => undefined,
+    error: () => undefined,
+    fatal: () => undefined,
+    child: () => logger,
+  };
+  return logger;
+};
+
+describe("a run's state (SPEC 10.4 status)", () => {
+  it('moves working, committed, finished, and each change is logged once', async () => {
+    const w = makeWorld();
+    const lines: { fields: LogFields; message?: string }[] = [];
+    const ctx = { ...w.ctx, logger: recordingLogger(lines) };
+    await plan(w, 's', rowsFor(w, 2));
+    for (let i = 0; i < 60; i += 1) {
+      const o = (await stepRun(ctx, 's'))._unsafeUnwrap();
+      if (o.next === 'done') break;
+      if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+    }
+    const states = lines.filter((l) => l.message === 'payout run state').map((l) => l.fields.state);
+    expect(states).toEqual(['working', 'committed', 'finished']);
+  });
+
+  it('a cancelled run sends nothing more, not even for payees still to create, and has nothing left to commit', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2).map((r, i) => ({
+      line: r.line,
+      reference: r.reference,
+      portCode: 'mx_mxn',
+      amount: '300',
+      email: `p${i}@example.com`,
+      name: `Payee ${i}`,
+      body: { payment_method: 'domestic_bank', country: 'MX', currency: 'MXN', clabe: '032180000118359719' },
+    }));
+    await plan(w, 'np', rows, { chunkSize: 1 });
+    (await cancelRun(w.ctx, 'np'))._unsafeUnwrap();
+    const o = (await stepRun(w.ctx, 'np'))._unsafeUnwrap();
+    expect(o).toMatchObject({ next: 'done', committed: true });
+    expect(o.status).toMatchObject({ state: 'cancelled', requests: [], rows: { cancelled: 2 } });
+    expect(w.sent).toEqual([]);
+  });
+
+  it('a stopped run has nothing left to commit, though a later chunk was never built', async () => {
+    const w = makeWorld();
+    await plan(w, 'st', rowsFor(w, 2), { chunkSize: 1, maxTotal: '0.01' });
+    for (let i = 0; i < 60; i += 1) {
+      const o = (await stepRun(w.ctx, 'st'))._unsafeUnwrap();
+      if (o.status.state === 'stopped') break;
+      if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+    }
+    const o = (await stepRun(w.ctx, 'st'))._unsafeUnwrap();
+    expect(o.status.state).toBe('stopped');
+    expect(o.status.requests.map((r) => r.chunk)).toEqual([1]);
+    expect(o).toMatchObject({ next: 'done', committed: true });
   });
 });
