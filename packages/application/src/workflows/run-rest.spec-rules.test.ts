@@ -150,7 +150,7 @@ describe('cancelling a run (SPEC 10.4 cancel, 10.2)', () => {
   });
 });
 
-const recordingLogger = (lines: { fields: LogFields; message?: string }[]): Logger => {
+const recordingLogger = (lines: { fields: LogFields; message: string | undefined }[]): Logger => {
   const logger: Logger = {
     level: 'info',
     isLevelEnabled: () => true,
@@ -170,7 +170,7 @@ const recordingLogger = (lines: { fields: LogFields; message?: string }[]): Logg
 describe("a run's state (SPEC 10.4 status)", () => {
   it('moves working, committed, finished, and each change is logged once', async () => {
     const w = makeWorld();
-    const lines: { fields: LogFields; message?: string }[] = [];
+    const lines: { fields: LogFields; message: string | undefined }[] = [];
     const ctx = { ...w.ctx, logger: recordingLogger(lines) };
     await plan(w, 's', rowsFor(w, 2));
     for (let i = 0; i < 60; i += 1) {
