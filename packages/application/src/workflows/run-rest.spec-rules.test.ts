@@ -8,6 +8,7 @@ import {
   requestsOf,
   rowsFor,
   snapshot,
+  text,
   type World,
 } from '../../test/payout-harness.js';
 import type { LogFields, Logger } from '../logger.js';
@@ -213,5 +214,65 @@ describe("a run's state (SPEC 10.4 status)", () => {
     expect(o.status.state).toBe('stopped');
     expect(o.status.requests.map((r) => r.chunk)).toEqual([1]);
     expect(o).toMatchObject({ next: 'done', committed: true });
+  });
+});
+
+describe('following accepted requests and the funds they wait for (SPEC 10.2)', () => {
+  const poorRun = async (w: World, runId: string, chunkSize: number) => {
+    const payer = (
+      await w.direct.users.create({ email: `${runId}@example.com`, name: 'Poor payer' })
+    )._unsafeUnwrap();
+    await planRun(w.journal, planOf(runId, payer.id, rowsFor(w, 2, 'cl_clp', '100000'), { chunkSize }));
+    expect((await drive(w.ctx, runId, { detach: true }))._unsafeUnwrap().state).toBe('committed');
+    return payer;
+  };
+
+  it('a request that got its funds no longer counts, the one still waiting does: the payer is told what is missing for it', async () => {
+    const w = makeWorld();
+    const payer = await poorRun(w, 'two', 1);
+    const [first] = await requestsOf(w, 'two');
+    const t = first?.totalToSpend;
+    // Enough for one request: the service charges one of them, the other still waits.
+    (
+      await w.concierge.operator.deposit(payer.id, {
+        portCode: 'ar_ars',
+        amount: text(t?.amount ?? 0n, t?.scale ?? 2),
+      })
+    )._unsafeUnwrap();
+    await w.ctx.sleep(1000);
+    const status = (await stepRun(w.ctx, 'two'))._unsafeUnwrap().status;
+    const requests = await requestsOf(w, 'two');
+    expect(requests.map((r) => r.state).sort()).toEqual(['quote_accepted', 'working']);
+    const waiting = requests.find((r) => r.state === 'quote_accepted');
+    const owed = waiting?.totalToSpend;
+    expect(status.funds).toEqual({
+      amount: text(owed?.amount ?? 0n, owed?.scale ?? 2),
+      currency: 'ARS',
+      before: waiting?.provisionFundsBefore,
+    });
+  });
+
+  it('a balance that covers the request exactly leaves nothing to deposit', async () => {
+    const w = makeWorld();
+    const payer = await poorRun(w, 'exact', 2);
+    const [request] = await requestsOf(w, 'exact');
+    const t = request?.totalToSpend;
+    (
+      await w.concierge.operator.deposit(payer.id, {
+        portCode: 'ar_ars',
+        amount: text(t?.amount ?? 0n, t?.scale ?? 2),
+      })
+    )._unsafeUnwrap();
+    const status = (await stepRun(w.ctx, 'exact'))._unsafeUnwrap().status;
+    expect((await requestsOf(w, 'exact')).map((r) => r.state)).toEqual(['quote_accepted']);
+    expect(status.funds).toBeUndefined();
+  });
+
+  it('funds not provided in time stop the run with a reason', async () => {
+    const w = makeWorld();
+    await poorRun(w, 'late', 2);
+    const status = (await drive(w.ctx, 'late'))._unsafeUnwrap();
+    expect(status.state).toBe('stopped');
+    expect(status.reason).toMatch(/\S/);
   });
 });
