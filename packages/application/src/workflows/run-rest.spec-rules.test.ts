@@ -3,6 +3,7 @@ import {
   drive,
   Killed,
   makeWorld,
+  outputsOf,
   plan,
   planOf,
   requestsOf,
@@ -250,6 +251,66 @@ describe('following accepted requests and the funds they wait for (SPEC 10.2)', 
       currency: 'ARS',
       before: waiting?.provisionFundsBefore,
     });
+  });
+
+  it('a request whose rows are all final is read no more while another still waits (10.2.5)', async () => {
+    const w = makeWorld();
+    const payer = await poorRun(w, 'done1', 1);
+    const [first] = await requestsOf(w, 'done1');
+    const t = first?.totalToSpend;
+    (
+      await w.concierge.operator.deposit(payer.id, {
+        portCode: 'ar_ars',
+        amount: text(t?.amount ?? 0n, t?.scale ?? 2),
+      })
+    )._unsafeUnwrap();
+    let paid: string | undefined;
+    for (let i = 0; i < 100 && paid === undefined; i += 1) {
+      await w.ctx.sleep(60_000);
+      const report = (await runReport(w.journal, 'done1'))._unsafeUnwrap();
+      paid = report.find((l) => l.state === 'settled')?.requestId ?? undefined;
+      if (paid === undefined) (await stepRun(w.ctx, 'done1'))._unsafeUnwrap();
+    }
+    expect(paid).toBeDefined();
+    const sent = w.sent.length;
+    const status = (await stepRun(w.ctx, 'done1'))._unsafeUnwrap().status;
+    expect(status.rows).toMatchObject({ settled: 1, committed: 1 });
+    const read = w.sent
+      .slice(sent)
+      .filter((s) => s.name === 'requests.get')
+      .map((s) => s.args[0]);
+    expect(read.length).toBeGreaterThan(0);
+    expect(read).not.toContain(paid);
+  });
+
+  it('a row already final keeps the time it became final when another row of its request becomes final later (SPEC 10.4 report)', async () => {
+    const w = makeWorld();
+    await plan(w, 'times', rowsFor(w, 2));
+    expect((await drive(w.ctx, 'times', { detach: true }))._unsafeUnwrap().state).toBe('committed');
+    const [request] = await requestsOf(w, 'times');
+    const settle = async (outputId: string) => {
+      for (const action of ['issue', 'settle'] as const)
+        (await w.concierge.operator.outputAction(outputId, action))._unsafeUnwrap();
+    };
+    for (let i = 0; i < 100; i += 1) {
+      const states = (await outputsOf(w, request?.id as string)).map((o) => o.state);
+      if (states.every((s) => s === 'working')) break;
+      await w.ctx.sleep(1000);
+    }
+    const outputs = await outputsOf(w, request?.id as string);
+    expect(outputs).toHaveLength(2);
+    await settle(outputs[0]?.id as string);
+    (await stepRun(w.ctx, 'times'))._unsafeUnwrap();
+    const first = (await runReport(w.journal, 'times'))._unsafeUnwrap();
+    const settledFirst = first.find((l) => l.outputId === outputs[0]?.id);
+    expect(settledFirst?.state).toBe('settled');
+    await w.ctx.sleep(1000);
+    await settle(outputs[1]?.id as string);
+    (await stepRun(w.ctx, 'times'))._unsafeUnwrap();
+    const second = (await runReport(w.journal, 'times'))._unsafeUnwrap();
+    expect(second.map((l) => l.state)).toEqual(['settled', 'settled']);
+    expect(second.find((l) => l.outputId === outputs[0]?.id)?.updatedAt).toBe(settledFirst?.updatedAt);
+    expect(second.find((l) => l.outputId === outputs[1]?.id)?.updatedAt).not.toBe(settledFirst?.updatedAt);
   });
 
   it('a balance that covers the request exactly leaves nothing to deposit', async () => {
