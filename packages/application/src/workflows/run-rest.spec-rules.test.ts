@@ -12,6 +12,8 @@ import {
   text,
   type World,
 } from '../../test/payout-harness.js';
+import { conciergeError } from '../gateway/errors.js';
+import { field } from '../gateway/field.js';
 import type { LogFields, Logger } from '../logger.js';
 import { cancelRun } from './cancel-run.js';
 import { planRun } from './plan-run.js';
@@ -335,5 +337,27 @@ describe('following accepted requests and the funds they wait for (SPEC 10.2)', 
     const status = (await drive(w.ctx, 'late'))._unsafeUnwrap();
     expect(status.state).toBe('stopped');
     expect(status.reason).toMatch(/\S/);
+  });
+});
+
+describe('a stopped run (SPEC 10.4: stopped with rows that need the integrator)', () => {
+  it('whose first draft was refused has its rows cancelled and is done: stepping it again sends nothing', async () => {
+    const w = makeWorld();
+    await plan(w, 'refused', rowsFor(w, 2));
+    w.on('requests.create', {
+      kind: 'fail',
+      error: conciergeError.unprocessable('invalid', 'no', field.attribute('port_code')),
+    });
+    for (let i = 0; i < 20; i += 1) {
+      const o = (await stepRun(w.ctx, 'refused'))._unsafeUnwrap();
+      if (o.status.state === 'stopped') break;
+    }
+    const sent = w.sent.length;
+    const o = (await stepRun(w.ctx, 'refused'))._unsafeUnwrap();
+    expect(o).toMatchObject({
+      next: 'done',
+      status: { state: 'stopped', rows: { pending: 0, cancelled: 2 } },
+    });
+    expect(w.sent.slice(sent)).toEqual([]);
   });
 });
