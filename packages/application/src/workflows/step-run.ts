@@ -27,7 +27,8 @@ const derivedState = (scope: StepScope): RunState => {
   if (scope.rows.every((r) => FINAL_ROW_STATES.has(r.state))) return 'finished';
   if (run.funds !== null) return 'waiting_for_funds';
   if (openChunk(scope) === undefined) return 'committed';
-  return scope.chunks.length > 0 || run.state !== 'planned' ? 'working' : 'planned';
+  // Before its first chunk is built a run is still planned: no other state is written without one.
+  return scope.chunks.length > 0 ? 'working' : 'planned';
 };
 
 /**
