@@ -35,8 +35,13 @@ export const cancelRun = (ctx: PayoutContext, runId: string): ResultAsync<RunSta
       let accepted = false;
       const calls: CallRecord[] = [];
       for (const request of requests.filter((r) => r.externalId === build.externalId)) {
-        if (request.state === 'cancelled' || request.state === 'finished') continue;
-        if (request.state === 'quote_accepted' || request.state === 'working') {
+        if (request.state === 'cancelled') continue;
+        // Accepted, and possibly paid already: a finished request was accepted too.
+        if (
+          request.state === 'quote_accepted' ||
+          request.state === 'working' ||
+          request.state === 'finished'
+        ) {
           accepted = accepted || request.id === build.requestId;
           continue;
         }

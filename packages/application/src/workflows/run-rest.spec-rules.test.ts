@@ -131,8 +131,14 @@ describe('cancelling a run (SPEC 10.4 cancel, 10.2)', () => {
       }
       const [r] = await requestsOf(w, `a-${target}`);
       expect(r?.state).toBe(target);
-      (await cancelRun(w.ctx, `a-${target}`))._unsafeUnwrap();
+      const status = (await cancelRun(w.ctx, `a-${target}`))._unsafeUnwrap();
       expect(w.sentNamed('requests.cancel')).toEqual([]);
+      // Its rows stay committed (10.2: paid exactly once, never reported cancelled), and following
+      // the run reports each settled.
+      expect(status.rows).toMatchObject({ cancelled: 0 });
+      await stepUntil(w, `a-${target}`, (s) => s.rows.every((row) => row.state === 'settled'));
+      const report = (await runReport(w.journal, `a-${target}`))._unsafeUnwrap();
+      expect(report.map((l) => l.state)).toEqual(['settled', 'settled']);
     });
   }
 
