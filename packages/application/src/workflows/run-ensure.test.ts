@@ -13,6 +13,7 @@ import { payoutError } from './payout-error.js';
 import type { PayoutJournal } from './payout-journal.js';
 import type { PayoutContext, PayoutRowInput } from './payout-run.js';
 import { runReport, runStatus } from './run-queries.js';
+import { stepRun } from './step-run.js';
 
 const newRow = (
   line: number,
@@ -421,5 +422,18 @@ describe('a step whose rows were not written is taken up from the journal (SPEC 
       next: 'wait',
       waitMs: 1000,
     });
+  });
+});
+
+describe('a run is working once its first request is sent (SPEC 10.4 status)', () => {
+  it('its first step looks for the payees of new rows: the run is no longer planned', async () => {
+    const w = makeWorld();
+    await plan(w, 'first', [newRow(2, 'first@example.com', bodyFor('uy_uyu', MAGIC_ACCOUNTS.settles))]);
+    expect((await runStatus(w.journal, 'first'))._unsafeUnwrap().state).toBe('planned');
+    const step = (await stepRun(w.ctx, 'first'))._unsafeUnwrap();
+    expect(w.sentNamed('users.list').length + w.sentNamed('users.create').length).toBeGreaterThan(0);
+    expect(w.sentNamed('requests.create')).toEqual([]);
+    expect(step.status.state).toBe('working');
+    expect((await runStatus(w.journal, 'first'))._unsafeUnwrap().state).toBe('working');
   });
 });

@@ -27,8 +27,9 @@ const derivedState = (scope: StepScope): RunState => {
   if (scope.rows.every((r) => FINAL_ROW_STATES.has(r.state))) return 'finished';
   if (run.funds !== null) return 'waiting_for_funds';
   if (openChunk(scope) === undefined) return 'committed';
-  // Before its first chunk is built a run is still planned: no other state is written without one.
-  return scope.chunks.length > 0 ? 'working' : 'planned';
+  // A step has just run, so the run's first call has been sent (SPEC 10.4: working once its
+  // first request is sent). Only a run never stepped is still planned.
+  return 'working';
 };
 
 /**
