@@ -220,7 +220,6 @@ const withCounters = (r: Request, counters: OutputCounters, now: number): Reques
   totalToSpend: r.totalToSpend,
   fundsAvailable: r.fundsAvailable,
   cancellationReason: r.cancellationReason,
-  quotedFromHint: r.quotedFromHint,
   receiptIssuedAt: r.receiptIssuedAt,
   creditNoteIssuedAt: r.creditNoteIssuedAt,
   createdAt: r.createdAt,
@@ -423,9 +422,8 @@ export const produceQuote = (
   priceOf: (output: Output) => OutputPrice,
   now: number,
   windows: QuoteWindows = DEFAULT_QUOTE_WINDOWS,
-  fromHint = false,
 ): Result<Change, DomainError> =>
-  whole(produceQuoteInParts(request, outputs, priceOf, now, windows, fromHint, Number.POSITIVE_INFINITY));
+  whole(produceQuoteInParts(request, outputs, priceOf, now, windows, Number.POSITIVE_INFINITY));
 
 /**
  * `produceQuote` as a series of changes of at most `partSize` priced outputs each, to be
@@ -441,7 +439,6 @@ export function* produceQuoteInParts(
   priceOf: (output: Output) => OutputPrice,
   now: number,
   windows: QuoteWindows,
-  fromHint: boolean,
   partSize: number,
 ): Generator<Result<Change, DomainError>, void, undefined> {
   let b = new ChangeBuilder(request);
@@ -453,7 +450,6 @@ export function* produceQuoteInParts(
   b.patch({
     acceptQuoteBefore: now + windows.acceptQuoteMs,
     provisionFundsBefore: now + windows.provisionFundsMs,
-    quotedFromHint: fromHint,
   });
   // A running sum instead of a list of N prices: nothing but the priced outputs is kept.
   let origin: Currency | undefined;

@@ -116,12 +116,9 @@ describe('hint tokens', () => {
         outputs,
         (o) => prices.get(o.id)!,
         now,
-        undefined,
-        true,
       );
       const change = quoted._unsafeUnwrap();
       expect(change.request.totalToSpend).toEqual(est.totalToSpend);
-      expect(change.request.quotedFromHint).toBe(true);
     },
   );
 

@@ -103,9 +103,9 @@ describe('a change over a whole request, in parts', () => {
     'produceQuoteInParts comes to produceQuote: same request, priced outputs, events; refused alike',
     ({ request, outputs, prices, partSize, now }) => {
       const priceOf = (o: Output) => prices.get(o.id) as OutputPrice;
-      const whole = produceQuote(request, outputs, priceOf, now, DEFAULT_QUOTE_WINDOWS, false);
+      const whole = produceQuote(request, outputs, priceOf, now, DEFAULT_QUOTE_WINDOWS);
       const parts = allParts(
-        produceQuoteInParts(request, outputs, priceOf, now, DEFAULT_QUOTE_WINDOWS, false, partSize),
+        produceQuoteInParts(request, outputs, priceOf, now, DEFAULT_QUOTE_WINDOWS, partSize),
         partSize,
       );
       expect(merged(parts)).toEqual(whole);

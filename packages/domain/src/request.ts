@@ -91,8 +91,6 @@ export interface Request {
    */
   readonly fundsAvailable: Money | null;
   readonly cancellationReason: CancellationReason | null;
-  /** True when the quote came from a hint token (priced at the estimate's prices). */
-  readonly quotedFromHint: boolean;
   /** When the receipt was issued: when the payer was charged (SPEC section 7); null before. */
   readonly receiptIssuedAt: number | null;
   /** When the credit note was issued: when money first went back to the payer after the charge; null before. */
@@ -136,7 +134,6 @@ export const createRequest = (input: NewRequest): Request => ({
   totalToSpend: null,
   fundsAvailable: noFunds(input.portCode),
   cancellationReason: null,
-  quotedFromHint: false,
   receiptIssuedAt: null,
   creditNoteIssuedAt: null,
   createdAt: input.now,

@@ -146,9 +146,7 @@ const quotedRequest = (rejectSecond: boolean) => {
     allInRate: { units: 100_000_000n },
     feeAndCost: money(0n, ars),
   });
-  const parts = [...produceQuoteInParts(request, outputs, price, 2, DEFAULT_QUOTE_WINDOWS, false, 1)].map(
-    unwrap,
-  );
+  const parts = [...produceQuoteInParts(request, outputs, price, 2, DEFAULT_QUOTE_WINDOWS, 1)].map(unwrap);
   request = (parts.at(-1) as { request: Request }).request;
   const priced = parts.flatMap((p) => p.outputs);
   const quotedEvents = parts.flatMap((p) => p.events);

@@ -43,7 +43,6 @@ export const produceQuote = (
         (o) => hinted.get(o.id) as OutputPrice,
         at,
         p.windows,
-        true,
         COMMIT_PART,
       ),
     );
@@ -63,7 +62,7 @@ export const produceQuote = (
   }
   const priceOf = (o: Output): OutputPrice =>
     (pricers.get(o.portCode) as (target: OutputTarget) => OutputPrice)(o.target);
-  return quoted(p, produceQuoteInParts(request, outputs, priceOf, at, p.windows, false, COMMIT_PART));
+  return quoted(p, produceQuoteInParts(request, outputs, priceOf, at, p.windows, COMMIT_PART));
 };
 
 /** The quote of a request at its eta (a timed move), if it still waits for one. */

@@ -85,7 +85,9 @@ const commit = (p: ProviderContext, change: Change): ServiceResult<void> => {
     }
     for (const balance of balances.values()) p.repos.balances.save(balance);
     // Money credited back (a refund, a returned output) may now cover a request waiting for funds.
-    const credited = new Set(movements.filter((m) => m.kind === 'refund' || m.kind === 'return').map((m) => m.payerId));
+    const credited = new Set(
+      movements.filter((m) => m.kind === 'refund' || m.kind === 'return').map((m) => m.payerId),
+    );
     for (const payerId of credited) planFundsChecksOfPayer(p, change.request.ownerId, payerId);
   }
   p.repos.requests.save(change.request);

@@ -438,7 +438,6 @@ export const arbRequestRecord = (state: Arbitrary<RequestState> = arbRequestStat
       provisionFundsBefore: fc.option(arbInstant()),
       total: fc.option(fc.bigInt({ min: 1n, max: 10n ** 12n })),
       createdAt: arbInstant(),
-      quotedFromHint: fc.boolean(),
     })
     .map((r): Request => {
       const currency = unwrap(parsePortCode(r.portCode)).currency;
@@ -460,7 +459,6 @@ export const arbRequestRecord = (state: Arbitrary<RequestState> = arbRequestStat
         totalToSpend: r.total === null ? null : money(r.total, currency),
         fundsAvailable: null,
         cancellationReason: null,
-        quotedFromHint: r.quotedFromHint,
         receiptIssuedAt: null,
         creditNoteIssuedAt: null,
         createdAt: r.createdAt,
