@@ -117,7 +117,7 @@ export const updateMe = (
     return me(p, updated);
   });
 
-/** Absent, null (no webhooks) or an http or https URL. */
+/** Absent, null (no webhooks) or an http or https URL of at most 2,048 characters. */
 const webhookUrlOf = (url: unknown): ServiceResult<string | null | undefined> => {
   if (url === undefined || url === null) return ok(url);
   let parsed: URL | undefined;

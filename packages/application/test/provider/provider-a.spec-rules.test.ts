@@ -90,6 +90,17 @@ describe('users (SPEC sections 1, 7)', () => {
     }
     expect(w.service.me(w.master)._unsafeUnwrap()).toMatchObject({ webhookUrl: null });
   });
+
+  it('webhook_url: at most 2,048 characters, the longest URL browsers and proxies carry everywhere', () => {
+    const w = world();
+    const base = 'https://hooks.example.com/';
+    const longest = base + 'a'.repeat(2048 - base.length);
+    expect(w.service.updateMe(w.master, { webhookUrl: longest })._unsafeUnwrap().webhookUrl).toBe(longest);
+    const refused = w.service.updateMe(w.master, { webhookUrl: `${longest}a` })._unsafeUnwrapErr();
+    expect(refused).toMatchObject({ status: 422, code: 'invalid_attribute' });
+    expect(locationOf(refused)).toBe('/data/attributes/webhook_url');
+    expect(w.service.me(w.master)._unsafeUnwrap().webhookUrl).toBe(longest);
+  });
 });
 
 describe('withdrawal instructions (SPEC sections 5, 7.1)', () => {
