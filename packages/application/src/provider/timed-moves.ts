@@ -58,7 +58,10 @@ export const runUntilIdle = (
     if (next === undefined) return ok({ advancedMs: clock.now() - start });
     if (steps >= MAX_IDLE_STEPS)
       return err(conciergeError.server(`the schedule did not empty after ${MAX_IDLE_STEPS} instants`));
-    if (next <= clock.now()) {
+    // One reading of the clock: a clock that moves by itself (the sandbox server's) may pass
+    // `next` between two readings, and a clock only moves forward.
+    const now = clock.now();
+    if (next <= now) {
       tick(p);
       continue;
     }
@@ -67,7 +70,7 @@ export const runUntilIdle = (
     const due = p.scheduler.takeDue(next);
     const live = due ? liveMoves(p, due.moves) : [];
     if (live.length === 0) continue;
-    clock.advance(next - clock.now());
+    clock.advance(next - now);
     p.time.during(next, () => fire(p, live));
     tick(p);
   }

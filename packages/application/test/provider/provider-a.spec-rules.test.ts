@@ -1,6 +1,7 @@
+import { OffsetClock } from '@concierge-ts/adapter-memory';
 import { describe, expect, it } from 'vitest';
 import { NO_MAGIC } from '../../src/index.js';
-import { type TimedMove, TimerQueue } from '../../src/provider/scheduler.js';
+import { type Scheduler, type TimedMove, TimerQueue } from '../../src/provider/scheduler.js';
 import { HOUR, locationOf, MINUTE, SECOND, START, world } from '../support/world.js';
 
 /**
@@ -305,5 +306,66 @@ describe('the timer queue (SPEC section 9: everything due fires, in order)', () 
     );
     expect(taken).toEqual([...planned.flat().map((id) => `r1/${id}`), 'r2/p1']);
     expect(queue.size()).toBe(0);
+  });
+});
+
+describe('runUntilIdle on a clock that moves by itself (SPEC section 9: the sandbox server’s clock)', () => {
+  it('a whole payment runs to its end and the clock never has to go back, however much time passes between two readings', () => {
+    for (const perReading of [
+      1,
+      999,
+      1000,
+      1001,
+      MINUTE,
+      10 * MINUTE,
+      30 * MINUTE,
+      59 * MINUTE,
+      HOUR,
+      2 * HOUR,
+    ]) {
+      // Real time as the sandbox server reads it: still while the payment is set up, then
+      // passing `perReading` ms at every reading while runUntilIdle works.
+      let t = START;
+      let step = 0;
+      const clock = new OffsetClock(() => {
+        t += step;
+        return t;
+      });
+      const w = world({ clock });
+      const request = w.draft(w.payer({ portCode: 'ar_ars', amount: '1000000' }).id);
+      const output = w.output(request.id, { outcome: 'settles' });
+      w.advance(2 * SECOND);
+      w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+      w.advance(SECOND);
+      w.service.acceptQuote(w.master, request.id)._unsafeUnwrap();
+      step = perReading;
+      const ran = w.service.runUntilIdle(clock);
+      expect(ran.isOk(), `${perReading} ms per reading`).toBe(true);
+      expect(w.outputOf(output.id).state).toBe('settled');
+      expect(w.service.nextDueAt()).toBeNull();
+    }
+  });
+});
+
+describe('runUntilIdle on a schedule that never empties', () => {
+  it('gives up after a million instants with a server error, instead of running forever', () => {
+    // Always something due a millisecond from now, and never anything to take: a stuck schedule.
+    let readings = 0;
+    const stuck: Scheduler = {
+      schedule: () => undefined,
+      nextDueAt: () => {
+        readings += 1;
+        return Number.MAX_SAFE_INTEGER;
+      },
+      takeDue: () => undefined,
+      size: () => 1,
+      clear: () => undefined,
+    };
+    const w = world({ scheduler: stuck });
+    const refused = w.service.runUntilIdle(w.clock)._unsafeUnwrapErr();
+    expect(refused).toMatchObject({ type: 'server', status: 500 });
+    // One look at the schedule per instant tried, and the one that found it still not empty.
+    expect(readings).toBe(1_000_001);
+    expect(w.clock.now()).toBe(START);
   });
 });

@@ -259,10 +259,12 @@ export interface WorldOptions {
   readonly scheduler?: Scheduler;
   readonly maxAttempts?: number;
   readonly events?: EventStore;
+  /** Default: a `HandClock` at `START`. */
+  readonly clock?: ControllableClock;
 }
 
 export const world = (options: WorldOptions = {}) => {
-  const clock = new HandClock();
+  const clock = options.clock ?? new HandClock();
   const repos = mapRepositories();
   const events = new ListEventStore();
   const pricing = new TablePricing();
