@@ -8,6 +8,7 @@ import {
   type ReportMutant,
   ratio,
   score,
+  withoutStaticSurvivors,
 } from './mutation-score.js';
 
 const HEADER = '| file | mutator | original | replacement | reason |\n|---|---|---|---|---|';
@@ -269,5 +270,34 @@ describe('mutation-equivalents.md', () => {
     );
     expect(parsed.problems).toEqual([]);
     expect(parsed.entries.every((e) => e.reason.length > 0)).toBe(true);
+  });
+});
+
+describe('withoutStaticSurvivors', () => {
+  it('drops only static mutants that survived; a static one killed and a survivor with coverage stay', () => {
+    const at = { start: { line: 1, column: 1 }, end: { line: 1, column: 2 } };
+    const report: MutationReport = {
+      files: {
+        'a.ts': {
+          source: 'x',
+          mutants: [
+            { id: '1', mutatorName: 'StringLiteral', status: 'Survived', static: true, location: at },
+            { id: '2', mutatorName: 'StringLiteral', status: 'Killed', static: true, location: at },
+            { id: '3', mutatorName: 'StringLiteral', status: 'Survived', static: false, location: at },
+            { id: '4', mutatorName: 'StringLiteral', status: 'Survived', location: at },
+          ],
+        },
+        'b.ts': {
+          source: 'y',
+          mutants: [{ id: '5', mutatorName: 'Regex', status: 'Survived', static: true, location: at }],
+        },
+      },
+    };
+    const { report: kept, dropped } = withoutStaticSurvivors(report);
+    expect(dropped).toBe(2);
+    expect(kept.files['a.ts']?.mutants.map((m) => m.id)).toEqual(['2', '3', '4']);
+    expect(kept.files['b.ts']?.mutants).toEqual([]);
+    expect(kept.files['a.ts']?.source).toBe('x');
+    expect(report.files['a.ts']?.mutants).toHaveLength(4);
   });
 });

@@ -26,6 +26,8 @@ export interface ReportMutant {
   readonly mutatorName: string;
   readonly replacement?: string;
   readonly status: string;
+  /** A mutant in code that runs when its module loads: Stryker runs every test for it. */
+  readonly static?: boolean;
   /** Lines and columns are 1-based; `end` is exclusive. */
   readonly location: {
     readonly start: { readonly line: number; readonly column: number };
@@ -338,4 +340,23 @@ export const scoreTable = (s: Score): string => {
       r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '),
     )
     .join('\n');
+};
+
+/**
+ * The report without its surviving static mutants, and how many went: Stryker's incremental
+ * mode keeps a static mutant's last result until its code changes, since it has no per-test
+ * coverage to tell that a new test reaches it; dropped from the incremental file, such a
+ * mutant is tested again against the tests as they are now.
+ */
+export const withoutStaticSurvivors = <R extends MutationReport>(
+  report: R,
+): { report: R; dropped: number } => {
+  let dropped = 0;
+  const files: Record<string, ReportFile> = {};
+  for (const [name, file] of Object.entries(report.files)) {
+    const mutants = file.mutants.filter((m) => !(m.static === true && m.status === 'Survived'));
+    dropped += file.mutants.length - mutants.length;
+    files[name] = { ...file, mutants };
+  }
+  return { report: { ...report, files }, dropped };
 };
