@@ -231,6 +231,33 @@ describe('the start of work waits for the payer’s balance to cover total_to_sp
     expect(w.request(second.request.id)).toMatchObject({ state: 'working', fundsAvailable: total });
   });
 
+  it('money credited back by a returned output (its budget less the return cost) starts a smaller request that waited for it', () => {
+    const w = world();
+    const payer = w.payer();
+    const first = accepted(w, payer.id);
+    w.service
+      .deposit(w.master, payer.id, depositOf(w.request(first.request.id).totalToSpend))
+      ._unsafeUnwrap();
+    w.advance(SECOND);
+    expect(w.request(first.request.id).state).toBe('working');
+
+    // A fifth of the first output: its total is under what the return gives back (the return cost is 6,000 ARS here).
+    const request = w.draft(payer.id);
+    w.output(request.id, { amount: 1000 });
+    w.advance(2 * SECOND);
+    w.service.requestQuote(w.master, request.id)._unsafeUnwrap();
+    w.advance(SECOND);
+    w.service.acceptQuote(w.master, request.id)._unsafeUnwrap();
+    w.advance(SECOND);
+    expect(w.request(request.id).state).toBe('quote_accepted');
+
+    for (const action of ['issue', 'fail', 'return'] as const)
+      w.service.outputAction(w.master, first.output.id, action)._unsafeUnwrap();
+    expect(w.outputOf(first.output.id).state).toBe('returned');
+    w.advance(SECOND);
+    expect(w.request(request.id).state).toBe('working');
+  });
+
   it('money credited back to another payer starts nothing', () => {
     const w = world();
     const other = w.payer();
