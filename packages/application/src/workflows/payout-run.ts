@@ -58,7 +58,7 @@ export const RUN_STATES = [
 /**
  * `planned`: nothing sent yet; `working`: chunks being committed; `waiting_for_funds`:
  * an accepted request waits for a deposit (see `RunStatus.funds`); `committed`: every
- * chunk's request accepted; `finished`: every row final; `stopped`: the run refused to
+ * chunk's request accepted; `finished`: every row final and every chunk done; `stopped`: the run refused to
  * go on, with a reason (what is committed is still followed); `cancelled`: by the integrator.
  */
 export type RunState = (typeof RUN_STATES)[number];

@@ -530,6 +530,19 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     expect((await checkGuarantee(w.direct, w.journal, 'refused', rows)).violations).toEqual([]);
   });
 
+  it('every output refused for its row: the rows fail, and the run goes on to cancel the draft that pays nobody before it is done (10.2)', async () => {
+    const w = makeWorld();
+    const rows = rowsFor(w, 2);
+    await plan(w, 'nonepaid', rows);
+    w.on('outputs.create', { kind: 'fail', error: errorAt('amount_too_small', '/data/attributes/amount') });
+    w.on('outputs.create', { kind: 'fail', error: errorAt('amount_too_small', '/data/attributes/amount') });
+    const status = (await drive(w.ctx, 'nonepaid'))._unsafeUnwrap();
+    expect(status).toMatchObject({ state: 'finished', rows: { failed: 2, total: 2 } });
+    expect(w.sentNamed('requests.cancel')).toHaveLength(1);
+    expect((await requestsOf(w, 'nonepaid')).map((r) => r.state)).toEqual(['cancelled']);
+    expect((await checkGuarantee(w.direct, w.journal, 'nonepaid', rows)).violations).toEqual([]);
+  });
+
   it('a process killed after asking to accept resumes by reading the request, and does not accept again (10.2.4)', async () => {
     const w = makeWorld();
     const rows = rowsFor(w, 2);

@@ -1,6 +1,5 @@
 import { ok, type ResultAsync, safeTry } from 'neverthrow';
 import type { PayoutError } from './payout-error.js';
-import type { RunRecord } from './payout-journal.js';
 import { FINAL_ROW_STATES, type PayoutContext, type RunState, type StepOutcome } from './payout-run.js';
 import { chunkStep, isChunkDone } from './run-chunk.js';
 import { ensureParties, needsParties } from './run-ensure.js';
@@ -24,9 +23,12 @@ const allCommitted = (scope: StepScope): boolean =>
 const derivedState = (scope: StepScope): RunState => {
   const { run } = scope;
   if (run.state === 'stopped' || run.state === 'cancelled') return run.state;
-  if (scope.rows.every((r) => FINAL_ROW_STATES.has(r.state))) return 'finished';
+  const open = openChunk(scope);
+  // Every row final is not yet the end while a chunk is open: a draft whose every output was
+  // refused pays nobody, but it is still to be cancelled.
+  if (open === undefined && scope.rows.every((r) => FINAL_ROW_STATES.has(r.state))) return 'finished';
   if (run.funds !== null) return 'waiting_for_funds';
-  if (openChunk(scope) === undefined) return 'committed';
+  if (open === undefined) return 'committed';
   // A step has just run, so the run's first call has been sent (SPEC 10.4: working once its
   // first request is sent). Only a run never stepped is still planned.
   return 'working';
@@ -50,7 +52,8 @@ export const stepRun = (ctx: PayoutContext, runId: string): ResultAsync<StepOutc
       yield* scope.write({ run: { state } });
       scope.log({ state }, 'payout run state');
     }
-    const done = phase.next === 'done' || (FINAL_STATES.has(scope.run.state) && phase.next !== 'wait');
+    // A finished run has every chunk done and every row final: nothing is left to wait for.
+    const done = phase.next === 'done' || scope.run.state === 'finished';
     const outcome: StepOutcome = {
       status: statusOf({ run: scope.run, rows: scope.rows, chunks: scope.chunks, calls: [], parties: [] }),
       step: phase.step,
@@ -60,8 +63,6 @@ export const stepRun = (ctx: PayoutContext, runId: string): ResultAsync<StepOutc
     };
     return ok(outcome);
   });
-
-const FINAL_STATES: ReadonlySet<RunRecord['state']> = new Set(['finished']);
 
 const nextPhase = (scope: StepScope): ResultAsync<PhaseResult, PayoutError> => {
   const { run } = scope;
