@@ -519,30 +519,33 @@ const commands = [
 
 describe('a request and its outputs against a model of SPEC sections 3 and 4', () => {
   it('every command, legal or not, does what the model says, and illegal ones are refused with the exact error code', () => {
-    fc.assert(
-      fc.property(
-        arbScenarioConfig(),
-        fc.commands(commands, { maxCommands: 60, size: 'max' }),
-        (config, cmds) => {
-          const setup = () => ({
-            model: {
-              request: 'draft' as RequestState,
-              outputs: [],
-              now: config.start,
-              eta: null,
-              acceptBefore: null,
-              provisionBefore: null,
-              cancellationReason: null,
-            } satisfies Model,
-            real: new Real(config),
-          });
-          fc.modelRun(setup, cmds);
-        },
-      ),
-      { numRuns: 300 },
-    );
-    // Legal and illegal commands both came up, with every refusal code and every end.
-    for (const outcome of [
+    const check = () =>
+      fc.assert(
+        fc.property(
+          arbScenarioConfig(),
+          fc.commands(commands, { maxCommands: 60, size: 'max' }),
+          (config, cmds) => {
+            const setup = () => ({
+              model: {
+                request: 'draft' as RequestState,
+                outputs: [],
+                now: config.start,
+                eta: null,
+                acceptBefore: null,
+                provisionBefore: null,
+                cancellationReason: null,
+              } satisfies Model,
+              real: new Real(config),
+            });
+            fc.modelRun(setup, cmds);
+          },
+        ),
+        { numRuns: 300 },
+      );
+    // Legal and illegal commands both came up, with every refusal code and every end. The
+    // commands are random: a rare outcome missed by one round of 300 runs is looked for in
+    // more rounds (each one checking the model again), up to ten.
+    const wanted = [
       'addOutput draft -> ok',
       'addOutput quoted -> invalid_transition',
       'acceptQuote draft -> invalid_transition',
@@ -569,7 +572,9 @@ describe('a request and its outputs against a model of SPEC sections 3 and 4', (
       'state cancelled payment_not_received',
       'state cancelled cancelled_by_user',
       'output returned',
-    ])
-      expect([...outcomes]).toContain(outcome);
+    ];
+    check();
+    for (let round = 1; round < 10 && wanted.some((o) => !outcomes.has(o)); round += 1) check();
+    for (const outcome of wanted) expect([...outcomes]).toContain(outcome);
   });
 });
