@@ -45,7 +45,7 @@ describe('money', () => {
   );
 
   test.prop([arbCurrency().chain((c) => arbAmountSpelling(c))], { numRuns: 500 })(
-    'parseMoney reads every spelling of a valid amount (JSON number, trailing zeros, plus sign, spaces, exponent) as the same money',
+    'parseMoney reads every spelling of a valid amount (JSON number, plain decimal text, trailing zeros) as the same money',
     ({ input, expected }) => {
       expect(parseMoney(input, expected.currency)._unsafeUnwrap()).toEqual(expected);
       expect(parseMoney(input, expected.currency.toLowerCase())._unsafeUnwrap()).toEqual(expected);
@@ -75,12 +75,7 @@ describe('money', () => {
   );
 
   test.prop(
-    [
-      arbCurrency(),
-      fc.constantFrom(0, -0, '0', '0.00', '-0', '+0', '0e3'),
-      fc.anything(),
-      arbUnknownCurrencyCode(),
-    ],
+    [arbCurrency(), fc.constantFrom(0, -0, '0', '0.00', '0.000'), fc.anything(), arbUnknownCurrencyCode()],
     { numRuns: 300 },
   )(
     'zero is refused for a payment and accepted for a balance; an unknown currency is refused with unknown_currency',

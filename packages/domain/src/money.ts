@@ -64,9 +64,20 @@ export const parseMoney = (
     if (!Number.isFinite(input)) return err(refuse('not_finite', code, input, 'it must be finite'));
     text = String(input);
   } else if (typeof input === 'string') {
-    text = input.trim();
-    if (/^[+-]?(Infinity|inf)$/i.test(text))
-      return err(refuse('not_finite', code, input, 'it must be finite'));
+    // SPEC 5: a plain decimal string (digits, one optional point), no sign, exponent or
+    // spaces. A minus sign is refused as negative, which says more than "not a number".
+    if (!PLAIN_DECIMAL.test(input))
+      return err(
+        /^-\d+(\.\d+)?$/.test(input)
+          ? refuse('negative', code, input, 'it must not be negative')
+          : refuse(
+              'not_a_number',
+              code,
+              input,
+              'expected plain decimal text such as 1500.25 (digits and one optional point; no sign, exponent or spaces)',
+            ),
+      );
+    text = input;
   } else {
     return err(refuse('not_a_number', code, input, 'expected a JSON number or a decimal string'));
   }
@@ -90,6 +101,9 @@ export const parseMoney = (
     return err(refuse('too_large', code, input, `it exceeds ${MAX_MAJOR_UNITS} ${code}`));
   return ok(money(minor, currency));
 };
+
+/** What a string amount may be (SPEC 5): digits with an optional fraction, nothing else. */
+const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
 
 /** Below this many minor units, two decimals a minor unit apart never share a double. */
 const EXACT_LIMIT = 2 ** 49;

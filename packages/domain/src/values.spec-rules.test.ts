@@ -12,10 +12,46 @@ import { checkText } from './text.js';
 const refusal = (input: unknown) => parseMoney(input, 'USD')._unsafeUnwrapErr();
 
 describe('amounts (SPEC 5: a finite number greater than zero)', () => {
-  it('an infinite amount spelled as text is refused as not finite', () => {
-    for (const input of ['Infinity', '-Infinity', '+inf', 'INF', ' infinity ']) {
+  it('an infinite JSON number is refused as not finite; infinity spelled as text is not a plain decimal', () => {
+    for (const input of [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
       expect(refusal(input)).toMatchObject({ code: 'invalid_amount', reason: 'not_finite' });
     }
+    for (const input of ['Infinity', '-Infinity', '+inf', 'INF', ' infinity ']) {
+      expect(refusal(input)).toMatchObject({ code: 'invalid_amount', reason: 'not_a_number' });
+    }
+  });
+
+  it('a string amount is plain decimal text (SPEC 5: digits, one optional point; no sign, exponent or spaces)', () => {
+    expect(parseMoney('1000', 'USD')._unsafeUnwrap()).toEqual({ amount: 100000n, currency: 'USD', scale: 2 });
+    expect(parseMoney('12.50', 'USD')._unsafeUnwrap()).toEqual({ amount: 1250n, currency: 'USD', scale: 2 });
+    for (const input of [
+      '+5',
+      ' 5',
+      '5 ',
+      '5e2',
+      '5E0',
+      '.5',
+      '5.',
+      '1,000',
+      '\t5',
+      '5\n',
+      '0x5',
+      '5-5',
+      '- 5',
+      '-5 ',
+      '-5e2',
+      '-.5',
+      '-5.',
+      'x-5',
+    ]) {
+      expect(refusal(input)).toMatchObject({ code: 'invalid_amount', reason: 'not_a_number' });
+    }
+    // A minus sign is refused too, as negative (what the integrator needs to know).
+    for (const input of ['-5', '-50', '-12.50', '-0.01', '-0']) {
+      expect(refusal(input)).toMatchObject({ code: 'invalid_amount', reason: 'negative' });
+    }
+    // JSON numbers are numbers, whatever their spelling was on the wire.
+    expect(parseMoney(5e2, 'USD')._unsafeUnwrap().amount).toBe(50000n);
   });
 
   it('text that merely contains "inf" or "Infinity" is not a number at all', () => {

@@ -235,6 +235,37 @@ describe('output targets (SPEC section 5: exactly one of amount or budget)', () 
   });
 });
 
+describe('output amounts (SPEC section 5: a JSON number or a plain decimal string, nothing else)', () => {
+  it('a string amount or budget with a sign, an exponent or spaces is refused at its pointer and creates nothing', () => {
+    const w = world();
+    const request = w.draft(w.payer().id);
+    const payee = w.user('payee@example.com');
+    const wi = w.instruction(payee.id, 'cl_clp');
+    const line = {
+      requestId: request.id,
+      payeeId: payee.id,
+      withdrawalInstructionId: wi.id,
+      portCode: 'cl_clp',
+    };
+    for (const [field, given] of [
+      ['amount', '+5000'],
+      ['amount', '5e3'],
+      ['amount', ' 5000'],
+      ['budget', '1000.00 '],
+      ['budget', '.5'],
+    ] as const) {
+      const refused = w.service
+        .createOutput(w.master, { ...line, [field]: given } as never)
+        ._unsafeUnwrapErr();
+      expect(refused).toMatchObject({ type: 'unprocessable', status: 422, code: 'invalid_amount' });
+      expect(locationOf(refused)).toBe(`/data/attributes/${field}`);
+    }
+    expect(w.service.listOutputs(w.master, { requestId: request.id })._unsafeUnwrap().items).toEqual([]);
+    const plain = w.service.createOutput(w.master, { ...line, amount: '5000' } as never)._unsafeUnwrap();
+    expect(plain).toMatchObject({ amount: { amount: 5000n, currency: 'CLP', scale: 0 } });
+  });
+});
+
 describe('acceptance checks (SPEC sections 4, 9)', () => {
   it('an output priced by its quote is checked at its quoted amount: the rate source is not needed again', () => {
     const w = world();
