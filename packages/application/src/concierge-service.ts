@@ -276,7 +276,7 @@ export class ConciergeService {
     caller: UserRecord,
     outputId: string,
     action: OperatorOutputAction,
-    input: { reason?: unknown; withdrawalInstructionId?: unknown } = {},
+    input: { reason?: unknown } = {},
   ): ServiceResult<OutputView> {
     this.tick();
     return outputAction(this.p, caller, outputId, action, input);

@@ -116,7 +116,7 @@ export const outputAction = (
   caller: UserRecord,
   outputId: string,
   action: OperatorOutputAction,
-  input: { reason?: unknown; withdrawalInstructionId?: unknown } = {},
+  input: { reason?: unknown } = {},
 ): ServiceResult<OutputView> =>
   safeTry(function* () {
     if (!Object.hasOwn(OPERATOR_OUTPUT_ACTIONS, action))
