@@ -261,6 +261,20 @@ describe('score', () => {
     expect(s.stale.map((e) => e.line)).toEqual([7, 8]);
     expect(s.unchecked.map((e) => e.line)).toEqual([9]);
   });
+
+  it('an entry that names a timed-out mutant is not stale, and the mutant counts once, as a timeout', () => {
+    const { entries } = parseEquivalents(
+      [
+        '## both',
+        HEADER,
+        '| packages/domain/src/money.ts | EqualityOperator | `a > b` | `a >= b` | boundary never met |',
+        "| packages/application/src/flow.ts | ArrowFunction | `() => 'draft'` | `() => undefined` | a killed one: stale |",
+      ].join('\n'),
+    );
+    const s = score(REPORT, entries);
+    expect(s.stale.map((e) => e.line)).toEqual([5]);
+    expect(s.packages.get('domain')).toMatchObject({ timeout: 1, equivalents: 0 });
+  });
 });
 
 describe('mutation-equivalents.md', () => {

@@ -300,9 +300,12 @@ export const score = (report: MutationReport, equivalents: readonly Equivalent[]
           continue;
       }
       add('valid');
-      if (mutant.status !== 'Survived' && mutant.status !== 'NoCoverage') continue;
+      if (mutant.status === 'Killed') continue;
       const matching = equivalents.filter((e) => matches(e, file, source, mutant));
       for (const e of matching) used.add(e);
+      // A timed-out mutant counts as detected, yet its entry is not stale: a timeout is a
+      // verdict that a re-run may not repeat (a static mutant runs every test in one go).
+      if (mutant.status === 'Timeout') continue;
       if (matching.length > 0) add('equivalents');
       else
         survivors.push({
