@@ -95,6 +95,23 @@ describe('decimal text is read exactly (SPEC 6: exact decimal arithmetic, never 
   });
 });
 
+describe('the largest amount as a JSON number (SPEC 5)', () => {
+  it('a whole number of major units up to 10^12 is accepted; one more, as a number, is refused as too large', () => {
+    expect(parseMoney(1_000_000_000_000, 'CLP')._unsafeUnwrap().amount).toBe(1_000_000_000_000n);
+    expect(parseMoney(1_000_000_000_000, 'USD')._unsafeUnwrap().amount).toBe(100_000_000_000_000n);
+    for (const [input, currency] of [
+      [1_000_000_000_001, 'CLP'],
+      [1e13, 'CLP'],
+      [1_000_000_000_000.01, 'USD'],
+    ] as const) {
+      expect(parseMoney(input, currency)._unsafeUnwrapErr()).toMatchObject({
+        code: 'invalid_amount',
+        reason: 'too_large',
+      });
+    }
+  });
+});
+
 describe('rates and fees (SPEC 6: rates carry 8 decimal places)', () => {
   it('the published example rates are read and written back to the same 8 decimals, as text and as JSON numbers', () => {
     const rate = parseRate('0.00135317')._unsafeUnwrap();
@@ -102,6 +119,13 @@ describe('rates and fees (SPEC 6: rates carry 8 decimal places)', () => {
     expect(rateText(rate)).toBe('0.00135317');
     expect(rateToNumber(rate)).toBe(0.00135317);
     expect(rateToNumber(parseRate(0.02647582)._unsafeUnwrap())).toBe(0.02647582);
+  });
+
+  it('a rate must be greater than zero: zero is refused however it is spelled, the smallest rate is accepted', () => {
+    for (const input of [0, '0', '0.00000000', -0.5, '-1']) {
+      expect(parseRate(input)._unsafeUnwrapErr()).toMatchObject({ code: 'invalid_rate' });
+    }
+    expect(parseRate('0.00000001')._unsafeUnwrap()).toEqual({ units: 1n });
   });
 
   it('a rate or a fee that is neither a JSON number nor decimal text is refused, even when its text would read as one', () => {
