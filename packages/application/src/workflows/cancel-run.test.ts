@@ -62,6 +62,36 @@ describe('cancelling a run (SPEC 10.4 cancel): what is not accepted is cancelled
     expect(w.sent.slice(sent).filter((s) => s.name === 'requests.cancel')).toEqual([]);
   });
 
+  it('following a cancelled run: the step that finds its last rows final does not wait; the next one is done', async () => {
+    const w = makeWorld();
+    await plan(w, 'cf', rowsFor(w, 4), { chunkSize: 2 });
+    for (let i = 0; i < 40; i += 1) {
+      const s = (await snapshot(w, 'cf')).chunks;
+      if (
+        s.some((c) => c.chunk === 1 && c.stage === 'accepted') &&
+        s.some((c) => c.chunk === 2 && c.requestId !== null)
+      )
+        break;
+      const o = (await stepRun(w.ctx, 'cf'))._unsafeUnwrap();
+      if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+    }
+    (await cancelRun(w.ctx, 'cf'))._unsafeUnwrap();
+    const outcomes: { next: string; committed: number }[] = [];
+    for (let i = 0; i < 200; i += 1) {
+      const o = (await stepRun(w.ctx, 'cf'))._unsafeUnwrap();
+      outcomes.push({ next: o.next, committed: o.status.rows.committed });
+      if (o.next === 'done') break;
+      if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+    }
+    const last = outcomes.findIndex((o) => o.committed === 0);
+    // Every step before the rows settle waits for them; the one that sees them settled goes straight on.
+    expect(outcomes.slice(0, last).every((o) => o.next === 'wait')).toBe(true);
+    expect(outcomes.slice(last)).toEqual([
+      { next: 'continue', committed: 0 },
+      { next: 'done', committed: 0 },
+    ]);
+  });
+
   it('a planned run is cancelled without a call to the service', async () => {
     const w = makeWorld();
     await plan(w, 'p', rowsFor(w, 2));
