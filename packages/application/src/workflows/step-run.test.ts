@@ -631,6 +631,18 @@ describe('the payout run step by step (SPEC 10.2)', () => {
     });
   });
 
+  it("each step's status is the journal's as the step left it: the requests it drafted or rebuilt are there at once (10.2)", async () => {
+    const w = makeWorld();
+    await plan(w, 'seen', rowsFor(w, 4), { chunkSize: 2 });
+    for (let i = 0; i < 100; i += 1) {
+      const o = (await stepRun(w.ctx, 'seen'))._unsafeUnwrap();
+      expect(o.status).toEqual((await runStatus(w.journal, 'seen'))._unsafeUnwrap());
+      if (o.next === 'done') break;
+      if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+    }
+    expect((await runStatus(w.journal, 'seen'))._unsafeUnwrap().requests).toHaveLength(2);
+  });
+
   it('each step says what it did and what comes next; the run goes planned, working, committed, finished (10.2)', async () => {
     const w = makeWorld();
     await plan(w, 'states', rowsFor(w, 2));
