@@ -17,22 +17,26 @@ import { planRun } from './plan-run.js';
 import { runReport } from './run-queries.js';
 import { stepRun } from './step-run.js';
 
+/** Steps a run of two chunks until chunk 1 is accepted and chunk 2 has a draft. */
+const untilFirstAcceptedSecondDrafted = async (w: ReturnType<typeof makeWorld>, runId: string) => {
+  for (let i = 0; i < 40; i += 1) {
+    const s = (await snapshot(w, runId)).chunks;
+    if (
+      s.some((c) => c.chunk === 1 && c.stage === 'accepted') &&
+      s.some((c) => c.chunk === 2 && c.requestId !== null)
+    )
+      return;
+    const o = (await stepRun(w.ctx, runId))._unsafeUnwrap();
+    if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
+  }
+};
+
 describe('cancelling a run (SPEC 10.4 cancel): what is not accepted is cancelled, what is accepted is followed', () => {
   it('cancels an open draft and its rows, keeps and follows the accepted chunk', async () => {
     const w = makeWorld();
     const rows = rowsFor(w, 4);
     await plan(w, 'c', rows, { chunkSize: 2 });
-    // Step until chunk 1 is accepted and chunk 2 has a draft.
-    for (let i = 0; i < 40; i += 1) {
-      const s = (await snapshot(w, 'c')).chunks;
-      if (
-        s.some((c) => c.chunk === 1 && c.stage === 'accepted') &&
-        s.some((c) => c.chunk === 2 && c.requestId !== null)
-      )
-        break;
-      const o = (await stepRun(w.ctx, 'c'))._unsafeUnwrap();
-      if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
-    }
+    await untilFirstAcceptedSecondDrafted(w, 'c');
     const status = (await cancelRun(w.ctx, 'c'))._unsafeUnwrap();
     expect(status).toMatchObject({
       state: 'cancelled',
@@ -65,16 +69,7 @@ describe('cancelling a run (SPEC 10.4 cancel): what is not accepted is cancelled
   it('following a cancelled run: the step that finds its last rows final does not wait; the next one is done', async () => {
     const w = makeWorld();
     await plan(w, 'cf', rowsFor(w, 4), { chunkSize: 2 });
-    for (let i = 0; i < 40; i += 1) {
-      const s = (await snapshot(w, 'cf')).chunks;
-      if (
-        s.some((c) => c.chunk === 1 && c.stage === 'accepted') &&
-        s.some((c) => c.chunk === 2 && c.requestId !== null)
-      )
-        break;
-      const o = (await stepRun(w.ctx, 'cf'))._unsafeUnwrap();
-      if (o.next === 'wait') await w.ctx.sleep(o.waitMs);
-    }
+    await untilFirstAcceptedSecondDrafted(w, 'cf');
     (await cancelRun(w.ctx, 'cf'))._unsafeUnwrap();
     const outcomes: { next: string; committed: number }[] = [];
     for (let i = 0; i < 200; i += 1) {

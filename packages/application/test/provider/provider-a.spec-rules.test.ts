@@ -209,18 +209,24 @@ describe('requests (SPEC sections 3, 5, 7)', () => {
   });
 });
 
+/** A draft, and the fields of an output to a new payee in cl_clp, without its target. */
+const draftWithLine = (w: ReturnType<typeof world>) => {
+  const request = w.draft(w.payer().id);
+  const payee = w.user('payee@example.com');
+  const wi = w.instruction(payee.id, 'cl_clp');
+  const line = {
+    requestId: request.id,
+    payeeId: payee.id,
+    withdrawalInstructionId: wi.id,
+    portCode: 'cl_clp',
+  };
+  return { request, line };
+};
+
 describe('output targets (SPEC section 5: exactly one of amount or budget)', () => {
   it('a null amount or budget is one not given: the other one is the target', () => {
     const w = world();
-    const request = w.draft(w.payer().id);
-    const payee = w.user('payee@example.com');
-    const wi = w.instruction(payee.id, 'cl_clp');
-    const line = {
-      requestId: request.id,
-      payeeId: payee.id,
-      withdrawalInstructionId: wi.id,
-      portCode: 'cl_clp',
-    };
+    const { line } = draftWithLine(w);
     const byBudget = w.service.createOutput(w.master, { ...line, amount: null, budget: 1000 } as never);
     expect(byBudget._unsafeUnwrap()).toMatchObject({
       budget: { amount: 100000n, currency: 'ARS', scale: 2 },
@@ -238,15 +244,7 @@ describe('output targets (SPEC section 5: exactly one of amount or budget)', () 
 describe('output amounts (SPEC section 5: a JSON number or a plain decimal string, nothing else)', () => {
   it('a string amount or budget with a sign, an exponent or spaces is refused at its pointer and creates nothing', () => {
     const w = world();
-    const request = w.draft(w.payer().id);
-    const payee = w.user('payee@example.com');
-    const wi = w.instruction(payee.id, 'cl_clp');
-    const line = {
-      requestId: request.id,
-      payeeId: payee.id,
-      withdrawalInstructionId: wi.id,
-      portCode: 'cl_clp',
-    };
+    const { request, line } = draftWithLine(w);
     for (const [field, given] of [
       ['amount', '+5000'],
       ['amount', '5e3'],
